@@ -1,0 +1,123 @@
+/* Records: typed fields, replacement, deletion, clones and acks. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+#include <string.h>
+
+#include "core.h"
+
+static void test_fields(void **st)
+{
+    tj_record *r = tj__record_new();
+    assert_int_equal(tj__record_set_bytes(r, "body", "abc", 3), 0);
+    assert_int_equal(tj__record_set_int(r, "status", 404), 0);
+    assert_int_equal(tj__record_set_double(r, "score", 0.5), 0);
+    assert_int_equal(tj__record_set_json(r, "page", "{\"a\":[1,2]}", 11), 0);
+    assert_int_equal(tj__record_set_json(r, "bad", "{\"a\":", 5), TJ_EPARSE);
+    assert_int_equal(tj__record_set_json(r, "bad", "1 2", 3), TJ_EPARSE);
+    size_t len;
+    assert_string_equal(tj__record_get(r, "body", &len), "abc");
+    assert_int_equal(len, 3);
+    int64_t i;
+    assert_int_equal(tj__record_get_int(r, "status", &i), 0);
+    assert_int_equal(i, 404);
+    assert_int_equal(tj__record_get_int(r, "body", &i), TJ_ETYPE);
+    assert_int_equal(tj__record_get_int(r, "nope", &i), TJ_ENOENT);
+    assert_int_equal(tj__record_type(r, "page"), TJ_FIELD_JSON);
+    assert_null(tj__record_get(r, "status", &len));
+    /* replacing with a value that aliases the old one */
+    const char *old = tj__record_get(r, "body", &len);
+    assert_int_equal(tj__record_set_bytes(r, "body", old + 1, 2), 0);
+    assert_string_equal(tj__record_get(r, "body", NULL), "bc");
+    assert_int_equal(tj__record_count(r), 4);
+    assert_int_equal(tj__record_del(r, "status"), 0);
+    assert_int_equal(tj__record_del(r, "status"), TJ_ENOENT);
+    tj_field_type t;
+    assert_string_equal(tj__record_field_at(r, 1, &t), "score");
+    assert_int_equal(t, TJ_FIELD_DOUBLE);
+    assert_null(tj__record_field_at(r, 3, &t));
+    tj__record_free(r);
+}
+
+static int acks[3], ack_calls;
+static void on_ack(void *arg, tj_ack_status s)
+{
+    (void)arg;
+    acks[s]++;
+    ack_calls++;
+}
+
+static void test_ack_once_per_family(void **st)
+{
+    memset(acks, 0, sizeof acks);
+    ack_calls = 0;
+    tj_record *r = tj__record_new();
+    assert_int_equal(tj__record_set_ack(r, on_ack, NULL), 0);
+    assert_int_equal(tj__record_set_ack(r, on_ack, NULL), TJ_EINVAL);
+    tj_record *c1 = tj__record_clone(r), *c2 = tj__record_clone(r);
+    tj__record_finish(r, TJ_ACK_DROPPED);
+    tj__record_finish(c1, TJ_ACK_DELIVERED);
+    assert_int_equal(ack_calls, 0);
+    tj__record_finish(c2, TJ_ACK_DROPPED);
+    assert_int_equal(ack_calls, 1);
+    assert_int_equal(acks[TJ_ACK_DELIVERED], 1);
+
+    r = tj__record_new();
+    tj__record_set_ack(r, on_ack, NULL);
+    c1 = tj__record_clone(r);
+    tj__record_finish(c1, TJ_ACK_FAILED);
+    tj__record_finish(r, TJ_ACK_DELIVERED);
+    assert_int_equal(ack_calls, 2);
+    assert_int_equal(acks[TJ_ACK_FAILED], 1);
+}
+
+static void test_json_round_trip(void **st)
+{
+    tj_record *r = tj__record_new();
+    tj__record_set_bytes(r, "text", "中文\n\"q\"", strlen("中文\n\"q\""));
+    tj__record_set_bytes(r, "raw", "\xb0\xa1\x00z", 4);
+    tj__record_set_int(r, "n", -7);
+    tj__record_set_double(r, "d", 2.5);
+    tj__record_set_json(r, "j", "{\"k\":[true,null]}", 17);
+    tj_buf b = {0};
+    assert_int_equal(tj__record_to_json(r, &b), 0);
+    assert_string_equal(b.data, "{\"text\":\"中文\\n\\\"q\\\"\",\"raw\":{\"$base64\":"
+                                "\"sKEAeg==\"},\"n\":-7,\"d\":2.5,\"j\":{\"k\":[true,null]}}");
+    tj_record *back = NULL;
+    tj_err err;
+    assert_int_equal(tj__record_from_json(b.data, b.len, &back, &err), 0);
+    size_t len;
+    const char *raw = tj__record_get(back, "raw", &len);
+    assert_int_equal(len, 4);
+    assert_memory_equal(raw, "\xb0\xa1\x00z", 4);
+    tj_buf b2 = {0};
+    tj__record_to_json(back, &b2);
+    assert_string_equal(b.data, b2.data);
+    assert_int_equal(tj__record_from_json("[1]", 3, &back, &err), TJ_EPARSE);
+    tj__buf_free(&b);
+    tj__buf_free(&b2);
+    tj__record_free(r);
+    tj__record_free(NULL);
+}
+
+static void test_utf8_validation(void **st)
+{
+    assert_true(tj__utf8_valid("plain ascii text here", 21));
+    assert_true(tj__utf8_valid("英伟达", 9));
+    assert_false(tj__utf8_valid("\xc0\xaf", 2));         /* overlong */
+    assert_false(tj__utf8_valid("\xed\xa0\x80", 3));     /* surrogate */
+    assert_false(tj__utf8_valid("\xe8\x8b", 2));         /* truncated */
+    assert_false(tj__utf8_valid("\xf4\x90\x80\x80", 4)); /* > U+10FFFF */
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_fields),
+        cmocka_unit_test(test_ack_once_per_family),
+        cmocka_unit_test(test_json_round_trip),
+        cmocka_unit_test(test_utf8_validation),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
