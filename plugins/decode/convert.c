@@ -1,0 +1,575 @@
+/*
+ * convert.c - byte-to-UTF-8 converters: table-driven GB18030 and
+ * Big5-HKSCS, in-place UTF-8 validation and repair, UTF-16, and an iconv
+ * loop for everything else.  See convert.h for the contracts.
+ *
+ * Why tables: glibc's iconv converts GB18030 and Big5 at 70-85 MB/s here;
+ * the stage's target is 100 MB/s and more.  The tables are filled from iconv
+ * itself (one call per two- or four-byte code, once per process), so the
+ * text produced is exactly the text iconv would produce.
+ */
+#include "convert.h"
+
+#include <errno.h>
+#include <iconv.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "taojin/stage.h"
+
+#define REPLACEMENT 0xFFFDu
+#define CHUNK 65536 /* input bytes converted between two capacity checks */
+
+/* ---- output buffer ------------------------------------------------------ */
+
+typedef struct obuf {
+    unsigned char *p;
+    size_t len, cap;
+} obuf;
+
+/* Makes room for `extra` more bytes plus a NUL.  0 or TJ_ENOMEM. */
+static int ob_reserve(obuf *b, size_t extra)
+{
+    if (b->len + extra + 1 <= b->cap)
+        return 0;
+    size_t cap = b->cap ? b->cap : 64;
+    while (cap < b->len + extra + 1)
+        cap += cap / 2 + 64;
+    unsigned char *p = realloc(b->p, cap);
+    if (!p)
+        return TJ_ENOMEM;
+    b->p = p;
+    b->cap = cap;
+    return 0;
+}
+
+/* Appends code point cp as UTF-8; the caller reserved 4 bytes. */
+static inline void ob_put_cp(obuf *b, uint32_t cp)
+{
+    unsigned char *o = b->p + b->len;
+    if (cp < 0x80) {
+        o[0] = (unsigned char)cp;
+        b->len += 1;
+    } else if (cp < 0x800) {
+        o[0] = (unsigned char)(0xC0 | (cp >> 6));
+        o[1] = (unsigned char)(0x80 | (cp & 0x3F));
+        b->len += 2;
+    } else if (cp < 0x10000) {
+        o[0] = (unsigned char)(0xE0 | (cp >> 12));
+        o[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
+        o[2] = (unsigned char)(0x80 | (cp & 0x3F));
+        b->len += 3;
+    } else {
+        o[0] = (unsigned char)(0xF0 | (cp >> 18));
+        o[1] = (unsigned char)(0x80 | ((cp >> 12) & 0x3F));
+        o[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
+        o[3] = (unsigned char)(0x80 | (cp & 0x3F));
+        b->len += 4;
+    }
+}
+
+/* Copies the run of ASCII bytes starting at s[i]; returns the new index.
+ * The caller reserved room for the whole remaining chunk. */
+static inline size_t copy_ascii(const unsigned char *s, size_t i, size_t end,
+                                obuf *b)
+{
+    size_t start = i;
+    while (i + 8 <= end) {
+        uint64_t w;
+        memcpy(&w, s + i, 8);
+        if (w & 0x8080808080808080ULL)
+            break;
+        i += 8;
+    }
+    while (i < end && s[i] < 0x80)
+        i++;
+    memcpy(b->p + b->len, s + start, i - start);
+    b->len += i - start;
+    return i;
+}
+
+/* Records one error: emits U+FFFD.  Returns 1 when the caller must stop. */
+static inline int bad(obuf *b, conv_out *res, size_t max_errors, int tail)
+{
+    ob_put_cp(b, REPLACEMENT);
+    res->tail_error = tail;
+    return ++res->errors > max_errors && max_errors;
+}
+
+/* ---- UTF-8 -------------------------------------------------------------- */
+
+int conv_is_ascii(const unsigned char *s, size_t n)
+{
+    size_t i = 0;
+    uint64_t acc = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, s + i, 8);
+        acc |= w;
+    }
+    for (; i < n; i++)
+        acc |= s[i];
+    return (acc & 0x8080808080808080ULL) == 0;
+}
+
+/* Length of the valid UTF-8 sequence at s[0] (n bytes left), 0 if none. */
+static inline size_t utf8_seq(const unsigned char *s, size_t n)
+{
+    unsigned c = s[0];
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xE0 && c <= 0xEF) {
+        if (n < 3 || (s[2] & 0xC0) != 0x80)
+            return 0;
+        unsigned lo = c == 0xE0 ? 0xA0 : 0x80, hi = c == 0xED ? 0x9F : 0xBF;
+        return s[1] >= lo && s[1] <= hi ? 3 : 0;
+    }
+    if (c >= 0xC2 && c <= 0xDF)
+        return n >= 2 && (s[1] & 0xC0) == 0x80 ? 2 : 0;
+    if (c >= 0xF0 && c <= 0xF4) {
+        if (n < 4 || (s[2] & 0xC0) != 0x80 || (s[3] & 0xC0) != 0x80)
+            return 0;
+        unsigned lo = c == 0xF0 ? 0x90 : 0x80, hi = c == 0xF4 ? 0x8F : 0xBF;
+        return s[1] >= lo && s[1] <= hi ? 4 : 0;
+    }
+    return 0;
+}
+
+size_t conv_utf8_valid_prefix(const unsigned char *s, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        if (s[i] < 0x80) {
+            while (i + 16 <= n) {
+                uint64_t a, b;
+                memcpy(&a, s + i, 8);
+                memcpy(&b, s + i + 8, 8);
+                if ((a | b) & 0x8080808080808080ULL)
+                    break;
+                i += 16;
+            }
+            while (i < n && s[i] < 0x80)
+                i++;
+            continue;
+        }
+        /* Runs of three-byte sequences (all of CJK) in a tight loop. */
+        while (i + 3 <= n && s[i] >= 0xE1 && s[i] <= 0xEC &&
+               (s[i + 1] & 0xC0) == 0x80 && (s[i + 2] & 0xC0) == 0x80)
+            i += 3;
+        if (i >= n || s[i] < 0x80)
+            continue;
+        size_t k = utf8_seq(s + i, n - i);
+        if (!k)
+            return i;
+        i += k;
+    }
+    return n;
+}
+
+/* Number of bytes at s (n left, s[0] invalid) to replace by one U+FFFD:
+ * the lead plus the continuation bytes of a sequence cut short.  *cut is
+ * set when the sequence was only cut short by the end of the input. */
+static size_t utf8_bad_len(const unsigned char *s, size_t n, int *cut)
+{
+    unsigned c = s[0];
+    size_t want = c >= 0xF0 && c <= 0xF4 ? 4 : c >= 0xE0 && c <= 0xEF ? 3
+                  : c >= 0xC2 && c <= 0xDF ? 2 : 1;
+    size_t k = 1;
+    while (k < want && k < n && (s[k] & 0xC0) == 0x80)
+        k++;
+    *cut = want > 1 && k < want && k == n;
+    return k;
+}
+
+void conv_utf8_stats(const unsigned char *s, size_t n, size_t *multi,
+                     size_t *invalid)
+{
+    size_t i = 0;
+    *multi = *invalid = 0;
+    while (i < n) {
+        size_t ok = conv_utf8_valid_prefix(s + i, n - i);
+        for (size_t k = i; k < i + ok; k++)
+            *multi += s[k] >= 0xC0;
+        i += ok;
+        if (i < n) {
+            int cut;
+            i += utf8_bad_len(s + i, n - i, &cut);
+            ++*invalid;
+        }
+    }
+}
+
+/* Copies valid UTF-8 and replaces each invalid sequence with U+FFFD. */
+static int utf8_repair(const unsigned char *s, size_t n, size_t max_errors,
+                       obuf *b, conv_out *res)
+{
+    size_t i = 0;
+    if (ob_reserve(b, n + 16))
+        return TJ_ENOMEM;
+    while (i < n) {
+        size_t ok = conv_utf8_valid_prefix(s + i, n - i);
+        if (ob_reserve(b, ok + 3))
+            return TJ_ENOMEM;
+        memcpy(b->p + b->len, s + i, ok);
+        b->len += ok;
+        i += ok;
+        if (i >= n)
+            break;
+        int cut;
+        size_t len = utf8_bad_len(s + i, n - i, &cut);
+        i += len;
+        if (bad(b, res, cut ? 0 : max_errors, cut))
+            break;
+    }
+    return 0;
+}
+
+/* ---- tables built from iconv -------------------------------------------- */
+
+#define GB2_SIZE (126 * 190) /* lead 81..FE, trail 40..7E 80..FE */
+#define GB4_BMP 39420        /* four-byte codes 81308130..8431A439 */
+#define GB4_SUPP_BASE 189000 /* linear index of 90308130 = U+10000 */
+#define B5_SIZE (126 * 157)  /* lead 81..FE, trail 40..7E A1..FE */
+#define B5_PAIR 0x80000000u  /* entry flag: index into b5_pairs */
+
+static uint16_t gb2[GB2_SIZE];
+static uint16_t gb4[GB4_BMP];
+static uint32_t b5[B5_SIZE];
+static uint32_t b5_pairs[16][2];
+static int tables_rc = TJ_EINVAL;
+static pthread_once_t tables_once = PTHREAD_ONCE_INIT;
+
+/* Converts one code of n bytes with cd; stores up to 2 code points in cp.
+ * Returns how many code points came out (0 when iconv refused it). */
+static int iconv_one(iconv_t cd, const unsigned char *code, size_t n,
+                     uint32_t cp[2])
+{
+    unsigned char outb[16];
+    char *in = (char *)code, *out = (char *)outb;
+    size_t inleft = n, outleft = sizeof outb;
+    iconv(cd, NULL, NULL, NULL, NULL);
+    if (iconv(cd, &in, &inleft, &out, &outleft) == (size_t)-1 || inleft)
+        return 0;
+    iconv(cd, NULL, NULL, &out, &outleft);
+    size_t got = (sizeof outb - outleft) / 4;
+    if (got < 1 || got > 2)
+        return 0;
+    for (size_t k = 0; k < got; k++)
+        cp[k] = (uint32_t)outb[4 * k] | (uint32_t)outb[4 * k + 1] << 8 |
+                (uint32_t)outb[4 * k + 2] << 16 |
+                (uint32_t)outb[4 * k + 3] << 24;
+    return (int)got;
+}
+
+static inline int gb2_index(unsigned lead, unsigned trail)
+{
+    if (trail < 0x40 || trail == 0x7F || trail == 0xFF)
+        return -1;
+    return (int)((lead - 0x81) * 190 + (trail < 0x7F ? trail - 0x40
+                                                     : trail - 0x41));
+}
+
+static inline int b5_index(unsigned lead, unsigned trail)
+{
+    if (trail >= 0x40 && trail <= 0x7E)
+        return (int)((lead - 0x81) * 157 + trail - 0x40);
+    if (trail >= 0xA1 && trail <= 0xFE)
+        return (int)((lead - 0x81) * 157 + 63 + trail - 0xA1);
+    return -1;
+}
+
+static void fill_gb(iconv_t cd)
+{
+    uint32_t cp[2];
+    for (unsigned lead = 0x81; lead <= 0xFE; lead++)
+        for (unsigned trail = 0x40; trail <= 0xFE; trail++) {
+            int ix = gb2_index(lead, trail);
+            unsigned char code[2] = {(unsigned char)lead, (unsigned char)trail};
+            if (ix >= 0 && iconv_one(cd, code, 2, cp) == 1 && cp[0] < 0x10000)
+                gb2[ix] = (uint16_t)cp[0];
+        }
+    for (int ix = 0; ix < GB4_BMP; ix++) {
+        unsigned char code[4] = {(unsigned char)(0x81 + ix / 12600),
+                                 (unsigned char)(0x30 + ix / 1260 % 10),
+                                 (unsigned char)(0x81 + ix / 10 % 126),
+                                 (unsigned char)(0x30 + ix % 10)};
+        if (iconv_one(cd, code, 4, cp) == 1 && cp[0] < 0x10000)
+            gb4[ix] = (uint16_t)cp[0];
+    }
+}
+
+/* Big5 as browsers read it: the Big5 (ETEN) table first, then CP950's
+ * additions, then HKSCS-2008 for the rest.  glibc's BIG5-HKSCS alone drops
+ * Big5 codes that pages use (A2CC, A1C3, A1FE) and moves others (A145). */
+static void fill_b5(iconv_t cds[3])
+{
+    uint32_t cp[2];
+    size_t npairs = 0;
+    for (unsigned lead = 0x81; lead <= 0xFE; lead++)
+        for (unsigned trail = 0x40; trail <= 0xFE; trail++) {
+            int ix = b5_index(lead, trail), got = 0;
+            unsigned char code[2] = {(unsigned char)lead, (unsigned char)trail};
+            for (int k = 0; ix >= 0 && k < 3 && !got; k++)
+                got = iconv_one(cds[k], code, 2, cp);
+            if (got == 1) {
+                b5[ix] = cp[0];
+            } else if (got == 2 && npairs < 16) {
+                b5_pairs[npairs][0] = cp[0];
+                b5_pairs[npairs][1] = cp[1];
+                b5[ix] = B5_PAIR | (uint32_t)npairs++;
+            }
+        }
+}
+
+static void build_tables(void)
+{
+    const char *names[4] = {"GB18030", "BIG5", "CP950", "BIG5-HKSCS"};
+    iconv_t cds[4];
+    int ok = 1;
+    for (int k = 0; k < 4; k++)
+        ok &= (cds[k] = iconv_open("UTF-32LE", names[k])) != (iconv_t)-1;
+    if (ok) {
+        fill_gb(cds[0]);
+        fill_b5(cds + 1);
+        tables_rc = 0;
+    }
+    for (int k = 0; k < 4; k++)
+        if (cds[k] != (iconv_t)-1)
+            iconv_close(cds[k]);
+}
+
+int conv_init_tables(void)
+{
+    pthread_once(&tables_once, build_tables);
+    return tables_rc;
+}
+
+/* ---- table decoders ----------------------------------------------------- */
+
+/* Decodes the GB18030 code at s[0] (lead 81..FE, n bytes left).  Returns
+ * the code's length and its code point in *cp (0 = invalid), or 0 when the
+ * input ends inside a code that could still be valid. */
+static inline size_t gb_code(const unsigned char *s, size_t n, uint32_t *cp)
+{
+    *cp = 0;
+    if (n < 2)
+        return 0;
+    unsigned t = s[1];
+    if (t >= 0x30 && t <= 0x39) {
+        if (n < 4) /* cut short: still a prefix of a valid code? */
+            return n == 2 || (s[2] >= 0x81 && s[2] <= 0xFE) ? 0 : 1;
+        if (s[2] < 0x81 || s[2] > 0xFE || s[3] < 0x30 || s[3] > 0x39)
+            return 1;
+        long ix = (((long)(s[0] - 0x81) * 10 + (t - 0x30)) * 126 +
+                   (s[2] - 0x81)) * 10 + (s[3] - 0x30);
+        if (ix < GB4_BMP)
+            *cp = gb4[ix];
+        else if (ix >= GB4_SUPP_BASE && ix - GB4_SUPP_BASE < 0x100000)
+            *cp = 0x10000 + (uint32_t)(ix - GB4_SUPP_BASE);
+        return *cp ? 4 : 1;
+    }
+    int ix = gb2_index(s[0], t);
+    *cp = ix >= 0 ? gb2[ix] : 0;
+    return *cp ? 2 : 1;
+}
+
+static int gb_decode(const unsigned char *s, size_t n, size_t max_errors,
+                     obuf *b, conv_out *res)
+{
+    size_t i = 0;
+    while (i < n) {
+        size_t end = n - i > CHUNK ? i + CHUNK : n;
+        if (ob_reserve(b, (end - i) * 3 + 8))
+            return TJ_ENOMEM;
+        while (i < end) {
+            unsigned c = s[i];
+            if (c < 0x80) {
+                i = copy_ascii(s, i, end, b);
+                continue;
+            }
+            uint32_t cp = 0;
+            size_t k = c == 0x80 || c == 0xFF ? 1 : gb_code(s + i, n - i, &cp);
+            if (cp) {
+                ob_put_cp(b, cp);
+                i += k;
+            } else if (!k) {
+                bad(b, res, 0, 1);
+                i = n;
+            } else {
+                i += 1;
+                if (bad(b, res, max_errors, 0))
+                    return 0;
+            }
+        }
+    }
+    return 0;
+}
+
+static int b5_decode(const unsigned char *s, size_t n, size_t max_errors,
+                     obuf *b, conv_out *res)
+{
+    size_t i = 0;
+    while (i < n) {
+        size_t end = n - i > CHUNK ? i + CHUNK : n;
+        if (ob_reserve(b, (end - i) * 3 + 8))
+            return TJ_ENOMEM;
+        while (i < end) {
+            unsigned c = s[i];
+            if (c < 0x80) {
+                i = copy_ascii(s, i, end, b);
+                continue;
+            }
+            if (c == 0x80 || c == 0xFF || i + 1 >= n) {
+                int tail = c != 0x80 && c != 0xFF;
+                i += 1;
+                if (bad(b, res, tail ? 0 : max_errors, tail) && !tail)
+                    return 0;
+                continue;
+            }
+            int ix = b5_index(c, s[i + 1]);
+            uint32_t cp = ix >= 0 ? b5[ix] : 0;
+            if (cp & B5_PAIR) {
+                ob_put_cp(b, b5_pairs[cp & 15][0]);
+                ob_put_cp(b, b5_pairs[cp & 15][1]);
+                i += 2;
+            } else if (cp) {
+                ob_put_cp(b, cp);
+                i += 2;
+            } else {
+                i += 1;
+                if (bad(b, res, max_errors, 0))
+                    return 0;
+            }
+        }
+    }
+    return 0;
+}
+
+/* ---- UTF-16 -------------------------------------------------------------- */
+
+static int utf16_decode(const unsigned char *s, size_t n, int big_endian,
+                        size_t max_errors, obuf *b, conv_out *res)
+{
+    int hi = big_endian ? 0 : 1, lo = big_endian ? 1 : 0;
+    size_t i = 0;
+    if (ob_reserve(b, n / 2 * 3 + 8))
+        return TJ_ENOMEM;
+    while (i + 2 <= n) {
+        uint32_t u = (uint32_t)s[i + hi] << 8 | s[i + lo];
+        i += 2;
+        if (u < 0xD800 || u > 0xDFFF) {
+            ob_put_cp(b, u);
+            continue;
+        }
+        if (u <= 0xDBFF && i + 2 <= n) {
+            uint32_t v = (uint32_t)s[i + hi] << 8 | s[i + lo];
+            if (v >= 0xDC00 && v <= 0xDFFF) {
+                ob_put_cp(b, 0x10000 + ((u - 0xD800) << 10) + (v - 0xDC00));
+                i += 2;
+                continue;
+            }
+        }
+        int tail = u <= 0xDBFF && i == n;
+        if (bad(b, res, tail ? 0 : max_errors, tail) && !tail)
+            return 0;
+    }
+    if (i < n)
+        bad(b, res, 0, 1);
+    return 0;
+}
+
+/* ---- generic iconv loop --------------------------------------------------- */
+
+/* Width of one code unit: how far to skip over an invalid sequence. */
+static size_t unit_size(const char *charset)
+{
+    if (!strncasecmp(charset, "UTF-32", 6) || !strncasecmp(charset, "UCS-4", 5))
+        return 4;
+    if (!strncasecmp(charset, "UTF-16", 6) || !strncasecmp(charset, "UCS-2", 5))
+        return 2;
+    return 1;
+}
+
+static int iconv_decode(iconv_t cd, const unsigned char *s, size_t n,
+                        size_t unit, size_t max_errors, obuf *b,
+                        conv_out *res)
+{
+    char *in = (char *)s;
+    size_t inleft = n;
+    if (ob_reserve(b, n + n / 2 + 16))
+        return TJ_ENOMEM;
+    for (;;) {
+        char *out = (char *)b->p + b->len;
+        size_t room = b->cap - b->len - 1, outleft = room;
+        size_t r = iconv(cd, &in, &inleft, &out, &outleft);
+        int err = r == (size_t)-1 ? errno : 0;
+        b->len += room - outleft;
+        if (err == E2BIG || (err && outleft < 4)) {
+            if (ob_reserve(b, inleft * 2 + 64))
+                return TJ_ENOMEM;
+        } else if (err == EILSEQ) {
+            size_t skip = unit < inleft ? unit : inleft;
+            in += skip;
+            inleft -= skip;
+            if (bad(b, res, max_errors, 0))
+                return 0;
+        } else if (err == EINVAL) {
+            bad(b, res, 0, 1);
+            inleft = 0;
+        } else if (err) {
+            return TJ_EINVAL;
+        } else {
+            return 0; /* iconv consumed all input */
+        }
+    }
+}
+
+/* ---- entry points ---------------------------------------------------------- */
+
+int conv_supported(const char *charset)
+{
+    iconv_t cd = iconv_open("UTF-8", charset);
+    if (cd == (iconv_t)-1)
+        return 0;
+    iconv_close(cd);
+    return 1;
+}
+
+static int dispatch(const char *cs, const unsigned char *in, size_t n,
+                    size_t max_errors, obuf *b, conv_out *out)
+{
+    if (!strcmp(cs, CS_UTF8))
+        return utf8_repair(in, n, max_errors, b, out);
+    if (!strcmp(cs, CS_UTF16LE) || !strcmp(cs, CS_UTF16BE))
+        return utf16_decode(in, n, cs[6] == 'B', max_errors, b, out);
+    if ((!strcmp(cs, CS_GB18030) || !strcmp(cs, CS_BIG5)) &&
+        conv_init_tables() == 0)
+        return cs[0] == 'G' ? gb_decode(in, n, max_errors, b, out)
+                            : b5_decode(in, n, max_errors, b, out);
+    iconv_t cd = iconv_open("UTF-8", cs);
+    if (cd == (iconv_t)-1)
+        return TJ_EINVAL;
+    int rc = iconv_decode(cd, in, n, unit_size(cs), max_errors, b, out);
+    iconv_close(cd);
+    return rc;
+}
+
+int conv_to_utf8(const char *charset, const unsigned char *in, size_t n,
+                 size_t max_errors, conv_out *out)
+{
+    obuf b = {0};
+    memset(out, 0, sizeof *out);
+    int rc = dispatch(charset, in, n, max_errors, &b, out);
+    if (rc == 0)
+        rc = ob_reserve(&b, 0);
+    if (rc) {
+        free(b.p);
+        memset(out, 0, sizeof *out);
+        return rc;
+    }
+    b.p[b.len] = '\0';
+    out->text = (char *)b.p;
+    out->len = b.len;
+    return 0;
+}
