@@ -1,0 +1,678 @@
+/*
+ * runner.c - threads, rings and shutdown.
+ *
+ * Topology: stage group g has workers(g) instances.  Every instance of g
+ * owns one output ring per instance of g+1, so each ring has exactly one
+ * producer and one consumer (SPSC).  Records leave an instance in batches:
+ * emits collect into a small local batch that is pushed after each input
+ * batch (or produce call), so the rings see bulk operations.
+ *
+ * `ordered: true` on a stage with workers N: its single upstream instance
+ * deals records to the workers strictly in turn, each worker follows every
+ * processed record's outputs with a marker, and the single downstream
+ * instance reads the workers' rings in the same turn, one marker at a time:
+ * input order is restored exactly.
+ *
+ * End of input: a source that returns 0, or an instance whose input rings
+ * are all closed and drained, calls flush, pushes what is left and closes
+ * its output rings.  Stop (first SIGINT/SIGTERM, on_error: fail, a fatal
+ * error) makes sources end early so everything in flight drains; abort (a
+ * second signal) makes every wait give up and frees records as failed.
+ */
+#include "runner.h"
+#include "ring.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define BATCH 64
+#define WAIT_MS 100
+#define MARK ((void *)1)
+
+typedef struct tj_run tj_run;
+
+typedef struct tj_instance {
+    tj_ctx ctx;
+    tj_run *run;
+    size_t group;
+    pthread_t thread;
+    bool started;
+    tj_ring **in, **out;
+    size_t nin, nout;
+    size_t rr_out, rr_in;
+    bool strict_rr;  /* deal to outputs strictly in turn (ordered next) */
+    bool mark_out;   /* follow each processed record with MARK */
+    bool ordered_in; /* read inputs in turn, one marker at a time */
+    tj_waiter in_wait, out_wait;
+    void *obatch[BATCH];
+    size_t nobatch;
+    atomic_bool finished;
+} tj_instance;
+
+struct tj_run {
+    tj_pipeline *p;
+    tj_instance ***groups; /* groups[g][w] */
+    atomic_int stop, abort, failed;
+    pthread_mutex_t lock;
+    char fail_msg[1024];
+    tj_dead_letter dl;
+    atomic_int running;
+};
+
+static volatile sig_atomic_t external_stop;
+
+void tj__run_request_stop(void) { external_stop = 1; }
+
+static void run_fail(tj_run *run, const char *fmt, ...) TJ_PRINTF(2, 3);
+static void run_fail(tj_run *run, const char *fmt, ...)
+{
+    pthread_mutex_lock(&run->lock);
+    if (!atomic_load(&run->failed)) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(run->fail_msg, sizeof run->fail_msg, fmt, ap);
+        va_end(ap);
+        atomic_store(&run->failed, 1);
+    }
+    pthread_mutex_unlock(&run->lock);
+    atomic_store(&run->stop, 1);
+}
+
+/* ---- output side ------------------------------------------------------- */
+
+static void drop_batch(tj_instance *in)
+{
+    for (size_t i = 0; i < in->nobatch; i++)
+        if (in->obatch[i] != MARK)
+            tj__record_finish(in->obatch[i], TJ_ACK_FAILED);
+    in->nobatch = 0;
+}
+
+/* Pushes as much of the batch as the rings take now; returns items moved. */
+static size_t push_some(tj_instance *in, size_t from)
+{
+    size_t left = in->nobatch - from;
+    if (in->strict_rr) {
+        size_t moved = 0;
+        while (moved < left &&
+               tj__ring_push(in->out[in->rr_out], &in->obatch[from + moved], 1)) {
+            moved++;
+            in->rr_out = (in->rr_out + 1) % in->nout;
+        }
+        return moved;
+    }
+    for (size_t k = 0; k < in->nout; k++) {
+        size_t r = (in->rr_out + k) % in->nout;
+        size_t got = tj__ring_push(in->out[r], &in->obatch[from], left);
+        if (got) {
+            in->rr_out = (r + 1) % in->nout;
+            return got;
+        }
+    }
+    return 0;
+}
+
+/* Pushes the whole local batch downstream, blocking while rings are full.
+ * On abort the rest is freed as failed and TJ_ECANCELED returned. */
+static int flush_out(tj_instance *in)
+{
+    size_t done = 0;
+    while (done < in->nobatch) {
+        if (atomic_load(&in->run->abort)) {
+            memmove(in->obatch, in->obatch + done,
+                    (in->nobatch - done) * sizeof *in->obatch);
+            in->nobatch -= done;
+            drop_batch(in);
+            return TJ_ECANCELED;
+        }
+        size_t got = push_some(in, done);
+        if (got) {
+            done += got;
+            continue;
+        }
+        unsigned snap = tj__waiter_prepare(&in->out_wait);
+        got = push_some(in, done); /* re-check after announcing the wait */
+        if (got)
+            done += got;
+        else
+            tj__waiter_wait(&in->out_wait, snap, WAIT_MS);
+        tj__waiter_done(&in->out_wait);
+    }
+    in->nobatch = 0;
+    return 0;
+}
+
+/* Appends an item (record or MARK) to the local batch. */
+static int add_out(tj_instance *in, void *item)
+{
+    if (in->nobatch == BATCH) {
+        int rc = flush_out(in);
+        if (rc)
+            return rc;
+    }
+    in->obatch[in->nobatch++] = item;
+    return 0;
+}
+
+static int inst_emit(tj_ctx *ctx, tj_record *rec)
+{
+    tj_instance *in = ctx->owner;
+    if (atomic_load(&in->run->abort)) {
+        tj__record_finish(rec, TJ_ACK_FAILED);
+        return TJ_ECANCELED;
+    }
+    if (!in->nout) { /* a sink emitting: nothing downstream */
+        tj__record_finish(rec, TJ_ACK_DELIVERED);
+        return 0;
+    }
+    int rc = add_out(in, rec);
+    if (rc)
+        tj__record_finish(rec, TJ_ACK_FAILED);
+    return rc;
+}
+
+static int inst_should_stop(tj_ctx *ctx)
+{
+    tj_instance *in = ctx->owner;
+    return atomic_load(&in->run->stop) || atomic_load(&in->run->abort);
+}
+
+static void inst_fail_run(tj_ctx *ctx, const char *msg)
+{
+    tj_instance *in = ctx->owner;
+    run_fail(in->run, "stage '%s': %s", ctx->name, msg);
+}
+
+static const tj_ctx_ops inst_ops = {inst_emit, inst_should_stop, inst_fail_run};
+
+/* ---- input side -------------------------------------------------------- */
+
+static bool inputs_finished(tj_instance *in)
+{
+    for (size_t i = 0; i < in->nin; i++)
+        if (!tj__ring_finished(in->in[i]))
+            return false;
+    return true;
+}
+
+/* Pops from any input ring; 0 means end of input. */
+static size_t try_pop_any(tj_instance *in, void **out, size_t max)
+{
+    for (size_t k = 0; k < in->nin; k++) {
+        size_t r = (in->rr_in + k) % in->nin;
+        size_t got = tj__ring_pop(in->in[r], out, max);
+        if (got) {
+            in->rr_in = (r + 1) % in->nin;
+            return got;
+        }
+    }
+    return 0;
+}
+
+/* Ordered input: records from ring rr_in until its marker, then the next. */
+static size_t try_pop_ordered(tj_instance *in, void **out, size_t max)
+{
+    size_t n = 0;
+    for (size_t tries = 0; n < max && tries < in->nin;) {
+        tj_ring *r = in->in[in->rr_in];
+        void *item;
+        if (tj__ring_pop(r, &item, 1)) {
+            if (item == MARK)
+                in->rr_in = (in->rr_in + 1) % in->nin;
+            else
+                out[n++] = item;
+            tries = 0;
+        } else if (tj__ring_finished(r)) {
+            in->rr_in = (in->rr_in + 1) % in->nin; /* worker done: skip */
+            tries++;
+        } else {
+            break;
+        }
+    }
+    return n;
+}
+
+/* Blocks until records arrive (returns their count) or input ends (0). */
+static size_t pop_input(tj_instance *in, void **out, size_t max)
+{
+    for (;;) {
+        size_t n = in->ordered_in ? try_pop_ordered(in, out, max)
+                                  : try_pop_any(in, out, max);
+        if (n)
+            return n;
+        if (inputs_finished(in))
+            return 0;
+        unsigned snap = tj__waiter_prepare(&in->in_wait);
+        n = in->ordered_in ? try_pop_ordered(in, out, max)
+                           : try_pop_any(in, out, max);
+        if (!n && !inputs_finished(in))
+            tj__waiter_wait(&in->in_wait, snap, WAIT_MS);
+        tj__waiter_done(&in->in_wait);
+        if (n)
+            return n;
+    }
+}
+
+/* ---- threads ----------------------------------------------------------- */
+
+static void finish_instance(tj_instance *in)
+{
+    tj_run *run = in->run;
+    if (!atomic_load(&run->abort)) {
+        int rc = tj__ctx_flush(&in->ctx);
+        if (rc < 0)
+            run_fail(run, "stage '%s': flush failed: %s", in->ctx.name,
+                     in->ctx.has_error ? in->ctx.errmsg : tj__strerror(rc));
+    }
+    flush_out(in);
+    for (size_t i = 0; i < in->nout; i++)
+        tj__ring_close(in->out[i]);
+    atomic_store(&in->finished, true);
+    atomic_fetch_sub(&run->running, 1);
+}
+
+static void *source_main(void *arg)
+{
+    tj_instance *in = arg;
+    tj_run *run = in->run;
+    while (!atomic_load(&run->stop) && !atomic_load(&run->abort)) {
+        int rc = tj__ctx_produce(&in->ctx);
+        flush_out(in);
+        if (rc == 0)
+            break;
+        if (rc < 0) {
+            run_fail(run, "stage '%s': %s", in->ctx.name,
+                     in->ctx.has_error ? in->ctx.errmsg : tj__strerror(rc));
+            break;
+        }
+    }
+    finish_instance(in);
+    return NULL;
+}
+
+static void *worker_main(void *arg)
+{
+    tj_instance *in = arg;
+    void *batch[BATCH];
+    size_t n;
+    while ((n = pop_input(in, batch, BATCH)) > 0) {
+        for (size_t i = 0; i < n; i++) {
+            if (atomic_load(&in->run->abort)) {
+                tj__record_finish(batch[i], TJ_ACK_FAILED);
+                continue;
+            }
+            tj__ctx_process(&in->ctx, batch[i]);
+            if (in->mark_out)
+                add_out(in, MARK);
+        }
+        flush_out(in);
+    }
+    finish_instance(in);
+    return NULL;
+}
+
+/* ---- set-up ------------------------------------------------------------ */
+
+static int open_dead_letter(tj_run *run, tj_err *err)
+{
+    pthread_mutex_init(&run->dl.lock, NULL);
+    if (!run->p->dead_letter)
+        return 0;
+    run->dl.path = run->p->dead_letter;
+    run->dl.fp = fopen(run->dl.path, "a");
+    if (!run->dl.fp)
+        return tj__errf(err, TJ_EIO, "dead_letter: cannot open %s: %m",
+                        run->dl.path);
+    return 0;
+}
+
+/* Creates instances, runs every init (in stage order), wires the rings. */
+static int build(tj_run *run, tj_err *err)
+{
+    tj_pipeline *p = run->p;
+    run->groups = calloc(p->nstages, sizeof *run->groups);
+    if (!run->groups)
+        return TJ_ENOMEM;
+    for (size_t g = 0; g < p->nstages; g++) {
+        tj_stage_spec *s = &p->stages[g];
+        if (s->ordered && s->workers > 1 &&
+            (p->stages[g - 1].workers > 1 ||
+             (g + 1 < p->nstages && p->stages[g + 1].workers > 1)))
+            return tj__errf(err, TJ_ECONFIG, "%s:%d:%d: stage '%s': ordered: "
+                            "true needs single-worker stages before and "
+                            "after it", s->at->file, s->at->line, s->at->col,
+                            s->name);
+        run->groups[g] = calloc((size_t)s->workers, sizeof **run->groups);
+        if (!run->groups[g])
+            return TJ_ENOMEM;
+        for (int w = 0; w < s->workers; w++) {
+            tj_instance *in = aligned_alloc(TJ_CACHELINE,
+                                            (sizeof *in + TJ_CACHELINE - 1) /
+                                                TJ_CACHELINE * TJ_CACHELINE);
+            if (!in)
+                return TJ_ENOMEM;
+            memset(in, 0, sizeof *in);
+            run->groups[g][w] = in;
+            in->run = run;
+            in->group = g;
+            char name[256];
+            if (s->workers > 1)
+                snprintf(name, sizeof name, "%s#%d", s->name, w);
+            else
+                snprintf(name, sizeof name, "%s", s->name);
+            tj__ctx_setup(&in->ctx, s->plugin->desc, name, w, &inst_ops, in);
+            in->ctx.config = s->config.data;
+            in->ctx.on_error = s->on_error;
+            in->ctx.dead_letter = &run->dl;
+            in->ctx.pipeline_dir = p->dir;
+            tj_err e;
+            int rc = tj__ctx_init(&in->ctx, &e);
+            if (rc)
+                return tj__errf(err, rc, "%s:%d:%d: %s (%s)", s->at->file,
+                                s->at->line, s->at->col, e.msg,
+                                s->plugin->path);
+        }
+    }
+    for (size_t g = 0; g + 1 < p->nstages; g++) {
+        int np = p->stages[g].workers, nc = p->stages[g + 1].workers;
+        bool ord = p->stages[g + 1].ordered && nc > 1;
+        bool ord_prev = p->stages[g].ordered && np > 1;
+        for (int a = 0; a < np; a++) {
+            tj_instance *pi = run->groups[g][a];
+            pi->out = calloc((size_t)nc, sizeof *pi->out);
+            pi->nout = (size_t)nc;
+            pi->strict_rr = ord;
+            pi->mark_out = ord_prev;
+            if (!pi->out)
+                return TJ_ENOMEM;
+        }
+        for (int b = 0; b < nc; b++) {
+            tj_instance *ci = run->groups[g + 1][b];
+            ci->in = calloc((size_t)np, sizeof *ci->in);
+            ci->nin = (size_t)np;
+            ci->ordered_in = ord_prev;
+            if (!ci->in)
+                return TJ_ENOMEM;
+        }
+        for (int a = 0; a < np; a++)
+            for (int b = 0; b < nc; b++) {
+                tj_instance *pi = run->groups[g][a], *ci = run->groups[g + 1][b];
+                tj_ring *r = tj__ring_new(p->buffer, &ci->in_wait, &pi->out_wait);
+                if (!r)
+                    return TJ_ENOMEM;
+                pi->out[b] = r;
+                ci->in[a] = r;
+            }
+    }
+    return 0;
+}
+
+/* Frees instances (running fini) and rings; safe on a partial build. */
+static void teardown(tj_run *run)
+{
+    tj_pipeline *p = run->p;
+    for (size_t g = 0; run->groups && g < p->nstages; g++) {
+        for (int w = 0; run->groups[g] && w < p->stages[g].workers; w++) {
+            tj_instance *in = run->groups[g][w];
+            if (!in)
+                continue;
+            for (size_t i = 0; i < in->nin; i++) {
+                void *item;
+                while (tj__ring_pop(in->in[i], &item, 1))
+                    if (item != MARK)
+                        tj__record_finish(item, TJ_ACK_FAILED);
+                tj__ring_free(in->in[i]);
+            }
+            tj__ctx_teardown(&in->ctx);
+            free(in->in);
+            free(in->out);
+            free(in);
+        }
+        free(run->groups[g]);
+    }
+    free(run->groups);
+    if (run->dl.fp)
+        fclose(run->dl.fp);
+    pthread_mutex_destroy(&run->dl.lock);
+    pthread_mutex_destroy(&run->lock);
+}
+
+/* ---- reporting --------------------------------------------------------- */
+
+typedef struct stage_sum {
+    long long in, out, dropped, failed, bytes, busy_ns;
+} stage_sum;
+
+static stage_sum sum_group(tj_run *run, size_t g)
+{
+    stage_sum s = {0};
+    for (int w = 0; w < run->p->stages[g].workers; w++) {
+        tj_counters *c = &run->groups[g][w]->ctx.c;
+        s.in += atomic_load(&c->in);
+        s.out += atomic_load(&c->out);
+        s.dropped += atomic_load(&c->dropped);
+        s.failed += atomic_load(&c->failed);
+        s.bytes += atomic_load(&c->bytes_in);
+        s.busy_ns += atomic_load(&c->busy_ns);
+    }
+    return s;
+}
+
+static void progress_line(tj_run *run, double elapsed)
+{
+    char line[512];
+    size_t n = 0;
+    tj_pipeline *p = run->p;
+    long long last_out = 0;
+    for (size_t g = 0; g < p->nstages && n < sizeof line - 64; g++) {
+        stage_sum s = sum_group(run, g);
+        size_t fill = 0, cap = 0;
+        tj_instance *in0 = run->groups[g][0];
+        for (size_t i = 0; i < in0->nin; i++)
+            fill += tj__ring_fill(in0->in[i]), cap += tj__ring_capacity(in0->in[i]);
+        n += (size_t)snprintf(line + n, sizeof line - n, "%s%s %lld",
+                              g ? " > " : "", p->stages[g].name,
+                              g ? s.in : s.out);
+        if (cap)
+            n += (size_t)snprintf(line + n, sizeof line - n, " [%zu%%]",
+                                  fill * 100 / cap);
+        last_out = s.in;
+    }
+    fprintf(stderr, "\r\033[K%s | %.0f rec/s", line,
+            elapsed > 0 ? (double)last_out / elapsed : 0.0);
+}
+
+static void print_summary(tj_run *run, double elapsed, const char *status)
+{
+    tj_pipeline *p = run->p;
+    fprintf(stderr, "taojin: pipeline '%s' %s in %.2f s\n", p->name, status,
+            elapsed);
+    fprintf(stderr, "  %-22s %9s %9s %8s %7s %10s %8s\n", "stage", "in", "out",
+            "dropped", "failed", "MB in", "busy s");
+    for (size_t g = 0; g < p->nstages; g++) {
+        stage_sum s = sum_group(run, g);
+        fprintf(stderr, "  %-22s %9lld %9lld %8lld %7lld %10.2f %8.2f\n",
+                p->stages[g].name, s.in, s.out, s.dropped, s.failed,
+                (double)s.bytes / 1e6, (double)s.busy_ns / 1e9);
+    }
+    if (run->dl.written)
+        fprintf(stderr, "  %lld failed record(s) written to %s\n",
+                run->dl.written, run->dl.path);
+}
+
+static void write_custom(tj_run *run, size_t g, tj_buf *b)
+{
+    /* merge the workers' custom counters by name */
+    tj_buf seen = {0};
+    tj__buf_add(&seen, "|", 1);
+    bool first = true;
+    for (int w = 0; w < run->p->stages[g].workers; w++) {
+        tj_ctx *c = &run->groups[g][w]->ctx;
+        for (int i = 0; i < c->ncustom; i++) {
+            char key[64];
+            snprintf(key, sizeof key, "|%s|", c->custom[i].name);
+            if (strstr(seen.data, key))
+                continue;
+            tj__buf_addf(&seen, "%s|", c->custom[i].name);
+            long long total = 0;
+            for (int v = 0; v < run->p->stages[g].workers; v++)
+                total += tj__ctx_counter(&run->groups[g][v]->ctx,
+                                         c->custom[i].name);
+            tj__buf_addf(b, "%s", first ? "" : ",");
+            tj__json_add_string(b, c->custom[i].name, strlen(c->custom[i].name));
+            tj__buf_addf(b, ":%lld", total);
+            first = false;
+        }
+    }
+    tj__buf_free(&seen);
+}
+
+static void write_stats(tj_run *run, const char *path, double elapsed,
+                        const char *status)
+{
+    tj_buf b = {0};
+    tj__buf_add(&b, "{\"pipeline\":", 12);
+    tj__json_add_string(&b, run->p->name, strlen(run->p->name));
+    tj__buf_addf(&b, ",\"status\":\"%s\",\"elapsed_s\":%.3f,\"stages\":[",
+                 status, elapsed);
+    for (size_t g = 0; g < run->p->nstages; g++) {
+        stage_sum s = sum_group(run, g);
+        tj__buf_addf(&b, "%s{\"name\":", g ? "," : "");
+        tj__json_add_string(&b, run->p->stages[g].name,
+                            strlen(run->p->stages[g].name));
+        tj__buf_addf(&b, ",\"stage\":\"%s\",\"workers\":%d,\"in\":%lld,"
+                     "\"out\":%lld,\"dropped\":%lld,\"failed\":%lld,"
+                     "\"bytes_in\":%lld,\"busy_s\":%.6f,\"counters\":{",
+                     run->p->stages[g].plugin->desc->name,
+                     run->p->stages[g].workers, s.in, s.out, s.dropped,
+                     s.failed, s.bytes, (double)s.busy_ns / 1e9);
+        write_custom(run, g, &b);
+        tj__buf_add(&b, "}}", 2);
+    }
+    tj__buf_add(&b, "]}\n", 3);
+    FILE *fp = fopen(path, "w");
+    if (!fp || fwrite(b.data, 1, b.len, fp) != b.len)
+        tj__log(TJ_LOG_ERROR, NULL, "--stats-json: cannot write %s: %m", path);
+    if (fp)
+        fclose(fp);
+    tj__buf_free(&b);
+}
+
+/* ---- the run ----------------------------------------------------------- */
+
+static double now_s(void) { return (double)tj__now_ns() / 1e9; }
+
+/* Waits for the instances while handling signals and drawing progress. */
+static void supervise(tj_run *run, const tj_run_opts *o, double t0)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    bool tty = o->progress && isatty(2);
+    int signals = 0;
+    double next_draw = t0 + 0.5;
+    while (atomic_load(&run->running) > 0) {
+        struct timespec ts = {0, 50 * 1000000L};
+        int sig = o->handle_signals ? sigtimedwait(&set, NULL, &ts)
+                                    : (nanosleep(&ts, NULL), -1);
+        if (external_stop && !signals) {
+            external_stop = 0;
+            sig = SIGTERM;
+        }
+        if (sig == SIGINT || sig == SIGTERM) {
+            if (++signals == 1) {
+                tj__log(TJ_LOG_WARN, NULL, "%s: stopping: sources end, records"
+                        " in flight drain (signal again to abort)",
+                        sig == SIGINT ? "SIGINT" : "SIGTERM");
+                atomic_store(&run->stop, 1);
+            } else {
+                tj__log(TJ_LOG_WARN, NULL, "aborting: records in flight are "
+                        "dropped as failed");
+                atomic_store(&run->abort, 1);
+                run_fail(run, "aborted by a second signal");
+            }
+        }
+        if (tty && now_s() >= next_draw) {
+            progress_line(run, now_s() - t0);
+            next_draw = now_s() + 0.5;
+        }
+    }
+    if (tty)
+        fprintf(stderr, "\r\033[K");
+}
+
+static int start_threads(tj_run *run, tj_err *err)
+{
+    tj_pipeline *p = run->p;
+    for (size_t g = 0; g < p->nstages; g++)
+        for (int w = 0; w < p->stages[g].workers; w++) {
+            tj_instance *in = run->groups[g][w];
+            atomic_fetch_add(&run->running, 1);
+            int rc = pthread_create(&in->thread, NULL,
+                                    g == 0 ? source_main : worker_main, in);
+            if (rc) {
+                atomic_fetch_sub(&run->running, 1);
+                atomic_store(&run->abort, 1);
+                return tj__errf(err, TJ_ENOMEM, "cannot start a thread for "
+                                "stage '%s': %s", in->ctx.name, strerror(rc));
+            }
+            in->started = true;
+        }
+    return 0;
+}
+
+int tj__run(tj_pipeline *p, const tj_run_opts *o, tj_run_result *res)
+{
+    tj_run run = {.p = p};
+    tj_err err = {{0}};
+    memset(res, 0, sizeof *res);
+    pthread_mutex_init(&run.lock, NULL);
+    sigset_t set, old;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    if (o->handle_signals)
+        pthread_sigmask(SIG_BLOCK, &set, &old);
+    double t0 = now_s();
+    int rc = open_dead_letter(&run, &err);
+    if (!rc)
+        rc = build(&run, &err);
+    if (!rc)
+        rc = start_threads(&run, &err);
+    if (!rc || run.groups)
+        supervise(&run, o, t0);
+    for (size_t g = 0; run.groups && g < p->nstages; g++)
+        for (int w = 0; run.groups[g] && w < p->stages[g].workers; w++)
+            if (run.groups[g][w] && run.groups[g][w]->started)
+                pthread_join(run.groups[g][w]->thread, NULL);
+    double elapsed = now_s() - t0;
+    if (rc) {
+        res->failed = true;
+        snprintf(res->message, sizeof res->message, "%s",
+                 err.msg[0] ? err.msg : tj__strerror(rc));
+    } else if (atomic_load(&run.failed)) {
+        res->failed = true;
+        snprintf(res->message, sizeof res->message, "%s", run.fail_msg);
+        rc = TJ_ERECORD;
+    }
+    for (size_t g = 0; !rc && g < p->nstages; g++)
+        res->records_failed += sum_group(&run, g).failed;
+    const char *status = res->failed ? "failed"
+                         : res->records_failed ? "completed with failures"
+                                               : "completed";
+    if (!rc || atomic_load(&run.failed)) {
+        if (o->summary)
+            print_summary(&run, elapsed, status);
+        if (o->stats_json)
+            write_stats(&run, o->stats_json, elapsed, status);
+    }
+    teardown(&run);
+    if (o->handle_signals)
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
+    return rc;
+}
