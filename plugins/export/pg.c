@@ -1,0 +1,663 @@
+/*
+ * pg.c - the postgres backend (libpq): a transaction per batch, rows sent
+ * as multi-row INSERTs with parameters.
+ *
+ * Records are checked when they arrive (key present, types fit the known
+ * columns) and held; at commit the batch runs as BEGIN; CREATE TABLE /
+ * ALTER TABLE ADD COLUMN IF NOT EXISTS for new fields; INSERT ... VALUES
+ * (...),(...) [ON CONFLICT (key) DO UPDATE SET ...]; COMMIT.  Consecutive
+ * records with the same columns share one statement (at most 1000 rows or
+ * 60000 parameters); an upsert statement never holds the same key twice
+ * (PostgreSQL refuses to update a row twice in one statement), later
+ * duplicates start a new statement so the last record wins.
+ *
+ * Columns: text, bytea (BYTES not storable as text: invalid UTF-8 or NUL),
+ * bigint, double precision, jsonb.  If a batch fails on the server for a
+ * reason of the data (SQLSTATE classes 22 and 23, 42804), it is retried
+ * record by record so one bad record fails alone.  A lost connection is
+ * reset and the batch retried once.
+ */
+#include "export.h"
+
+#include <libpq-fe.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PG_MAX_ROWS 1000
+#define PG_MAX_PARAMS 60000
+
+typedef struct pg_impl {
+    PGconn *conn;
+    ex_schema sch;
+    char target[512]; /* "host H port P database D" for messages */
+    char *schema_name; /* NULL: current_schema() */
+    char *table_name;
+    ex_buf qtable; /* quoted, possibly schema-qualified */
+    ex_buf sql, vals;
+    const char **pv;
+    int *pl, *pf;
+    size_t *voff;
+    size_t cap_params;
+} pg_impl;
+
+/* First line of a libpq message, without the trailing newline. */
+static const char *first_line(const char *msg, char *out, size_t n)
+{
+    snprintf(out, n, "%s", msg ? msg : "");
+    char *nl = strchr(out, '\n');
+    if (nl)
+        *nl = '\0';
+    return out;
+}
+
+/* Describes the server without the password, from the dsn's own values. */
+static void describe_target(pg_impl *p, const char *dsn)
+{
+    const char *host = NULL, *port = NULL, *db = NULL;
+    PQconninfoOption *opts = PQconninfoParse(dsn, NULL);
+    for (PQconninfoOption *o = opts; o && o->keyword; o++) {
+        if (!o->val)
+            continue;
+        if (!strcmp(o->keyword, "host") || !strcmp(o->keyword, "hostaddr"))
+            host = host ? host : o->val;
+        else if (!strcmp(o->keyword, "port"))
+            port = o->val;
+        else if (!strcmp(o->keyword, "dbname"))
+            db = o->val;
+    }
+    snprintf(p->target, sizeof p->target, "PostgreSQL host %s port %s "
+                                          "database %s",
+             host ? host : "(default)", port ? port : "5432",
+             db ? db : "(default)");
+    PQconninfoFree(opts);
+}
+
+/* Runs a command; returns 0 or fills st->err (prefixed with `what`). */
+static int run(ex_state *st, const char *sql, const char *what)
+{
+    pg_impl *p = st->impl;
+    PGresult *r = PQexec(p->conn, sql);
+    int ok = PQresultStatus(r) == PGRES_COMMAND_OK ||
+             PQresultStatus(r) == PGRES_TUPLES_OK;
+    char line[512];
+    int rc = 0;
+    if (!ok)
+        rc = ex_errf(st, TJ_EIO, "%s (%s, table %s): %s", what, p->target,
+                     p->qtable.data,
+                     first_line(PQresultErrorMessage(r), line, sizeof line));
+    PQclear(r);
+    return rc;
+}
+
+static ex_kind kind_of_type(const char *t)
+{
+    if (!strcmp(t, "text") || !strcmp(t, "character varying") ||
+        !strcmp(t, "character"))
+        return EX_K_TEXT;
+    if (!strcmp(t, "bigint") || !strcmp(t, "integer") ||
+        !strcmp(t, "smallint"))
+        return EX_K_INTEGER;
+    if (!strcmp(t, "double precision") || !strcmp(t, "real"))
+        return EX_K_REAL;
+    if (!strcmp(t, "jsonb") || !strcmp(t, "json"))
+        return EX_K_JSON;
+    if (!strcmp(t, "bytea"))
+        return EX_K_BLOB;
+    return EX_K_OTHER;
+}
+
+static const char *type_of_kind(ex_kind k)
+{
+    switch (k) {
+    case EX_K_TEXT: return "text";
+    case EX_K_BLOB: return "bytea";
+    case EX_K_INTEGER: return "bigint";
+    case EX_K_REAL: return "double precision";
+    case EX_K_JSON: return "jsonb";
+    default: return "text";
+    }
+}
+
+/* Reloads the table's columns from information_schema. */
+static int load_schema(ex_state *st)
+{
+    pg_impl *p = st->impl;
+    const char *params[2] = {p->table_name, p->schema_name};
+    ex_schema_clear(&p->sch);
+    PGresult *r = PQexecParams(
+        p->conn,
+        "SELECT column_name, data_type FROM information_schema.columns "
+        "WHERE table_name = $1 AND table_schema = COALESCE($2, "
+        "current_schema()) ORDER BY ordinal_position",
+        2, NULL, params, NULL, NULL, 0);
+    char line[512];
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+        int rc = ex_errf(st, TJ_EIO, "cannot read the columns of table %s "
+                                     "(%s): %s",
+                         p->qtable.data, p->target,
+                         first_line(PQresultErrorMessage(r), line,
+                                    sizeof line));
+        PQclear(r);
+        return rc;
+    }
+    for (int i = 0; i < PQntuples(r); i++) {
+        const char *t = PQgetvalue(r, i, 1);
+        if (ex_schema_add(&p->sch, PQgetvalue(r, i, 0), kind_of_type(t), t)) {
+            PQclear(r);
+            return ex_errf(st, TJ_ENOMEM, "out of memory");
+        }
+    }
+    p->sch.exists = PQntuples(r) > 0;
+    PQclear(r);
+    return 0;
+}
+
+/* Ensures a unique index on the key exists (ON CONFLICT needs one). */
+static int ensure_key_index(ex_state *st)
+{
+    pg_impl *p = st->impl;
+    char idx[64];
+    snprintf(idx, sizeof idx, "%.28s_%.24s_key", p->table_name, st->cfg->key);
+    ex_buf *b = &p->sql;
+    b->len = 0;
+    ex_buf_adds(b, "CREATE UNIQUE INDEX IF NOT EXISTS ");
+    ex_sql_ident(b, idx);
+    ex_buf_adds(b, " ON ");
+    ex_buf_add(b, p->qtable.data, p->qtable.len);
+    ex_buf_addc(b, '(');
+    if (ex_sql_ident(b, st->cfg->key) || ex_buf_addc(b, ')'))
+        return ex_errf(st, TJ_ENOMEM, "out of memory");
+    return run(st, b->data, "cannot create the unique index on the upsert "
+                            "key");
+}
+
+/* Splits `schema.table` and quotes it. */
+static int set_table(ex_state *st)
+{
+    pg_impl *p = st->impl;
+    const char *t = st->cfg->table, *dot = strchr(t, '.');
+    if (dot) {
+        p->schema_name = strndup(t, (size_t)(dot - t));
+        p->table_name = strdup(dot + 1);
+    } else {
+        p->table_name = strdup(t);
+    }
+    if (!p->table_name || (dot && !p->schema_name))
+        return TJ_ENOMEM;
+    if (p->schema_name &&
+        (ex_sql_ident(&p->qtable, p->schema_name) ||
+         ex_buf_addc(&p->qtable, '.')))
+        return TJ_ENOMEM;
+    return ex_sql_ident(&p->qtable, p->table_name);
+}
+
+static int pg_open(ex_state *st)
+{
+    pg_impl *p = calloc(1, sizeof *p);
+    if (!p)
+        return ex_errf(st, TJ_ENOMEM, "out of memory");
+    st->impl = p;
+    if (set_table(st))
+        return ex_errf(st, TJ_ENOMEM, "out of memory");
+    describe_target(p, st->cfg->dsn);
+    /* The dsn comes last so its own settings override these defaults. */
+    const char *keys[] = {"connect_timeout", "application_name", "dbname",
+                          NULL};
+    const char *vals[] = {"10", "taojin", st->cfg->dsn, NULL};
+    p->conn = PQconnectdbParams(keys, vals, 1);
+    char line[512];
+    if (!p->conn || PQstatus(p->conn) != CONNECTION_OK)
+        return ex_errf(st, TJ_ENET, "cannot connect to %s: %s", p->target,
+                       p->conn ? first_line(PQerrorMessage(p->conn), line,
+                                            sizeof line)
+                               : "out of memory");
+    if (PQsetClientEncoding(p->conn, "UTF8") != 0)
+        return ex_errf(st, TJ_EIO, "cannot set client encoding UTF8 on %s",
+                       p->target);
+    int rc = load_schema(st);
+    if (!rc && st->upsert && ex_schema_find(&p->sch, st->cfg->key) >= 0)
+        rc = ensure_key_index(st);
+    return rc;
+}
+
+/* True when a BYTES value can go into a text column. */
+static bool pg_text_ok(const char *s, size_t n)
+{
+    return !memchr(s, '\0', n) && ex_utf8_valid(s, n);
+}
+
+typedef struct check_arg {
+    ex_state *st;
+    int rc;
+} check_arg;
+
+static int check_field(void *arg, const tj_record *rec, const char *name,
+                       tj_field_type type)
+{
+    check_arg *a = arg;
+    pg_impl *p = a->st->impl;
+    long c = ex_schema_find(&p->sch, name);
+    if (c < 0)
+        return 0;
+    bool text_ok = true;
+    if (type == TJ_FIELD_BYTES) {
+        size_t len;
+        const char *s = tj_record_get(rec, name, &len);
+        text_ok = pg_text_ok(s, len);
+    }
+    if (ex_kind_accepts(p->sch.cols[c].kind, type, text_ok) == 0)
+        return 0;
+    return ex_errf(a->st, TJ_ETYPE,
+                   "type clash: field '%s' is %s%s but column '%s' of table "
+                   "%s (%s) is %s",
+                   name, ex_field_type_name(type),
+                   text_ok ? "" : " (not UTF-8 text)", name, p->qtable.data,
+                   p->target, p->sch.cols[c].decl);
+}
+
+static int pg_add(ex_state *st, tj_record *rec)
+{
+    pg_impl *p = st->impl;
+    if (st->upsert && tj_record_type(rec, st->cfg->key) == TJ_FIELD_NONE)
+        return ex_errf(st, TJ_EINVAL, "record has no '%s' field (the upsert "
+                                      "key of table %s)",
+                       st->cfg->key, p->qtable.data);
+    check_arg a = {st, 0};
+    return ex_each_field(st->cfg, rec, check_field, &a);
+}
+
+/* ---- commit -------------------------------------------------------------------- */
+
+typedef struct cols_arg {
+    ex_state *st;
+    ex_schema *add; /* columns to create in this batch */
+    ex_buf *sig;    /* when non-NULL: signature of the record's columns */
+    size_t n;
+} cols_arg;
+
+static int new_column(void *arg, const tj_record *rec, const char *name,
+                      tj_field_type type)
+{
+    cols_arg *a = arg;
+    pg_impl *p = a->st->impl;
+    if (ex_schema_find(&p->sch, name) >= 0 || ex_schema_find(a->add, name) >= 0)
+        return 0;
+    bool text_ok = true;
+    if (type == TJ_FIELD_BYTES) {
+        size_t len;
+        const char *s = tj_record_get(rec, name, &len);
+        text_ok = pg_text_ok(s, len);
+    }
+    ex_kind k = ex_kind_for_value(type, text_ok);
+    return ex_schema_add(a->add, name, k, type_of_kind(k));
+}
+
+/* Creates the table or the columns the batch [from, to) needs. */
+static int ensure_columns(ex_state *st, size_t from, size_t to)
+{
+    pg_impl *p = st->impl;
+    ex_schema add = {0};
+    cols_arg a = {st, &add, NULL, 0};
+    int rc = 0;
+    for (size_t i = from; i < to && !rc; i++)
+        rc = ex_each_field(st->cfg, st->held[i], new_column, &a);
+    if (rc || add.n == 0)
+        goto done;
+    ex_buf *b = &p->sql;
+    bool key_new = ex_schema_find(&add, st->cfg->key) >= 0;
+    b->len = 0;
+    if (!p->sch.exists) {
+        ex_buf_adds(b, "CREATE TABLE IF NOT EXISTS ");
+        ex_buf_add(b, p->qtable.data, p->qtable.len);
+        ex_buf_adds(b, " (");
+        for (size_t i = 0; i < add.n; i++) {
+            if (i)
+                ex_buf_adds(b, ", ");
+            ex_sql_ident(b, add.cols[i].name);
+            ex_buf_addc(b, ' ');
+            ex_buf_adds(b, add.cols[i].decl);
+        }
+        ex_buf_addc(b, ')');
+    } else {
+        ex_buf_adds(b, "ALTER TABLE ");
+        ex_buf_add(b, p->qtable.data, p->qtable.len);
+        for (size_t i = 0; i < add.n; i++) {
+            ex_buf_adds(b, i ? ", ADD COLUMN IF NOT EXISTS "
+                             : " ADD COLUMN IF NOT EXISTS ");
+            ex_sql_ident(b, add.cols[i].name);
+            ex_buf_addc(b, ' ');
+            ex_buf_adds(b, add.cols[i].decl);
+        }
+    }
+    if ((rc = run(st, b->data, "cannot create columns")))
+        goto done;
+    for (size_t i = 0; i < add.n && !rc; i++)
+        rc = ex_schema_add(&p->sch, add.cols[i].name, add.cols[i].kind,
+                           add.cols[i].decl);
+    p->sch.exists = true;
+    if (!rc && key_new && st->upsert)
+        rc = ensure_key_index(st);
+done:
+    ex_schema_clear(&add);
+    return rc;
+}
+
+static int sig_field(void *arg, const tj_record *rec, const char *name,
+                     tj_field_type type)
+{
+    cols_arg *a = arg;
+    a->n++;
+    if (ex_buf_adds(a->sig, name) || ex_buf_addc(a->sig, 0x1f))
+        return TJ_ENOMEM;
+    return 0;
+}
+
+/* The signature (column list) of a record and its column count. */
+static int record_sig(ex_state *st, const tj_record *rec, ex_buf *sig,
+                      size_t *n)
+{
+    cols_arg a = {st, NULL, sig, 0};
+    sig->len = 0;
+    int rc = ex_each_field(st->cfg, rec, sig_field, &a);
+    *n = a.n;
+    if (sig->data)
+        sig->data[sig->len] = '\0';
+    return rc;
+}
+
+static int param_room(pg_impl *p, size_t n)
+{
+    if (n <= p->cap_params)
+        return 0;
+    size_t cap = n + 64;
+    const char **pv = realloc(p->pv, cap * sizeof *pv);
+    if (pv)
+        p->pv = pv;
+    int *pl = realloc(p->pl, cap * sizeof *pl);
+    if (pl)
+        p->pl = pl;
+    int *pf = realloc(p->pf, cap * sizeof *pf);
+    if (pf)
+        p->pf = pf;
+    size_t *vo = realloc(p->voff, cap * sizeof *vo);
+    if (vo)
+        p->voff = vo;
+    if (!pv || !pl || !pf || !vo)
+        return TJ_ENOMEM;
+    p->cap_params = cap;
+    return 0;
+}
+
+typedef struct row_arg {
+    ex_state *st;
+    size_t k; /* next parameter index */
+} row_arg;
+
+/* Adds one field value as parameter k (text, or binary for bytea). */
+static int param_field(void *arg, const tj_record *rec, const char *name,
+                       tj_field_type type)
+{
+    row_arg *a = arg;
+    pg_impl *p = a->st->impl;
+    size_t k = a->k++, len;
+    const char *s;
+    int64_t iv;
+    double dv;
+    p->pv[k] = NULL;
+    p->pf[k] = 0;
+    p->voff[k] = (size_t)-1;
+    switch (type) {
+    case TJ_FIELD_BYTES:
+    case TJ_FIELD_JSON:
+        s = tj_record_get(rec, name, &len);
+        p->pv[k] = s;
+        p->pl[k] = (int)len;
+        if (type == TJ_FIELD_BYTES) {
+            long c = ex_schema_find(&p->sch, name);
+            p->pf[k] = c >= 0 && p->sch.cols[c].kind == EX_K_BLOB;
+        }
+        return 0;
+    case TJ_FIELD_INT:
+        tj_record_get_int(rec, name, &iv);
+        p->voff[k] = p->vals.len;
+        return ex_int_text(&p->vals, iv) || ex_buf_addc(&p->vals, 0);
+    case TJ_FIELD_DOUBLE:
+        tj_record_get_double(rec, name, &dv);
+        p->voff[k] = p->vals.len;
+        return ex_double_text(&p->vals, dv, false) ||
+               ex_buf_addc(&p->vals, 0);
+    default:
+        return 0;
+    }
+}
+
+static int sql_col(void *arg, const tj_record *rec, const char *name,
+                   tj_field_type type)
+{
+    row_arg *a = arg;
+    pg_impl *p = a->st->impl;
+    if (a->k++)
+        ex_buf_addc(&p->sql, ',');
+    return ex_sql_ident(&p->sql, name);
+}
+
+static int sql_set(void *arg, const tj_record *rec, const char *name,
+                   tj_field_type type)
+{
+    row_arg *a = arg;
+    pg_impl *p = a->st->impl;
+    if (strcmp(name, a->st->cfg->key) == 0)
+        return 0;
+    ex_buf_adds(&p->sql, a->k++ ? "," : " DO UPDATE SET ");
+    ex_sql_ident(&p->sql, name);
+    ex_buf_adds(&p->sql, "=EXCLUDED.");
+    return ex_sql_ident(&p->sql, name);
+}
+
+/* True when held[j]'s key equals the key of one of held[from..j). */
+static bool dup_key(ex_state *st, size_t from, size_t j)
+{
+    size_t n, m;
+    const char *k = tj_record_get(st->held[j], st->cfg->key, &n);
+    tj_field_type t = tj_record_type(st->held[j], st->cfg->key);
+    for (size_t i = from; i < j; i++) {
+        if (tj_record_type(st->held[i], st->cfg->key) != t)
+            continue;
+        if (t == TJ_FIELD_INT) {
+            int64_t a = 0, b = 0;
+            tj_record_get_int(st->held[i], st->cfg->key, &a);
+            tj_record_get_int(st->held[j], st->cfg->key, &b);
+            if (a == b)
+                return true;
+            continue;
+        }
+        if (t == TJ_FIELD_DOUBLE) {
+            double a = 0, b = 0;
+            tj_record_get_double(st->held[i], st->cfg->key, &a);
+            tj_record_get_double(st->held[j], st->cfg->key, &b);
+            if (a == b)
+                return true;
+            continue;
+        }
+        const char *o = tj_record_get(st->held[i], st->cfg->key, &m);
+        if (k && o && n == m && memcmp(k, o, n) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* Sends held[from, to) (same columns, ncols each) as one INSERT. */
+static int insert_rows(ex_state *st, size_t from, size_t to, size_t ncols)
+{
+    pg_impl *p = st->impl;
+    size_t nparams = (to - from) * ncols;
+    if (param_room(p, nparams))
+        return ex_errf(st, TJ_ENOMEM, "out of memory");
+    ex_buf *b = &p->sql;
+    b->len = 0;
+    p->vals.len = 0;
+    row_arg a = {st, 0};
+    ex_buf_adds(b, "INSERT INTO ");
+    ex_buf_add(b, p->qtable.data, p->qtable.len);
+    ex_buf_adds(b, " (");
+    ex_each_field(st->cfg, st->held[from], sql_col, &a);
+    ex_buf_adds(b, ") VALUES ");
+    char num[24];
+    for (size_t r = 0, k = 1; r < to - from; r++) {
+        ex_buf_adds(b, r ? ",(" : "(");
+        for (size_t c = 0; c < ncols; c++, k++) {
+            snprintf(num, sizeof num, c ? ",$%zu" : "$%zu", k);
+            ex_buf_adds(b, num);
+        }
+        ex_buf_addc(b, ')');
+    }
+    if (st->upsert) {
+        ex_buf_adds(b, " ON CONFLICT (");
+        ex_sql_ident(b, st->cfg->key);
+        ex_buf_addc(b, ')');
+        a.k = 0;
+        ex_each_field(st->cfg, st->held[from], sql_set, &a);
+        if (a.k == 0)
+            ex_buf_adds(b, " DO NOTHING");
+    }
+    a.k = 0;
+    int rc = 0;
+    for (size_t i = from; i < to && !rc; i++)
+        rc = ex_each_field(st->cfg, st->held[i], param_field, &a);
+    if (rc || !b->data)
+        return ex_errf(st, TJ_ENOMEM, "out of memory");
+    for (size_t k = 0; k < nparams; k++)
+        if (p->voff[k] != (size_t)-1) {
+            p->pv[k] = p->vals.data + p->voff[k];
+            p->pl[k] = 0;
+        }
+    PGresult *res = PQexecParams(p->conn, b->data, (int)nparams, NULL, p->pv,
+                                 p->pl, p->pf, 0);
+    char line[512];
+    if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+        const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+        rc = ex_errf(st, TJ_EIO, "cannot insert into table %s (%s): %s%s%s%s",
+                     p->qtable.data, p->target,
+                     first_line(PQresultErrorMessage(res), line, sizeof line),
+                     state ? " [SQLSTATE " : "", state ? state : "",
+                     state ? "]" : "");
+        if (state && (state[0] == '2' && (state[1] == '2' || state[1] == '3')))
+            rc = TJ_ETYPE;
+        if (state && !strcmp(state, "42804"))
+            rc = TJ_ETYPE;
+    }
+    PQclear(res);
+    return rc;
+}
+
+/* Inserts held[from, to) in as few statements as the rules allow. */
+static int insert_range(ex_state *st, size_t from, size_t to)
+{
+    pg_impl *p = st->impl;
+    ex_buf sig = {0}, sig2 = {0};
+    int rc = 0;
+    size_t i = from;
+    while (i < to && !rc) {
+        size_t ncols, n2, j = i + 1;
+        if ((rc = record_sig(st, st->held[i], &sig, &ncols)))
+            break;
+        size_t max_rows = ncols ? PG_MAX_PARAMS / ncols : PG_MAX_ROWS;
+        if (max_rows > PG_MAX_ROWS)
+            max_rows = PG_MAX_ROWS;
+        while (j < to && j - i < max_rows) {
+            if ((rc = record_sig(st, st->held[j], &sig2, &n2)))
+                break;
+            if (n2 != ncols || strcmp(sig.data, sig2.data) != 0 ||
+                (st->upsert && dup_key(st, i, j)))
+                break;
+            j++;
+        }
+        if (!rc)
+            rc = insert_rows(st, i, j, ncols);
+        i = j;
+    }
+    ex_buf_free(&sig);
+    ex_buf_free(&sig2);
+    (void)p;
+    if (rc == TJ_ENOMEM)
+        ex_errf(st, rc, "out of memory");
+    return rc;
+}
+
+/* One transaction for held[from, to). */
+static int tx_range(ex_state *st, size_t from, size_t to)
+{
+    pg_impl *p = st->impl;
+    int rc = run(st, "BEGIN", "cannot begin a transaction");
+    if (!rc)
+        rc = ensure_columns(st, from, to);
+    if (!rc)
+        rc = insert_range(st, from, to);
+    if (!rc)
+        rc = run(st, "COMMIT", "cannot commit");
+    if (rc) {
+        PGresult *r = PQexec(p->conn, "ROLLBACK");
+        PQclear(r);
+        load_schema(st); /* columns created in the batch are gone */
+    }
+    return rc;
+}
+
+static int pg_commit(ex_state *st, bool final)
+{
+    pg_impl *p = st->impl;
+    if (st->nheld == 0)
+        return 0;
+    int rc = tx_range(st, 0, st->nheld);
+    if (rc && PQstatus(p->conn) == CONNECTION_BAD) {
+        tj_log(st->ctx, TJ_LOG_WARN, "%s; reconnecting", st->err);
+        PQreset(p->conn);
+        if (PQstatus(p->conn) != CONNECTION_OK) {
+            char line[512];
+            return ex_errf(st, TJ_ENET, "lost the connection to %s: %s",
+                           p->target,
+                           first_line(PQerrorMessage(p->conn), line,
+                                      sizeof line));
+        }
+        PQsetClientEncoding(p->conn, "UTF8");
+        load_schema(st);
+        rc = tx_range(st, 0, st->nheld);
+    }
+    if (rc != TJ_ETYPE || st->nheld == 1)
+        return rc;
+    /* A record's data was refused: find which, commit the others. */
+    tj_log(st->ctx, TJ_LOG_WARN, "%s; retrying the batch record by record",
+           st->err);
+    for (size_t i = 0; i < st->nheld; i++)
+        if (tx_range(st, i, i + 1) && !(st->rec_err[i] = strdup(st->err)))
+            return ex_errf(st, TJ_ENOMEM, "out of memory");
+    return 0;
+}
+
+static void pg_close(ex_state *st)
+{
+    pg_impl *p = st->impl;
+    if (p->conn)
+        PQfinish(p->conn);
+    ex_schema_clear(&p->sch);
+    free(p->schema_name);
+    free(p->table_name);
+    ex_buf_free(&p->qtable);
+    ex_buf_free(&p->sql);
+    ex_buf_free(&p->vals);
+    free(p->pv);
+    free(p->pl);
+    free(p->pf);
+    free(p->voff);
+    free(p);
+    st->impl = NULL;
+}
+
+const ex_backend ex_backend_postgres = {
+    .name = "postgres",
+    .open = pg_open,
+    .add = pg_add,
+    .commit = pg_commit,
+    .close = pg_close,
+};

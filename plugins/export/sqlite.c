@@ -1,0 +1,507 @@
+/*
+ * sqlite.c - the sqlite backend: one table, WAL mode, a transaction per
+ * batch.
+ *
+ * Rows are inserted as records arrive, inside a transaction opened by the
+ * first record of a batch (BEGIN IMMEDIATE, so concurrent writers wait on
+ * busy_timeout instead of deadlocking) and committed by export.c every
+ * `batch` records.  The table is created from the first record's fields;
+ * later fields are added with ALTER TABLE ADD COLUMN.  Column types follow
+ * schema.c: TEXT, BLOB, INTEGER, REAL, and "JSON TEXT" for JSON fields (the
+ * word TEXT gives the column text affinity, so JSON text is never turned
+ * into a number; json_extract() works on it).  In upsert mode the table has
+ * a unique index on the key and each insert is INSERT ... ON CONFLICT(key)
+ * DO UPDATE SET of the record's own columns (other columns keep their
+ * values).
+ */
+#include "export.h"
+
+#include <errno.h>
+#include <libgen.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#define STMT_CACHE 16
+
+typedef struct stmt_slot {
+    char *sig; /* column names joined by '\x1f' */
+    sqlite3_stmt *stmt;
+    uint64_t used;
+} stmt_slot;
+
+typedef struct field_ref {
+    const char *name;
+    tj_field_type type;
+    bool text_ok; /* BYTES that are UTF-8 */
+} field_ref;
+
+typedef struct lite_impl {
+    sqlite3 *db;
+    ex_schema sch;
+    bool in_tx;
+    stmt_slot cache[STMT_CACHE];
+    uint64_t tick;
+    field_ref *refs;
+    size_t nrefs, caprefs;
+    ex_buf sql, sig;
+} lite_impl;
+
+/* Runs one statement without results; 0 or the sqlite error code. */
+static int exec_sql(lite_impl *l, const char *sql)
+{
+    return sqlite3_exec(l->db, sql, NULL, NULL, NULL);
+}
+
+/* The kind of a column from the type it was declared with. */
+static ex_kind kind_of_decl(const char *decl)
+{
+    char up[64];
+    size_t i;
+    for (i = 0; decl[i] && i < sizeof up - 1; i++)
+        up[i] = (char)((decl[i] >= 'a' && decl[i] <= 'z') ? decl[i] - 32
+                                                          : decl[i]);
+    up[i] = '\0';
+    if (strstr(up, "JSON"))
+        return EX_K_JSON;
+    if (strstr(up, "INT"))
+        return EX_K_INTEGER;
+    if (strstr(up, "CHAR") || strstr(up, "CLOB") || strstr(up, "TEXT"))
+        return EX_K_TEXT;
+    if (strstr(up, "BLOB"))
+        return EX_K_BLOB;
+    if (strstr(up, "REAL") || strstr(up, "FLOA") || strstr(up, "DOUB"))
+        return EX_K_REAL;
+    return EX_K_OTHER;
+}
+
+static const char *decl_of_kind(ex_kind k)
+{
+    switch (k) {
+    case EX_K_TEXT: return "TEXT";
+    case EX_K_BLOB: return "BLOB";
+    case EX_K_INTEGER: return "INTEGER";
+    case EX_K_REAL: return "REAL";
+    case EX_K_JSON: return "JSON TEXT";
+    default: return "";
+    }
+}
+
+/* Reloads the table's columns from the database. */
+static int load_schema(ex_state *st)
+{
+    lite_impl *l = st->impl;
+    sqlite3_stmt *q = NULL;
+    ex_schema_clear(&l->sch);
+    int rc = sqlite3_prepare_v2(l->db, "SELECT name, type FROM "
+                                       "pragma_table_info(?1)",
+                                -1, &q, NULL);
+    if (rc != SQLITE_OK)
+        goto fail;
+    sqlite3_bind_text(q, 1, st->cfg->table, -1, SQLITE_STATIC);
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        const char *name = (const char *)sqlite3_column_text(q, 0);
+        const char *decl = (const char *)sqlite3_column_text(q, 1);
+        if (!decl)
+            decl = "";
+        if (ex_schema_add(&l->sch, name, kind_of_decl(decl), decl)) {
+            rc = SQLITE_NOMEM;
+            goto fail;
+        }
+        l->sch.exists = true;
+    }
+    if (rc != SQLITE_DONE)
+        goto fail;
+    sqlite3_finalize(q);
+    return 0;
+fail:
+    sqlite3_finalize(q);
+    return ex_errf(st, TJ_EIO, "cannot read the columns of table '%s' in %s: "
+                               "%s",
+                   st->cfg->table, st->cfg->path, sqlite3_errmsg(l->db));
+}
+
+/* Creates the unique index the upsert's ON CONFLICT needs. */
+static int ensure_key_index(ex_state *st)
+{
+    lite_impl *l = st->impl;
+    ex_buf *b = &l->sql;
+    char idx[300];
+    snprintf(idx, sizeof idx, "%s_%s_key", st->cfg->table, st->cfg->key);
+    b->len = 0;
+    if (ex_buf_adds(b, "CREATE UNIQUE INDEX IF NOT EXISTS ") ||
+        ex_sql_ident(b, idx) || ex_buf_adds(b, " ON ") ||
+        ex_sql_ident(b, st->cfg->table) || ex_buf_addc(b, '(') ||
+        ex_sql_ident(b, st->cfg->key) || ex_buf_addc(b, ')'))
+        return ex_errf(st, TJ_ENOMEM, "out of memory");
+    if (exec_sql(l, b->data) != SQLITE_OK)
+        return ex_errf(st, TJ_EIO, "cannot create a unique index on '%s' "
+                                   "(the upsert key) of table '%s' in %s: %s",
+                       st->cfg->key, st->cfg->table, st->cfg->path,
+                       sqlite3_errmsg(l->db));
+    return 0;
+}
+
+/* Says early, with the directory's name, when the database cannot be
+ * created there. */
+static int check_dir(ex_state *st)
+{
+    if (access(st->cfg->path, F_OK) == 0)
+        return 0;
+    char *d = strdup(st->cfg->path);
+    if (!d)
+        return ex_errf(st, TJ_ENOMEM, "out of memory");
+    const char *dir = dirname(d);
+    int rc = 0;
+    if (access(dir, W_OK | X_OK) != 0)
+        rc = ex_errf(st, TJ_EIO, "cannot create sqlite database %s: "
+                                 "directory %s: %s",
+                     st->cfg->path, dir, strerror(errno));
+    free(d);
+    return rc;
+}
+
+static int lite_open(ex_state *st)
+{
+    lite_impl *l = calloc(1, sizeof *l);
+    if (!l)
+        return ex_errf(st, TJ_ENOMEM, "out of memory");
+    st->impl = l;
+    int rc = check_dir(st);
+    if (rc)
+        return rc;
+    if (sqlite3_open_v2(st->cfg->path, &l->db,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+                            SQLITE_OPEN_NOMUTEX,
+                        NULL) != SQLITE_OK)
+        return ex_errf(st, TJ_EIO, "cannot open sqlite database %s: %s",
+                       st->cfg->path,
+                       l->db ? sqlite3_errmsg(l->db) : "out of memory");
+    sqlite3_busy_timeout(l->db, 30000);
+    sqlite3_stmt *q = NULL;
+    const char *mode = NULL;
+    if (sqlite3_prepare_v2(l->db, "PRAGMA journal_mode=WAL", -1, &q, NULL) ==
+            SQLITE_OK &&
+        sqlite3_step(q) == SQLITE_ROW)
+        mode = (const char *)sqlite3_column_text(q, 0);
+    if (!mode) {
+        rc = ex_errf(st, TJ_EIO, "cannot write sqlite database %s: %s",
+                     st->cfg->path, sqlite3_errmsg(l->db));
+        sqlite3_finalize(q);
+        return rc;
+    }
+    if (strcasecmp(mode, "wal") != 0)
+        tj_log(st->ctx, TJ_LOG_WARN, "%s: journal mode is %s, not WAL",
+               st->cfg->path, mode);
+    sqlite3_finalize(q);
+    exec_sql(l, "PRAGMA synchronous=NORMAL"); /* durable with WAL */
+    if ((rc = load_schema(st)))
+        return rc;
+    if (st->upsert && ex_schema_find(&l->sch, st->cfg->key) >= 0)
+        return ensure_key_index(st);
+    return 0;
+}
+
+static int collect_ref(void *arg, const tj_record *rec, const char *name,
+                       tj_field_type type)
+{
+    lite_impl *l = arg;
+    if (l->nrefs == l->caprefs) {
+        size_t cap = l->caprefs ? l->caprefs * 2 : 32;
+        field_ref *r = realloc(l->refs, cap * sizeof *r);
+        if (!r)
+            return TJ_ENOMEM;
+        l->refs = r;
+        l->caprefs = cap;
+    }
+    field_ref *r = &l->refs[l->nrefs++];
+    r->name = name;
+    r->type = type;
+    r->text_ok = true;
+    if (type == TJ_FIELD_BYTES) {
+        size_t len;
+        const char *s = tj_record_get(rec, name, &len);
+        r->text_ok = ex_utf8_valid(s, len);
+    }
+    return 0;
+}
+
+/* Fails the record when a field does not fit its existing column. */
+static int check_types(ex_state *st)
+{
+    lite_impl *l = st->impl;
+    for (size_t i = 0; i < l->nrefs; i++) {
+        long c = ex_schema_find(&l->sch, l->refs[i].name);
+        /* sqlite stores any bytes in a TEXT column (as a BLOB value) */
+        if (c >= 0 && ex_kind_accepts(l->sch.cols[c].kind, l->refs[i].type,
+                                      true) != 0)
+            return ex_errf(st, TJ_ETYPE,
+                           "type clash: field '%s' is %s but column '%s' of "
+                           "table '%s' in %s is %s",
+                           l->refs[i].name,
+                           ex_field_type_name(l->refs[i].type),
+                           l->refs[i].name, st->cfg->table, st->cfg->path,
+                           l->sch.cols[c].decl);
+    }
+    return 0;
+}
+
+/* Creates the table, or adds the columns it lacks for this record. */
+static int ensure_columns(ex_state *st)
+{
+    lite_impl *l = st->impl;
+    ex_buf *b = &l->sql;
+    bool created = false;
+    for (size_t i = 0; i < l->nrefs; i++) {
+        field_ref *r = &l->refs[i];
+        if (ex_schema_find(&l->sch, r->name) >= 0)
+            continue;
+        ex_kind k = ex_kind_for_value(r->type, r->text_ok);
+        b->len = 0;
+        if (!l->sch.exists) {
+            ex_buf_adds(b, "CREATE TABLE IF NOT EXISTS ");
+            ex_sql_ident(b, st->cfg->table);
+            ex_buf_adds(b, " (");
+        } else {
+            ex_buf_adds(b, "ALTER TABLE ");
+            ex_sql_ident(b, st->cfg->table);
+            ex_buf_adds(b, " ADD COLUMN ");
+        }
+        ex_sql_ident(b, r->name);
+        ex_buf_addc(b, ' ');
+        if (ex_buf_adds(b, decl_of_kind(k)) ||
+            (!l->sch.exists && ex_buf_addc(b, ')')))
+            return ex_errf(st, TJ_ENOMEM, "out of memory");
+        if (exec_sql(l, b->data) != SQLITE_OK) {
+            /* Another writer may have added it meanwhile. */
+            int rc = load_schema(st);
+            if (rc)
+                return rc;
+            if (ex_schema_find(&l->sch, r->name) >= 0)
+                continue;
+            return ex_errf(st, TJ_EIO, "cannot add column '%s' to table "
+                                       "'%s' in %s: %s",
+                           r->name, st->cfg->table, st->cfg->path,
+                           sqlite3_errmsg(l->db));
+        }
+        if (ex_schema_add(&l->sch, r->name, k, decl_of_kind(k)))
+            return ex_errf(st, TJ_ENOMEM, "out of memory");
+        l->sch.exists = true;
+        created = created || strcmp(r->name, st->cfg->key) == 0;
+    }
+    if (created && st->upsert)
+        return ensure_key_index(st);
+    return 0;
+}
+
+/* Builds the INSERT (or upsert) for the current refs into l->sql. */
+static int build_insert(ex_state *st)
+{
+    lite_impl *l = st->impl;
+    ex_buf *b = &l->sql;
+    b->len = 0;
+    ex_buf_adds(b, "INSERT INTO ");
+    ex_sql_ident(b, st->cfg->table);
+    ex_buf_adds(b, " (");
+    for (size_t i = 0; i < l->nrefs; i++) {
+        if (i)
+            ex_buf_addc(b, ',');
+        ex_sql_ident(b, l->refs[i].name);
+    }
+    ex_buf_adds(b, ") VALUES (");
+    for (size_t i = 0; i < l->nrefs; i++)
+        ex_buf_adds(b, i ? ",?" : "?");
+    ex_buf_addc(b, ')');
+    if (st->upsert) {
+        ex_buf_adds(b, " ON CONFLICT(");
+        ex_sql_ident(b, st->cfg->key);
+        ex_buf_adds(b, ") DO ");
+        bool any = false;
+        for (size_t i = 0; i < l->nrefs; i++) {
+            if (strcmp(l->refs[i].name, st->cfg->key) == 0)
+                continue;
+            ex_buf_adds(b, any ? "," : "UPDATE SET ");
+            ex_sql_ident(b, l->refs[i].name);
+            ex_buf_adds(b, "=excluded.");
+            ex_sql_ident(b, l->refs[i].name);
+            any = true;
+        }
+        if (!any)
+            ex_buf_adds(b, "NOTHING");
+    }
+    return ex_buf_addc(b, ' ') ? TJ_ENOMEM : 0;
+}
+
+/* The cached statement for this record's columns, prepared on a miss. */
+static sqlite3_stmt *get_stmt(ex_state *st)
+{
+    lite_impl *l = st->impl;
+    l->sig.len = 0;
+    for (size_t i = 0; i < l->nrefs; i++)
+        if (ex_buf_adds(&l->sig, l->refs[i].name) || ex_buf_addc(&l->sig, 0x1f))
+            return NULL;
+    stmt_slot *victim = &l->cache[0];
+    for (int i = 0; i < STMT_CACHE; i++) {
+        stmt_slot *s = &l->cache[i];
+        if (s->sig && strcmp(s->sig, l->sig.data) == 0) {
+            s->used = ++l->tick;
+            return s->stmt;
+        }
+        if (s->used < victim->used)
+            victim = s;
+    }
+    sqlite3_stmt *stmt = NULL;
+    if (build_insert(st) ||
+        sqlite3_prepare_v3(l->db, l->sql.data, -1, SQLITE_PREPARE_PERSISTENT,
+                           &stmt, NULL) != SQLITE_OK) {
+        sqlite3_finalize(stmt);
+        return NULL;
+    }
+    sqlite3_finalize(victim->stmt);
+    free(victim->sig);
+    victim->sig = strdup(l->sig.data);
+    victim->stmt = stmt;
+    victim->used = ++l->tick;
+    if (!victim->sig) {
+        sqlite3_finalize(stmt);
+        victim->stmt = NULL;
+        return NULL;
+    }
+    return stmt;
+}
+
+static void bind_value(sqlite3_stmt *s, int i, const tj_record *rec,
+                       const field_ref *r)
+{
+    size_t len;
+    const char *v;
+    int64_t iv;
+    double dv;
+    switch (r->type) {
+    case TJ_FIELD_BYTES:
+        v = tj_record_get(rec, r->name, &len);
+        if (r->text_ok)
+            sqlite3_bind_text64(s, i, v, len, SQLITE_STATIC, SQLITE_UTF8);
+        else
+            sqlite3_bind_blob64(s, i, v, len, SQLITE_STATIC);
+        break;
+    case TJ_FIELD_JSON:
+        v = tj_record_get(rec, r->name, &len);
+        sqlite3_bind_text64(s, i, v, len, SQLITE_STATIC, SQLITE_UTF8);
+        break;
+    case TJ_FIELD_INT:
+        tj_record_get_int(rec, r->name, &iv);
+        sqlite3_bind_int64(s, i, iv);
+        break;
+    case TJ_FIELD_DOUBLE:
+        tj_record_get_double(rec, r->name, &dv);
+        sqlite3_bind_double(s, i, dv);
+        break;
+    default:
+        sqlite3_bind_null(s, i);
+    }
+}
+
+/* After a failed statement: when sqlite rolled the whole transaction back
+ * (disk full, I/O error), the batch's earlier rows are gone as well. */
+static void note_rollback(ex_state *st)
+{
+    lite_impl *l = st->impl;
+    if (l->in_tx && sqlite3_get_autocommit(l->db)) {
+        l->in_tx = false;
+        st->lost = true;
+        load_schema(st);
+    }
+}
+
+static int lite_add(ex_state *st, tj_record *rec)
+{
+    lite_impl *l = st->impl;
+    l->nrefs = 0;
+    if (ex_each_field(st->cfg, rec, collect_ref, l))
+        return ex_errf(st, TJ_ENOMEM, "out of memory");
+    if (st->upsert && tj_record_type(rec, st->cfg->key) == TJ_FIELD_NONE)
+        return ex_errf(st, TJ_EINVAL, "record has no '%s' field (the upsert "
+                                      "key of table '%s' in %s)",
+                       st->cfg->key, st->cfg->table, st->cfg->path);
+    if (l->nrefs == 0)
+        return ex_errf(st, TJ_EINVAL, "record has no field to export");
+    int rc = check_types(st);
+    if (rc)
+        return rc;
+    if (!l->in_tx) {
+        if (exec_sql(l, "BEGIN IMMEDIATE") != SQLITE_OK)
+            return ex_errf(st, TJ_EIO, "cannot begin a transaction on %s: %s",
+                           st->cfg->path, sqlite3_errmsg(l->db));
+        l->in_tx = true;
+    }
+    if ((rc = ensure_columns(st))) {
+        note_rollback(st);
+        return rc;
+    }
+    sqlite3_stmt *s = get_stmt(st);
+    if (!s)
+        return ex_errf(st, TJ_EIO, "cannot prepare an insert into table '%s' "
+                                   "of %s: %s",
+                       st->cfg->table, st->cfg->path, sqlite3_errmsg(l->db));
+    for (size_t i = 0; i < l->nrefs; i++)
+        bind_value(s, (int)i + 1, rec, &l->refs[i]);
+    rc = sqlite3_step(s);
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+    if (rc != SQLITE_DONE) {
+        rc = ex_errf(st, rc == SQLITE_FULL ? TJ_EFULL : TJ_EIO,
+                     "cannot insert into table '%s' of %s: %s",
+                     st->cfg->table, st->cfg->path, sqlite3_errmsg(l->db));
+        note_rollback(st);
+        return rc;
+    }
+    return 0;
+}
+
+static int lite_commit(ex_state *st, bool final)
+{
+    lite_impl *l = st->impl;
+    if (!l->in_tx)
+        return 0;
+    l->in_tx = false;
+    if (exec_sql(l, "COMMIT") == SQLITE_OK)
+        return 0;
+    int code = sqlite3_errcode(l->db) == SQLITE_FULL ? TJ_EFULL : TJ_EIO;
+    int rc = ex_errf(st, code, "cannot commit to table '%s' of %s: %s",
+                     st->cfg->table, st->cfg->path, sqlite3_errmsg(l->db));
+    if (!sqlite3_get_autocommit(l->db))
+        exec_sql(l, "ROLLBACK");
+    load_schema(st); /* columns added in the batch are gone */
+    return rc;
+}
+
+static void lite_close(ex_state *st)
+{
+    lite_impl *l = st->impl;
+    if (l->db && l->in_tx)
+        exec_sql(l, "ROLLBACK");
+    for (int i = 0; i < STMT_CACHE; i++) {
+        sqlite3_finalize(l->cache[i].stmt);
+        free(l->cache[i].sig);
+    }
+    if (l->db)
+        sqlite3_close(l->db);
+    ex_schema_clear(&l->sch);
+    ex_buf_free(&l->sql);
+    ex_buf_free(&l->sig);
+    free(l->refs);
+    free(l);
+    st->impl = NULL;
+}
+
+const ex_backend ex_backend_sqlite = {
+    .name = "sqlite",
+    .open = lite_open,
+    .add = lite_add,
+    .commit = lite_commit,
+    .close = lite_close,
+};

@@ -1,0 +1,471 @@
+/*
+ * test_export.c - the export sink driven in-process: encoders, JSON Lines
+ * and CSV files (atomic replace, gzip, append), SQLite (upsert, new
+ * columns, type clash), acknowledgement after commit, and option errors.
+ */
+/* stage.h before cmocka.h: cmocka defines a `fail` macro. */
+#include "export.h"
+#include "harness.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+static const tj_stage_desc *desc;
+static char dir[256];
+
+static int setup(void **state)
+{
+    desc = taojin_stage_entry(tj__host_api());
+    snprintf(dir, sizeof dir, "/tmp/tjexport.XXXXXX");
+    return mkdtemp(dir) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    return system(cmd);
+}
+
+static char *path_in(const char *name)
+{
+    static char p[4][400];
+    static int k;
+    k = (k + 1) % 4;
+    snprintf(p[k], sizeof p[k], "%s/%s", dir, name);
+    return p[k];
+}
+
+static char *slurp(const char *path, size_t *len)
+{
+    gzFile f = gzopen(path, "rb");
+    if (!f)
+        return NULL;
+    size_t cap = 1 << 16, n = 0;
+    char *buf = malloc(cap + 1);
+    int r;
+    while ((r = gzread(f, buf + n, (unsigned)(cap - n))) > 0) {
+        n += (size_t)r;
+        if (n == cap)
+            buf = realloc(buf, (cap *= 2) + 1);
+    }
+    gzclose(f);
+    buf[n] = '\0';
+    if (len)
+        *len = n;
+    return buf;
+}
+
+/* Number of entries in dir whose name starts with prefix. */
+static int count_entries(const char *prefix)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    int n = 0;
+    while ((e = readdir(d)))
+        if (strncmp(e->d_name, prefix, strlen(prefix)) == 0)
+            n++;
+    closedir(d);
+    return n;
+}
+
+static tj_harness *open_h(const char **opts)
+{
+    char *err = NULL;
+    tj_harness *h = tj_harness_new(desc, opts, &err);
+    if (!h)
+        fail_msg("harness: %s", err);
+    return h;
+}
+
+/* A record like the pipeline's: text, int, double, JSON, bytes. */
+static tj_record *sample(int i)
+{
+    tj_record *r = tj_record_new();
+    char url[64];
+    snprintf(url, sizeof url, "http://example.cn/a/%d", i);
+    tj_record_set_str(r, "url", url);
+    tj_record_set_str(r, "title", "英伟达\"财报\"\n第二行");
+    tj_record_set_int(r, "status", 200 + i);
+    tj_record_set_double(r, "score", 0.5);
+    const char *js = "{\n  \"a\": [1, 2],\n  \"s\": \"x y\"\n}";
+    tj_record_set_json(r, "quality", js, strlen(js));
+    return r;
+}
+
+/* ---- encoders ---------------------------------------------------------- */
+static void test_encoders(void **state)
+{
+    ex_buf b = {0};
+    assert_true(ex_utf8_valid("abc 中文", strlen("abc 中文")));
+    assert_false(ex_utf8_valid("\xff", 1));
+    assert_false(ex_utf8_valid("\xc0\xaf", 2));         /* overlong */
+    assert_false(ex_utf8_valid("\xed\xa0\x80", 3));     /* surrogate */
+    assert_false(ex_utf8_valid("\xe4\xb8", 2));         /* truncated */
+    assert_true(ex_utf8_valid("\xf0\x9f\x98\x80", 4));  /* emoji */
+    ex_json_bytes(&b, "a\"\\\n\x01中", strlen("a\"\\\n\x01中"));
+    assert_string_equal(b.data, "\"a\\\"\\\\\\n\\u0001中\"");
+    b.len = 0;
+    ex_json_bytes(&b, "\xff\x00\x01", 3);
+    assert_string_equal(b.data, "{\"$base64\":\"/wAB\"}");
+    b.len = 0;
+    ex_json_compact(&b, "{ \"a b\" :\n [1, 2] }", 19);
+    assert_string_equal(b.data, "{\"a b\":[1,2]}");
+    b.len = 0;
+    ex_double_text(&b, 1.0, true);
+    ex_buf_addc(&b, ' ');
+    ex_double_text(&b, 0.1, true);
+    ex_buf_addc(&b, ' ');
+    ex_double_text(&b, 1e300, true);
+    ex_buf_addc(&b, ' ');
+    ex_double_text(&b, 0.0 / 0.0, true);
+    assert_string_equal(b.data, "1.0 0.1 1e+300 null");
+    b.len = 0;
+    ex_csv_cell(&b, "plain", 5);
+    ex_buf_addc(&b, '|');
+    ex_csv_cell(&b, "a,\"b\"\r\n", 7);
+    assert_string_equal(b.data, "plain|\"a,\"\"b\"\"\r\n\"");
+    b.len = 0;
+    ex_base64(&b, (const unsigned char *)"ab", 2);
+    assert_string_equal(b.data, "YWI=");
+    ex_buf_free(&b);
+}
+
+/* ---- jsonl ---------------------------------------------------------------- */
+static void test_jsonl_atomic_roundtrip(void **state)
+{
+    const char *p = path_in("out.jsonl");
+    char opt[500];
+    snprintf(opt, sizeof opt, "path=%s", p);
+    const char *opts[] = {"format=jsonl", opt, NULL};
+    tj_harness *h = open_h(opts);
+    tj_record *r = sample(1);
+    tj_record_set(r, "raw", "\xff\xfeok", 4);
+    assert_int_equal(tj_harness_process(h, r), 0);
+    assert_int_equal(tj_harness_process(h, sample(2)), 0);
+    /* Nothing at path before the run ends; a hidden temporary beside it. */
+    assert_int_equal(access(p, F_OK), -1);
+    assert_int_equal(count_entries(".out.jsonl.tmp-"), 1);
+    assert_int_equal(tj_harness_counter(h, "out"), 0);
+    assert_int_equal(tj_harness_flush(h), 0);
+    assert_int_equal(tj_harness_counter(h, "out"), 2);
+    tj_harness_free(h);
+    assert_int_equal(count_entries(".out.jsonl.tmp-"), 0);
+    char *text = slurp(p, NULL);
+    assert_non_null(text);
+    assert_string_equal(
+        text,
+        "{\"url\":\"http://example.cn/a/1\",\"title\":\"英伟达\\\"财报\\\"\\n"
+        "第二行\",\"status\":201,\"score\":0.5,\"quality\":{\"a\":[1,2],"
+        "\"s\":\"x y\"},\"raw\":{\"$base64\":\"//5vaw==\"}}\n"
+        "{\"url\":\"http://example.cn/a/2\",\"title\":\"英伟达\\\"财报\\\"\\n"
+        "第二行\",\"status\":202,\"score\":0.5,\"quality\":{\"a\":[1,2],"
+        "\"s\":\"x y\"}}\n");
+    free(text);
+}
+
+static void test_jsonl_failed_run_leaves_nothing(void **state)
+{
+    const char *p = path_in("keep.jsonl");
+    FILE *f = fopen(p, "w");
+    fputs("old\n", f);
+    fclose(f);
+    char opt[500];
+    snprintf(opt, sizeof opt, "path=%s", p);
+    const char *opts[] = {"format=jsonl", opt, NULL};
+    tj_harness *h = open_h(opts);
+    for (int i = 0; i < 100; i++)
+        assert_int_equal(tj_harness_process(h, sample(i)), 0);
+    tj_harness_free(h); /* no flush: the run failed */
+    char *text = slurp(p, NULL);
+    assert_string_equal(text, "old\n");
+    free(text);
+    assert_int_equal(count_entries(".keep.jsonl.tmp-"), 0);
+}
+
+static void test_jsonl_gz_fields_exclude(void **state)
+{
+    const char *p = path_in("out.jsonl.gz");
+    char opt[500];
+    snprintf(opt, sizeof opt, "path=%s", p);
+    const char *opts[] = {"format=jsonl", opt, "fields=[status, url, nope]",
+                          "exclude=[url]", NULL};
+    tj_harness *h = open_h(opts);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(tj_harness_process(h, sample(i)), 0);
+    assert_int_equal(tj_harness_flush(h), 0);
+    tj_harness_free(h);
+    FILE *raw = fopen(p, "rb");
+    unsigned char magic[2] = {0};
+    assert_int_equal(fread(magic, 1, 2, raw), 2);
+    fclose(raw);
+    assert_int_equal(magic[0], 0x1f);
+    assert_int_equal(magic[1], 0x8b);
+    char *text = slurp(p, NULL);
+    assert_string_equal(text, "{\"status\":200}\n{\"status\":201}\n"
+                              "{\"status\":202}\n");
+    free(text);
+}
+
+static int acks[3];
+static void on_ack(void *arg, tj_ack_status s) { acks[s]++; }
+
+static void test_jsonl_append_acks_per_batch(void **state)
+{
+    const char *p = path_in("app.jsonl");
+    FILE *f = fopen(p, "w");
+    fputs("{\"old\":1}\n", f);
+    fclose(f);
+    char opt[500];
+    snprintf(opt, sizeof opt, "path=%s", p);
+    const char *opts[] = {"format=jsonl", opt, "append=true", "batch=2",
+                          "fields=[status]", NULL};
+    tj_harness *h = open_h(opts);
+    memset(acks, 0, sizeof acks);
+    for (int i = 0; i < 3; i++) {
+        tj_record *r = sample(i);
+        tj_record_set_ack(r, on_ack, NULL);
+        assert_int_equal(tj_harness_process(h, r), 0);
+        assert_int_equal(acks[TJ_ACK_DELIVERED], i >= 1 ? 2 : 0);
+    }
+    /* The first batch is on disk already. */
+    char *text = slurp(p, NULL);
+    assert_string_equal(text, "{\"old\":1}\n{\"status\":200}\n"
+                              "{\"status\":201}\n");
+    free(text);
+    assert_int_equal(tj_harness_flush(h), 0);
+    assert_int_equal(acks[TJ_ACK_DELIVERED], 3);
+    tj_harness_free(h);
+    text = slurp(p, NULL);
+    assert_string_equal(text, "{\"old\":1}\n{\"status\":200}\n"
+                              "{\"status\":201}\n{\"status\":202}\n");
+    free(text);
+}
+
+static void test_jsonl_acks_at_flush(void **state)
+{
+    const char *p = path_in("acks.jsonl");
+    char opt[500];
+    snprintf(opt, sizeof opt, "path=%s", p);
+    const char *opts[] = {"format=jsonl", opt, "batch=1", NULL};
+    tj_harness *h = open_h(opts);
+    memset(acks, 0, sizeof acks);
+    for (int i = 0; i < 5; i++) {
+        tj_record *r = sample(i);
+        tj_record_set_ack(r, on_ack, NULL);
+        assert_int_equal(tj_harness_process(h, r), 0);
+    }
+    assert_int_equal(acks[TJ_ACK_DELIVERED], 0);
+    assert_int_equal(tj_harness_flush(h), 0);
+    assert_int_equal(acks[TJ_ACK_DELIVERED], 5);
+    tj_harness_free(h);
+    /* A run that fails before flush: every record is failed. */
+    h = open_h(opts);
+    memset(acks, 0, sizeof acks);
+    tj_record *r = sample(9);
+    tj_record_set_ack(r, on_ack, NULL);
+    assert_int_equal(tj_harness_process(h, r), 0);
+    tj_harness_free(h);
+    assert_int_equal(acks[TJ_ACK_FAILED], 1);
+    assert_int_equal(acks[TJ_ACK_DELIVERED], 0);
+}
+
+/* ---- csv ------------------------------------------------------------------ */
+static void test_csv(void **state)
+{
+    const char *p = path_in("out.csv");
+    char opt[500];
+    snprintf(opt, sizeof opt, "path=%s", p);
+    const char *opts[] = {"format=csv", opt, "batch=2", NULL};
+    tj_harness *h = open_h(opts);
+    tj_record *r = tj_record_new();
+    tj_record_set_str(r, "url", "u1");
+    tj_record_set_str(r, "title", "a,\"b\"");
+    assert_int_equal(tj_harness_process(h, r), 0);
+    r = tj_record_new();
+    tj_record_set_str(r, "url", "u2");
+    tj_record_set_int(r, "n", 7);
+    const char *js = "{\"k\": [1]}";
+    tj_record_set_json(r, "j", js, strlen(js));
+    assert_int_equal(tj_harness_process(h, r), 0);
+    r = tj_record_new(); /* after the header: 'late' has no column */
+    tj_record_set_str(r, "url", "u3");
+    tj_record_set_str(r, "late", "x");
+    assert_int_equal(tj_harness_process(h, r), 0);
+    assert_int_equal(tj_harness_flush(h), 0);
+    assert_int_equal(tj_harness_counter(h, "csv_dropped_fields"), 1);
+    tj_harness_free(h);
+    char *text = slurp(p, NULL);
+    assert_string_equal(text, "url,title,n,j\r\n"
+                              "u1,\"a,\"\"b\"\"\",,\r\n"
+                              "u2,,7,\"{\"\"k\"\": [1]}\"\r\n"
+                              "u3,,,\r\n");
+    free(text);
+}
+
+/* ---- sqlite ------------------------------------------------------------------ */
+static char *query(const char *db, const char *sql)
+{
+    sqlite3 *d;
+    sqlite3_stmt *s;
+    static char out[4096];
+    out[0] = '\0';
+    assert_int_equal(sqlite3_open(db, &d), SQLITE_OK);
+    if (sqlite3_prepare_v2(d, sql, -1, &s, NULL) != SQLITE_OK) {
+        snprintf(out, sizeof out, "ERR %s", sqlite3_errmsg(d));
+        sqlite3_close(d);
+        return out;
+    }
+    while (sqlite3_step(s) == SQLITE_ROW) {
+        for (int i = 0; i < sqlite3_column_count(s); i++) {
+            const char *v = (const char *)sqlite3_column_text(s, i);
+            strncat(out, v ? v : "NULL", sizeof out - strlen(out) - 2);
+            strcat(out, i + 1 < sqlite3_column_count(s) ? "|" : ";");
+        }
+    }
+    sqlite3_finalize(s);
+    sqlite3_close(d);
+    return out;
+}
+
+static void run_sqlite(const char **opts, int n, int status_base)
+{
+    tj_harness *h = open_h(opts);
+    for (int i = 0; i < n; i++) {
+        tj_record *r = sample(i % 3);
+        tj_record_set_int(r, "status", status_base + i);
+        assert_int_equal(tj_harness_process(h, r), 0);
+    }
+    assert_int_equal(tj_harness_flush(h), 0);
+    assert_int_equal(tj_harness_counter(h, "out"), n);
+    tj_harness_free(h);
+}
+
+static void test_sqlite_upsert(void **state)
+{
+    const char *db = path_in("t.db");
+    char opt[500];
+    snprintf(opt, sizeof opt, "path=%s", db);
+    const char *opts[] = {opt, "table=news", "batch=2", NULL};
+    run_sqlite(opts, 3, 100);
+    run_sqlite(opts, 6, 500); /* same keys again, updated */
+    assert_string_equal(query(db, "SELECT count(*) FROM news"), "3;");
+    assert_string_equal(
+        query(db, "SELECT url, status, json_extract(quality,'$.a[1]'), "
+                  "typeof(score) FROM news ORDER BY url"),
+        "http://example.cn/a/0|503|2|real;http://example.cn/a/1|504|2|real;"
+        "http://example.cn/a/2|505|2|real;");
+    assert_string_equal(query(db, "PRAGMA journal_mode"), "wal;");
+    assert_string_equal(
+        query(db, "SELECT name, type FROM pragma_table_info('news')"),
+        "url|TEXT;title|TEXT;status|INTEGER;score|REAL;quality|JSON TEXT;");
+    /* mode: append keeps every record */
+    const char *app[] = {opt, "table=log", "mode=append", NULL};
+    run_sqlite(app, 3, 0);
+    run_sqlite(app, 3, 0);
+    assert_string_equal(query(db, "SELECT count(*) FROM log"), "6;");
+}
+
+static void test_sqlite_columns_and_clash(void **state)
+{
+    const char *db = path_in("c.db");
+    char opt[500];
+    snprintf(opt, sizeof opt, "path=%s", db);
+    const char *opts[] = {opt, "exclude=[title, quality]", NULL};
+    tj_harness *h = open_h(opts);
+    memset(acks, 0, sizeof acks);
+    assert_int_equal(tj_harness_process(h, sample(1)), 0);
+    tj_record *r = sample(2);
+    tj_record_set_str(r, "author", "刘一鸣");
+    assert_int_equal(tj_harness_process(h, r), 0);
+    r = sample(3);
+    tj_record_set_str(r, "status", "not a number");
+    tj_record_set_ack(r, on_ack, NULL);
+    assert_int_not_equal(tj_harness_process(h, r), 0);
+    char want[600];
+    snprintf(want, sizeof want, "type clash: field 'status' is bytes "
+                                "but column 'status' of table 'records' in %s "
+                                "is INTEGER", db);
+    assert_string_equal(tj_harness_error(h), want);
+    assert_int_equal(acks[TJ_ACK_FAILED], 1);
+    r = tj_record_new(); /* no key */
+    tj_record_set_str(r, "title", "x");
+    assert_int_not_equal(tj_harness_process(h, r), 0);
+    assert_non_null(strstr(tj_harness_error(h), "record has no 'url' field"));
+    assert_int_equal(tj_harness_flush(h), 0);
+    assert_int_equal(tj_harness_counter(h, "failed"), 2);
+    assert_int_equal(tj_harness_counter(h, "out"), 2);
+    tj_harness_free(h);
+    assert_string_equal(
+        query(db, "SELECT url, status, author FROM records ORDER BY url"),
+        "http://example.cn/a/1|201|NULL;http://example.cn/a/2|202|刘一鸣;");
+}
+
+/* ---- errors ---------------------------------------------------------------------- */
+static void expect_init_error(const char **opts, const char *needle)
+{
+    char *err = NULL;
+    tj_harness *h = tj_harness_new(desc, opts, &err);
+    assert_null(h);
+    assert_non_null(err);
+    if (!strstr(err, needle))
+        fail_msg("'%s' not in '%s'", needle, err);
+    free(err);
+}
+
+static void test_init_errors(void **state)
+{
+    const char *a[] = {"format=jsonl", NULL};
+    expect_init_error(a, "format jsonl needs `path`");
+    const char *b[] = {"format=jsonl", "path=/nonexistent/dir/x.jsonl", NULL};
+    expect_init_error(b, "cannot create a file in directory /nonexistent/dir "
+                         "(for /nonexistent/dir/x.jsonl): No such file");
+    const char *c[] = {"path=/nonexistent/dir/x.db", NULL};
+    expect_init_error(c, "cannot create sqlite database /nonexistent/dir/x.db:"
+                         " directory /nonexistent/dir: No such file");
+    const char *d[] = {"format=postgres", NULL};
+    expect_init_error(d, "format postgres needs `dsn`");
+    const char *e[] = {"path=x.db", "exclude=[url]", NULL};
+    expect_init_error(e, "the upsert key 'url' must be exported");
+    const char *f[] = {"format=xml", "path=x", NULL};
+    expect_init_error(f, "xml");
+    const char *g[] = {"format=postgres",
+                       "dsn=host=127.0.0.1 port=1 dbname=x user=x "
+                       "password=secret connect_timeout=2",
+                       NULL};
+    char *err = NULL;
+    assert_null(tj_harness_new(desc, g, &err));
+    assert_non_null(strstr(err, "cannot connect to PostgreSQL host 127.0.0.1 "
+                                "port 1 database x"));
+    assert_null(strstr(err, "secret"));
+    free(err);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_encoders),
+        cmocka_unit_test(test_jsonl_atomic_roundtrip),
+        cmocka_unit_test(test_jsonl_failed_run_leaves_nothing),
+        cmocka_unit_test(test_jsonl_gz_fields_exclude),
+        cmocka_unit_test(test_jsonl_append_acks_per_batch),
+        cmocka_unit_test(test_jsonl_acks_at_flush),
+        cmocka_unit_test(test_csv),
+        cmocka_unit_test(test_sqlite_upsert),
+        cmocka_unit_test(test_sqlite_columns_and_clash),
+        cmocka_unit_test(test_init_errors),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -1,0 +1,365 @@
+/*
+ * text.c - encoders shared by every export backend: a growable buffer,
+ * UTF-8 validation, JSON and CSV escaping, base64, number formatting, and
+ * the `fields:` / `exclude:` selection.
+ *
+ * The JSON writer is hand-rolled rather than cJSON because the sink must
+ * stream hundreds of MB/s: a record is appended straight into the output
+ * buffer with no intermediate tree.
+ */
+#include "export.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+int ex_buf_reserve(ex_buf *b, size_t n)
+{
+    if (b->cap - b->len > n)
+        return 0;
+    size_t cap = b->cap ? b->cap : 256;
+    while (cap - b->len <= n)
+        cap *= 2;
+    char *p = realloc(b->data, cap);
+    if (!p)
+        return TJ_ENOMEM;
+    b->data = p;
+    b->cap = cap;
+    return 0;
+}
+
+int ex_buf_add(ex_buf *b, const void *p, size_t n)
+{
+    if (ex_buf_reserve(b, n))
+        return TJ_ENOMEM;
+    memcpy(b->data + b->len, p, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+    return 0;
+}
+
+int ex_buf_addc(ex_buf *b, char c) { return ex_buf_add(b, &c, 1); }
+int ex_buf_adds(ex_buf *b, const char *s) { return ex_buf_add(b, s, strlen(s)); }
+
+void ex_buf_free(ex_buf *b)
+{
+    free(b->data);
+    b->data = NULL;
+    b->len = b->cap = 0;
+}
+
+double ex_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Length of the well-formed UTF-8 sequence starting at s (at most n bytes
+ * available), or 0 when it is malformed. */
+static size_t utf8_seq(const unsigned char *s, size_t n)
+{
+    unsigned c = s[0];
+    if (c < 0x80)
+        return 1;
+    if (c < 0xC2)
+        return 0;
+    if (c < 0xE0)
+        return n >= 2 && (s[1] & 0xC0) == 0x80 ? 2 : 0;
+    if (c < 0xF0) {
+        if (n < 3 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80)
+            return 0;
+        if (c == 0xE0 && s[1] < 0xA0)
+            return 0; /* overlong */
+        if (c == 0xED && s[1] >= 0xA0)
+            return 0; /* surrogate */
+        return 3;
+    }
+    if (c > 0xF4 || n < 4 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80 ||
+        (s[3] & 0xC0) != 0x80)
+        return 0;
+    if (c == 0xF0 && s[1] < 0x90)
+        return 0;
+    if (c == 0xF4 && s[1] >= 0x90)
+        return 0;
+    return 4;
+}
+
+bool ex_utf8_valid(const char *str, size_t n)
+{
+    const unsigned char *s = (const unsigned char *)str;
+    size_t i = 0;
+    while (i < n) {
+        /* ASCII runs eight bytes at a time. */
+        while (i + 8 <= n) {
+            uint64_t w;
+            memcpy(&w, s + i, 8);
+            if (w & 0x8080808080808080ull)
+                break;
+            i += 8;
+        }
+        if (i >= n)
+            break;
+        size_t k = utf8_seq(s + i, n - i);
+        if (!k)
+            return false;
+        i += k;
+    }
+    return true;
+}
+
+/* Bytes that need an escape in a JSON string: controls, '"' and '\\'. */
+static const unsigned char json_esc[256] = {
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0,
+};
+
+int ex_json_string(ex_buf *b, const char *str, size_t n)
+{
+    /* Worst case: every byte becomes \u00XX (6 bytes), plus the quotes. */
+    if (n > (SIZE_MAX - 3) / 6 || ex_buf_reserve(b, n * 6 + 3))
+        return TJ_ENOMEM;
+    const unsigned char *s = (const unsigned char *)str;
+    char *o = b->data + b->len;
+    *o++ = '"';
+    size_t i = 0, run = 0;
+    while (i < n) {
+        run = i;
+        while (i < n && !json_esc[s[i]])
+            i++;
+        memcpy(o, s + run, i - run);
+        o += i - run;
+        if (i >= n)
+            break;
+        unsigned c = s[i++];
+        *o++ = '\\';
+        switch (c) {
+        case '"': *o++ = '"'; break;
+        case '\\': *o++ = '\\'; break;
+        case '\n': *o++ = 'n'; break;
+        case '\r': *o++ = 'r'; break;
+        case '\t': *o++ = 't'; break;
+        case '\b': *o++ = 'b'; break;
+        case '\f': *o++ = 'f'; break;
+        default:
+            o += sprintf(o, "u%04x", c);
+        }
+    }
+    *o++ = '"';
+    b->len = (size_t)(o - b->data);
+    b->data[b->len] = '\0';
+    return 0;
+}
+
+int ex_json_bytes(ex_buf *b, const char *s, size_t n)
+{
+    if (ex_utf8_valid(s, n))
+        return ex_json_string(b, s, n);
+    if (ex_buf_adds(b, "{\"$base64\":\"") ||
+        ex_base64(b, (const unsigned char *)s, n) || ex_buf_adds(b, "\"}"))
+        return TJ_ENOMEM;
+    return 0;
+}
+
+int ex_json_compact(ex_buf *b, const char *s, size_t n)
+{
+    if (!memchr(s, '\n', n) && !memchr(s, '\r', n))
+        return ex_buf_add(b, s, n);
+    if (ex_buf_reserve(b, n))
+        return TJ_ENOMEM;
+    char *o = b->data + b->len;
+    bool in_str = false;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (in_str) {
+            *o++ = c;
+            if (c == '\\' && i + 1 < n)
+                *o++ = s[++i];
+            else if (c == '"')
+                in_str = false;
+        } else if (c == ' ' || c == '\n' || c == '\r' || c == '\t') {
+            continue;
+        } else {
+            *o++ = c;
+            in_str = c == '"';
+        }
+    }
+    b->len = (size_t)(o - b->data);
+    b->data[b->len] = '\0';
+    return 0;
+}
+
+int ex_double_text(ex_buf *b, double v, bool json)
+{
+    char t[40];
+    if (isnan(v))
+        return ex_buf_adds(b, json ? "null" : "NaN");
+    if (isinf(v))
+        return ex_buf_adds(b, json ? "null" : v > 0 ? "Infinity" : "-Infinity");
+    for (int prec = 15; prec <= 17; prec++) {
+        snprintf(t, sizeof t, "%.*g", prec, v);
+        if (strtod(t, NULL) == v)
+            break;
+    }
+    if (!strpbrk(t, ".eE"))
+        strcat(t, ".0");
+    return ex_buf_adds(b, t);
+}
+
+int ex_int_text(ex_buf *b, int64_t v)
+{
+    char t[24];
+    int n = snprintf(t, sizeof t, "%lld", (long long)v);
+    return ex_buf_add(b, t, (size_t)n);
+}
+
+int ex_base64(ex_buf *b, const unsigned char *s, size_t n)
+{
+    static const char tab[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    if (ex_buf_reserve(b, (n + 2) / 3 * 4 + 1))
+        return TJ_ENOMEM;
+    char *o = b->data + b->len;
+    size_t i = 0;
+    for (; i + 3 <= n; i += 3) {
+        uint32_t v = (uint32_t)s[i] << 16 | (uint32_t)s[i + 1] << 8 | s[i + 2];
+        *o++ = tab[v >> 18];
+        *o++ = tab[(v >> 12) & 63];
+        *o++ = tab[(v >> 6) & 63];
+        *o++ = tab[v & 63];
+    }
+    if (i < n) {
+        uint32_t v = (uint32_t)s[i] << 16;
+        if (i + 1 < n)
+            v |= (uint32_t)s[i + 1] << 8;
+        *o++ = tab[v >> 18];
+        *o++ = tab[(v >> 12) & 63];
+        *o++ = i + 1 < n ? tab[(v >> 6) & 63] : '=';
+        *o++ = '=';
+    }
+    b->len = (size_t)(o - b->data);
+    b->data[b->len] = '\0';
+    return 0;
+}
+
+int ex_csv_cell(ex_buf *b, const char *s, size_t n)
+{
+    bool quote = false;
+    for (size_t i = 0; i < n && !quote; i++)
+        quote = s[i] == ',' || s[i] == '"' || s[i] == '\r' || s[i] == '\n';
+    if (!quote)
+        return ex_buf_add(b, s, n);
+    if (ex_buf_reserve(b, n * 2 + 2))
+        return TJ_ENOMEM;
+    char *o = b->data + b->len;
+    *o++ = '"';
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '"')
+            *o++ = '"';
+        *o++ = s[i];
+    }
+    *o++ = '"';
+    b->len = (size_t)(o - b->data);
+    b->data[b->len] = '\0';
+    return 0;
+}
+
+static bool in_list(const tj_list *l, const char *name)
+{
+    for (size_t i = 0; i < l->n; i++)
+        if (strcmp(l->items[i], name) == 0)
+            return true;
+    return false;
+}
+
+int ex_each_field(const ex_config *cfg, const tj_record *rec, ex_field_fn fn,
+                  void *arg)
+{
+    int rc;
+    if (cfg->fields.n) {
+        for (size_t i = 0; i < cfg->fields.n; i++) {
+            const char *name = cfg->fields.items[i];
+            tj_field_type t = tj_record_type(rec, name);
+            if (t == TJ_FIELD_NONE || in_list(&cfg->exclude, name))
+                continue;
+            if ((rc = fn(arg, rec, name, t)))
+                return rc;
+        }
+        return 0;
+    }
+    tj_field_type t;
+    const char *name;
+    for (size_t i = 0; (name = tj_record_field_at(rec, i, &t)); i++) {
+        if (cfg->exclude.n && in_list(&cfg->exclude, name))
+            continue;
+        if ((rc = fn(arg, rec, name, t)))
+            return rc;
+    }
+    return 0;
+}
+
+/* Appends the JSON form of one field value. */
+static int json_value(ex_buf *b, const tj_record *rec, const char *name,
+                      tj_field_type type)
+{
+    size_t len;
+    const char *s;
+    int64_t iv;
+    double dv;
+    switch (type) {
+    case TJ_FIELD_BYTES:
+        s = tj_record_get(rec, name, &len);
+        return ex_json_bytes(b, s, len);
+    case TJ_FIELD_JSON:
+        s = tj_record_get(rec, name, &len);
+        return ex_json_compact(b, s, len);
+    case TJ_FIELD_INT:
+        tj_record_get_int(rec, name, &iv);
+        return ex_int_text(b, iv);
+    case TJ_FIELD_DOUBLE:
+        tj_record_get_double(rec, name, &dv);
+        return ex_double_text(b, dv, true);
+    default:
+        return ex_buf_adds(b, "null");
+    }
+}
+
+typedef struct jsonl_arg {
+    ex_buf *b;
+    bool first;
+} jsonl_arg;
+
+static int jsonl_field(void *arg, const tj_record *rec, const char *name,
+                       tj_field_type type)
+{
+    jsonl_arg *a = arg;
+    if (!a->first && ex_buf_addc(a->b, ','))
+        return TJ_ENOMEM;
+    a->first = false;
+    if (ex_json_bytes(a->b, name, strlen(name)) || ex_buf_addc(a->b, ':'))
+        return TJ_ENOMEM;
+    return json_value(a->b, rec, name, type);
+}
+
+int ex_record_jsonl(const ex_config *cfg, const tj_record *rec, ex_buf *out)
+{
+    jsonl_arg a = {out, true};
+    size_t mark = out->len;
+    int rc = ex_buf_addc(out, '{');
+    if (!rc)
+        rc = ex_each_field(cfg, rec, jsonl_field, &a);
+    if (!rc)
+        rc = ex_buf_add(out, "}\n", 2);
+    if (rc) {
+        out->len = mark; /* no half record in the output */
+        if (out->data)
+            out->data[mark] = '\0';
+    }
+    return rc;
+}
