@@ -255,6 +255,17 @@ static int ex_process(tj_ctx *ctx, void *state, tj_record *rec)
 static int ex_flush(tj_ctx *ctx, void *state)
 {
     ex_state *st = state;
+    if (!st->batches && tj_should_stop(ctx)) {
+        /* The run is ending early (an error elsewhere, or a signal): a
+         * temporary file holds only part of the input, and replacing path
+         * with it would pass a partial export off as a complete one. */
+        ex_errf(st, TJ_ECANCELED, "the run stopped before the end of its "
+                                  "input: %s is left unchanged",
+                st->cfg->path);
+        finish_held(st, st->err);
+        st->be->close(st); /* removes the temporary */
+        return tj_error(ctx, "%s", st->err);
+    }
     int rc = commit_batch(st, true);
     st->flushed = true;
     if (rc)

@@ -81,7 +81,7 @@ static int file_commit(ex_state *st, bool final)
     int rc = final ? ex_out_finish(&f->out) : ex_out_checkpoint(&f->out);
     if (rc)
         return ex_errf(st, rc, "%s", f->out.err);
-    if (final)
+    if (final && !f->out.to_stdout)
         tj_log(st->ctx, TJ_LOG_INFO, "wrote %s", st->cfg->path);
     return 0;
 }

@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define STMT_CACHE 16
@@ -155,11 +156,18 @@ static int check_dir(ex_state *st)
     if (!d)
         return ex_errf(st, TJ_ENOMEM, "out of memory");
     const char *dir = dirname(d);
-    int rc = 0;
-    if (access(dir, W_OK | X_OK) != 0)
+    struct stat sb;
+    int rc = 0, e = 0;
+    if (stat(dir, &sb) != 0)
+        e = errno;
+    else if (!S_ISDIR(sb.st_mode))
+        e = ENOTDIR;
+    else if (access(dir, W_OK | X_OK) != 0)
+        e = errno;
+    if (e)
         rc = ex_errf(st, TJ_EIO, "cannot create sqlite database %s: "
                                  "directory %s: %s",
-                     st->cfg->path, dir, strerror(errno));
+                     st->cfg->path, dir, strerror(e));
     free(d);
     return rc;
 }
@@ -235,9 +243,16 @@ static int check_types(ex_state *st)
     lite_impl *l = st->impl;
     for (size_t i = 0; i < l->nrefs; i++) {
         long c = ex_schema_find(&l->sch, l->refs[i].name);
-        /* sqlite stores any bytes in a TEXT column (as a BLOB value) */
-        if (c >= 0 && ex_kind_accepts(l->sch.cols[c].kind, l->refs[i].type,
-                                      true) != 0)
+        if (c < 0)
+            continue;
+        /* SQLite keeps each value's own type, so two widenings lose
+         * nothing: any bytes in a TEXT column (stored as a BLOB value) and
+         * a double in an INTEGER column (stored as REAL; JSON readers often
+         * turn 2.0 into an integer, so a column can start as INTEGER). */
+        ex_kind k = l->sch.cols[c].kind;
+        if (k == EX_K_INTEGER && l->refs[i].type == TJ_FIELD_DOUBLE)
+            continue;
+        if (ex_kind_accepts(k, l->refs[i].type, true) != 0)
             return ex_errf(st, TJ_ETYPE,
                            "type clash: field '%s' is %s but column '%s' of "
                            "table '%s' in %s is %s",

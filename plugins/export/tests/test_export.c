@@ -282,6 +282,31 @@ static void test_jsonl_acks_at_flush(void **state)
     assert_int_equal(acks[TJ_ACK_DELIVERED], 0);
 }
 
+static void test_jsonl_stopped_run_leaves_nothing(void **state)
+{
+    const char *p = path_in("stopped.jsonl");
+    char opt[500];
+    snprintf(opt, sizeof opt, "path=%s", p);
+    const char *opts[] = {"format=jsonl", opt, NULL};
+    tj_harness *h = open_h(opts);
+    memset(acks, 0, sizeof acks);
+    for (int i = 0; i < 3; i++) {
+        tj_record *r = sample(i);
+        tj_record_set_ack(r, on_ack, NULL);
+        assert_int_equal(tj_harness_process(h, r), 0);
+    }
+    tj_harness_stop(h); /* another stage failed the run, or a signal */
+    assert_int_not_equal(tj_harness_flush(h), 0);
+    char want[600];
+    snprintf(want, sizeof want, "the run stopped before the end of its "
+                                "input: %s is left unchanged", p);
+    assert_string_equal(tj_harness_error(h), want);
+    assert_int_equal(acks[TJ_ACK_FAILED], 3);
+    tj_harness_free(h);
+    assert_int_equal(access(p, F_OK), -1);
+    assert_int_equal(count_entries(".stopped.jsonl.tmp-"), 0);
+}
+
 /* ---- csv ------------------------------------------------------------------ */
 static void test_csv(void **state)
 {
@@ -462,6 +487,7 @@ int main(void)
         cmocka_unit_test(test_jsonl_gz_fields_exclude),
         cmocka_unit_test(test_jsonl_append_acks_per_batch),
         cmocka_unit_test(test_jsonl_acks_at_flush),
+        cmocka_unit_test(test_jsonl_stopped_run_leaves_nothing),
         cmocka_unit_test(test_csv),
         cmocka_unit_test(test_sqlite_upsert),
         cmocka_unit_test(test_sqlite_columns_and_clash),
