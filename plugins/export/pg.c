@@ -44,11 +44,18 @@ typedef struct pg_impl {
 /* First line of a libpq message, without the trailing newline. */
 static const char *first_line(const char *msg, char *out, size_t n)
 {
-    snprintf(out, n, "%s", msg ? msg : "");
+    snprintf(out, n, "%s", msg && *msg ? msg : "no answer from the server");
     char *nl = strchr(out, '\n');
     if (nl)
         *nl = '\0';
     return out;
+}
+
+/* The error of a result, or of the connection when there is no result. */
+static const char *res_error(pg_impl *p, const PGresult *r)
+{
+    const char *m = r ? PQresultErrorMessage(r) : NULL;
+    return m && *m ? m : PQerrorMessage(p->conn);
 }
 
 /* Describes the server without the password, from the dsn's own values. */
@@ -85,7 +92,7 @@ static int run(ex_state *st, const char *sql, const char *what)
     if (!ok)
         rc = ex_errf(st, TJ_EIO, "%s (%s, table %s): %s", what, p->target,
                      p->qtable.data,
-                     first_line(PQresultErrorMessage(r), line, sizeof line));
+                     first_line(res_error(p, r), line, sizeof line));
     PQclear(r);
     return rc;
 }
@@ -136,7 +143,7 @@ static int load_schema(ex_state *st)
         int rc = ex_errf(st, TJ_EIO, "cannot read the columns of table %s "
                                      "(%s): %s",
                          p->qtable.data, p->target,
-                         first_line(PQresultErrorMessage(r), line,
+                         first_line(res_error(p, r), line,
                                     sizeof line));
         PQclear(r);
         return rc;
@@ -192,6 +199,16 @@ static int set_table(ex_state *st)
     return ex_sql_ident(&p->qtable, p->table_name);
 }
 
+/* Server notices (warnings, "relation already exists, skipping") go to
+ * the stage's log instead of stderr. */
+static void on_notice(void *arg, const char *msg)
+{
+    ex_state *st = arg;
+    char line[512];
+    tj_log(st->ctx, TJ_LOG_DEBUG, "server: %s",
+           first_line(msg, line, sizeof line));
+}
+
 static int pg_open(ex_state *st)
 {
     pg_impl *p = calloc(1, sizeof *p);
@@ -212,6 +229,7 @@ static int pg_open(ex_state *st)
                        p->conn ? first_line(PQerrorMessage(p->conn), line,
                                             sizeof line)
                                : "out of memory");
+    PQsetNoticeProcessor(p->conn, on_notice, st);
     if (PQsetClientEncoding(p->conn, "UTF8") != 0)
         return ex_errf(st, TJ_EIO, "cannot set client encoding UTF8 on %s",
                        p->target);
@@ -539,7 +557,7 @@ static int insert_rows(ex_state *st, size_t from, size_t to, size_t ncols)
         const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
         rc = ex_errf(st, TJ_EIO, "cannot insert into table %s (%s): %s%s%s%s",
                      p->qtable.data, p->target,
-                     first_line(PQresultErrorMessage(res), line, sizeof line),
+                     first_line(res_error(p, res), line, sizeof line),
                      state ? " [SQLSTATE " : "", state ? state : "",
                      state ? "]" : "");
         if (state && (state[0] == '2' && (state[1] == '2' || state[1] == '3')))
@@ -597,9 +615,12 @@ static int tx_range(ex_state *st, size_t from, size_t to)
     if (!rc)
         rc = run(st, "COMMIT", "cannot commit");
     if (rc) {
+        char saved[sizeof st->err];
+        memcpy(saved, st->err, sizeof saved);
         PGresult *r = PQexec(p->conn, "ROLLBACK");
         PQclear(r);
         load_schema(st); /* columns created in the batch are gone */
+        memcpy(st->err, saved, sizeof saved); /* report the first cause */
     }
     return rc;
 }
