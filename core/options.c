@@ -196,12 +196,13 @@ static int convert_value(const tj_option *o, const tj_node *v,
     switch (o->type) {
     case TJ_OPT_STRING:
         if (!allowed(o, s)) {
-            tj_err tmp;
-            tj__errf(&tmp, 0, "value not allowed; allowed: %s", o->allowed);
-            for (char *p = tmp.msg; *p; p++)
-                if (*p == '|')
-                    *p = ',';
-            return bad_value(v, stage, o, tmp.msg, err);
+            tj_buf why = {0};
+            tj__buf_add(&why, "value not allowed; allowed: ", 28);
+            for (const char *a = o->allowed; *a; a++)
+                tj__buf_add(&why, *a == '|' ? ", " : a, *a == '|' ? 2 : 1);
+            rc = bad_value(v, stage, o, why.data, err);
+            tj__buf_free(&why);
+            return rc;
         }
         *(const char **)slot = s;
         break;

@@ -19,7 +19,8 @@ typedef struct tj_config {
  * config.  `at` locates the stage for errors about missing options.  Errors:
  * unknown option (with did-you-mean and the allowed names), wrong type, bad
  * value, value not allowed, missing required option; each message starts
- * with file:line:col and names the stage instance. */
+ * with file:line:col and names the stage instance.  Converted strings
+ * point into `with`, which must outlive the config. */
 int tj__options_convert(const tj_stage_desc *desc, const char *stage,
                         const tj_node *with, const tj_node *at,
                         tj_config *out, tj_err *err);
