@@ -279,8 +279,12 @@ static int clean(const conv_out *co)
 static int utf8_mostly(probe *p)
 {
     if (p->utf8_mostly < 0) {
-        size_t multi, invalid;
-        conv_utf8_stats(p->s, p->n, &multi, &invalid);
+        size_t multi, invalid, head = p->n < 65536 ? p->n : 65536;
+        /* Legacy text is invalid almost everywhere: the first 64 KB say
+         * so without a pass over the whole body. */
+        conv_utf8_stats(p->s, head, &multi, &invalid);
+        if (invalid * 10 <= multi && head < p->n)
+            conv_utf8_stats(p->s, p->n, &multi, &invalid);
         p->utf8_mostly = multi >= 16 && invalid * 100 <= multi;
     }
     return p->utf8_mostly;
@@ -345,7 +349,9 @@ static int try_label(probe *p, const char *label, size_t len, cs_source src,
         return 0;
     if (src == CS_SRC_META && !strncmp(cs, "UTF-16", 6))
         strcpy(cs, CS_UTF8); /* a meta readable as ASCII is not UTF-16 */
-    if (!strcmp(cs, CS_WIN1252) && !p->utf8) {
+    if (!strcmp(cs, CS_WIN1252) && p->utf8)
+        strcpy(cs, CS_UTF8); /* what browsers do, and what the bytes are */
+    if (!strcmp(cs, CS_WIN1252)) {
         if (p->detected < 0)
             p->detected = cs_detect(p->det, (const char *)p->s, p->n,
                                     p->guess) == 0;

@@ -231,12 +231,15 @@ static int utf8_repair(const unsigned char *s, size_t n, size_t max_errors,
 #define GB4_BMP 39420        /* four-byte codes 81308130..8431A439 */
 #define GB4_SUPP_BASE 189000 /* linear index of 90308130 = U+10000 */
 #define B5_SIZE (126 * 157)  /* lead 81..FE, trail 40..7E A1..FE */
-#define B5_PAIR 0x80000000u  /* entry flag: index into b5_pairs */
+#define B5_EXTRA_MAX 4096    /* HKSCS codes beyond the BMP or with 2 chars */
+#define PACK_EXTRA 0xF0u     /* packed length byte: index into b5_extra */
 
-static uint16_t gb2[GB2_SIZE];
+/* The two-byte tables hold each code's UTF-8 bytes ready to store: bytes
+ * in the low 24 bits, their count (1-3) in the top byte; 0 = invalid. */
+static uint32_t gb2[GB2_SIZE];
 static uint16_t gb4[GB4_BMP];
 static uint32_t b5[B5_SIZE];
-static uint32_t b5_pairs[16][2];
+static uint32_t b5_extra[B5_EXTRA_MAX][2];
 static int tables_rc = TJ_EINVAL;
 static pthread_once_t tables_once = PTHREAD_ONCE_INIT;
 
@@ -260,6 +263,24 @@ static int iconv_one(iconv_t cd, const unsigned char *code, size_t n,
                 (uint32_t)outb[4 * k + 2] << 16 |
                 (uint32_t)outb[4 * k + 3] << 24;
     return (int)got;
+}
+
+/* The packed UTF-8 form of a BMP code point (see gb2). */
+static uint32_t pack_utf8(uint32_t cp)
+{
+    if (cp < 0x80)
+        return 1u << 24 | cp;
+    if (cp < 0x800)
+        return 2u << 24 | (0x80 | (cp & 0x3F)) << 8 | (0xC0 | cp >> 6);
+    return 3u << 24 | (0x80 | (cp & 0x3F)) << 16 |
+           (0x80 | ((cp >> 6) & 0x3F)) << 8 | (0xE0 | cp >> 12);
+}
+
+/* Stores a packed code; the caller reserved 4 bytes. */
+static inline void ob_put_packed(obuf *b, uint32_t v)
+{
+    memcpy(b->p + b->len, &v, 4); /* little-endian: low byte first */
+    b->len += v >> 24;
 }
 
 static inline int gb2_index(unsigned lead, unsigned trail)
@@ -287,7 +308,7 @@ static void fill_gb(iconv_t cd)
             int ix = gb2_index(lead, trail);
             unsigned char code[2] = {(unsigned char)lead, (unsigned char)trail};
             if (ix >= 0 && iconv_one(cd, code, 2, cp) == 1 && cp[0] < 0x10000)
-                gb2[ix] = (uint16_t)cp[0];
+                gb2[ix] = pack_utf8(cp[0]);
         }
     for (int ix = 0; ix < GB4_BMP; ix++) {
         unsigned char code[4] = {(unsigned char)(0x81 + ix / 12600),
@@ -312,12 +333,12 @@ static void fill_b5(iconv_t cds[3])
             unsigned char code[2] = {(unsigned char)lead, (unsigned char)trail};
             for (int k = 0; ix >= 0 && k < 3 && !got; k++)
                 got = iconv_one(cds[k], code, 2, cp);
-            if (got == 1) {
-                b5[ix] = cp[0];
-            } else if (got == 2 && npairs < 16) {
-                b5_pairs[npairs][0] = cp[0];
-                b5_pairs[npairs][1] = cp[1];
-                b5[ix] = B5_PAIR | (uint32_t)npairs++;
+            if (got == 1 && cp[0] < 0x10000) {
+                b5[ix] = pack_utf8(cp[0]);
+            } else if (got && npairs < B5_EXTRA_MAX) {
+                b5_extra[npairs][0] = cp[0];
+                b5_extra[npairs][1] = got == 2 ? cp[1] : 0;
+                b5[ix] = PACK_EXTRA << 24 | (uint32_t)npairs++;
             }
         }
 }
@@ -347,14 +368,13 @@ int conv_init_tables(void)
 
 /* ---- table decoders ----------------------------------------------------- */
 
-/* Decodes the GB18030 code at s[0] (lead 81..FE, n bytes left).  Returns
- * the code's length and its code point in *cp (0 = invalid), or 0 when the
- * input ends inside a code that could still be valid. */
-static inline size_t gb_code(const unsigned char *s, size_t n, uint32_t *cp)
+/* Decodes the four-byte GB18030 code at s[0] (lead 81..FE, second byte
+ * 30..39, n bytes left).  Returns the code's length and its code point in
+ * *cp (0 = invalid), or 0 when the input ends inside a code that could
+ * still be valid. */
+static size_t gb_code4(const unsigned char *s, size_t n, uint32_t *cp)
 {
     *cp = 0;
-    if (n < 2)
-        return 0;
     unsigned t = s[1];
     if (t >= 0x30 && t <= 0x39) {
         if (n < 4) /* cut short: still a prefix of a valid code? */
@@ -369,9 +389,7 @@ static inline size_t gb_code(const unsigned char *s, size_t n, uint32_t *cp)
             *cp = 0x10000 + (uint32_t)(ix - GB4_SUPP_BASE);
         return *cp ? 4 : 1;
     }
-    int ix = gb2_index(s[0], t);
-    *cp = ix >= 0 ? gb2[ix] : 0;
-    return *cp ? 2 : 1;
+    return 1;
 }
 
 static int gb_decode(const unsigned char *s, size_t n, size_t max_errors,
@@ -388,8 +406,18 @@ static int gb_decode(const unsigned char *s, size_t n, size_t max_errors,
                 i = copy_ascii(s, i, end, b);
                 continue;
             }
+            if (c != 0x80 && c != 0xFF && i + 1 < n) {
+                int ix = gb2_index(c, s[i + 1]);
+                if (ix >= 0 && gb2[ix]) {
+                    ob_put_packed(b, gb2[ix]);
+                    i += 2;
+                    continue;
+                }
+            }
             uint32_t cp = 0;
-            size_t k = c == 0x80 || c == 0xFF ? 1 : gb_code(s + i, n - i, &cp);
+            size_t k = c == 0x80 || c == 0xFF ? 1
+                       : i + 1 >= n          ? 0
+                                             : gb_code4(s + i, n - i, &cp);
             if (cp) {
                 ob_put_cp(b, cp);
                 i += k;
@@ -429,12 +457,13 @@ static int b5_decode(const unsigned char *s, size_t n, size_t max_errors,
             }
             int ix = b5_index(c, s[i + 1]);
             uint32_t cp = ix >= 0 ? b5[ix] : 0;
-            if (cp & B5_PAIR) {
-                ob_put_cp(b, b5_pairs[cp & 15][0]);
-                ob_put_cp(b, b5_pairs[cp & 15][1]);
+            if (cp >> 24 == PACK_EXTRA) {
+                ob_put_cp(b, b5_extra[cp & 0xFFFFFF][0]);
+                if (b5_extra[cp & 0xFFFFFF][1])
+                    ob_put_cp(b, b5_extra[cp & 0xFFFFFF][1]);
                 i += 2;
             } else if (cp) {
-                ob_put_cp(b, cp);
+                ob_put_packed(b, cp);
                 i += 2;
             } else {
                 i += 1;
