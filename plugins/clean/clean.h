@@ -1,0 +1,129 @@
+/*
+ * clean.h - internals shared by the files of the clean stage.
+ *
+ * The stage is split in three layers:
+ *   uni.c   code points: UTF-8 walking, character classes, look-alike
+ *           radicals, the "common character" set, a growable buffer;
+ *   text.c  repairs on text (HTML or plain): tags and remnants, entities,
+ *           pinyin annotations, punctuation, mojibake, boilerplate, bylines;
+ *   html.c  libxml2 parsing, boilerplate elements, main-node choice by text
+ *           and symbol density, paragraphs, and the `page` hints;
+ *   clean.c the stage itself: options, fields, counters, quality.
+ */
+#ifndef TJ_CLEAN_H
+#define TJ_CLEAN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+/* ---- growable byte buffer ---------------------------------------------- */
+typedef struct cl_buf {
+    char *p;    /* NUL-terminated when non-NULL */
+    size_t len;
+    size_t cap;
+    int oom;    /* set once an allocation failed; later appends are no-ops */
+} cl_buf;
+
+void cl_buf_init(cl_buf *b);
+void cl_buf_free(cl_buf *b);
+void cl_buf_put(cl_buf *b, const char *s, size_t n);
+void cl_buf_puts(cl_buf *b, const char *s);
+void cl_buf_putc(cl_buf *b, char c);
+void cl_buf_put_cp(cl_buf *b, uint32_t cp);
+/* Hands the bytes to the caller (malloc()ed, NUL-terminated, one spare byte
+ * for tj_record_take) and leaves b empty.  NULL when the buffer hit OOM. */
+char *cl_buf_steal(cl_buf *b, size_t *len);
+
+/* ---- code points -------------------------------------------------------- */
+/* Decodes one code point at s (n bytes left) into *cp and returns its length
+ * (1..4).  Invalid or truncated sequences give U+FFFD and length 1. */
+int cl_utf8_next(const char *s, size_t n, uint32_t *cp);
+/* Length in bytes of the code point ending just before s[i] (i > 0). */
+size_t cl_utf8_prev(const char *s, size_t i);
+size_t cl_utf8_count(const char *s, size_t n);
+
+int cl_is_han(uint32_t cp);         /* CJK unified / compatibility ideograph */
+int cl_is_cjk_punct(uint32_t cp);   /* 。，、“”「」（）…— and friends */
+int cl_is_kana(uint32_t cp);
+int cl_is_space(uint32_t cp);       /* ASCII, NBSP, ideographic, Zs */
+int cl_is_zero_width(uint32_t cp);
+/* Any punctuation, ASCII or CJK (the "symbols" of the density method). */
+int cl_is_punct(uint32_t cp);
+/* The look-alike's ideograph (Kangxi, radicals supplement, compatibility
+ * ideographs) or 0. */
+uint32_t cl_radical_map(uint32_t cp);
+
+/* Common-character classes from GB2312 level 1 and Big5 level 1, built once
+ * (thread-safe) with iconv.  */
+enum { CL_COMMON_GB = 1, CL_COMMON_BIG5 = 2 };
+int cl_common_class(uint32_t cp);   /* bitmask of CL_COMMON_*; 0 = rare */
+int cl_common_init(void);           /* 0, or TJ_ENOMEM / TJ_EIO */
+/* The character of a GBK two-byte code, 0 when none (after cl_common_init). */
+uint32_t cl_gbk_pair(unsigned char lead, unsigned char trail);
+
+/* ---- statistics --------------------------------------------------------- */
+typedef struct cl_stats {
+    long pinyin_removed;
+    long boilerplate_removed;
+    long tags_removed;
+    long entities_decoded;
+    long normalized_chars;
+    long punct_fixed;
+    long mojibake_spans;
+    long mojibake_repaired;
+    long lost_chars;
+    long bylines;
+    long duplicates;
+    long paragraphs;
+    long chars_in;
+    long chars_out;
+} cl_stats;
+
+/* ---- text repairs -------------------------------------------------------- */
+typedef enum cl_moji_policy {
+    CL_MOJI_NONE = 0,
+    CL_MOJI_SPAN = 1,
+    CL_MOJI_PARAGRAPH = 2
+} cl_moji_policy;
+
+typedef struct cl_rules cl_rules;
+
+/* Compiles the rule set (PCRE2, JIT when available), adding the literal
+ * phrases in extra[0..n_extra) to the boilerplate rules.  Returns NULL and a
+ * malloc()ed message in *err on failure.  Read-only afterwards; one per stage
+ * instance (the match data inside is not shared between threads). */
+cl_rules *cl_rules_create(const char *const *extra, size_t n_extra,
+                          char **err);
+void cl_rules_destroy(cl_rules *r);
+
+typedef struct cl_text_opts {
+    cl_moji_policy moji;
+    size_t min_paragraph; /* drop paragraphs with fewer code points (0: keep) */
+} cl_text_opts;
+
+/* Repairs `in` (n bytes, any bytes; invalid UTF-8 becomes U+FFFD) and
+ * appends the clean text to `out`: one paragraph per line, each line ended
+ * by '\n' except the last.  Metadata lines go, as strings, into the cJSON
+ * array `byline` (may be NULL).  Counts go into *st.  Returns 0, or TJ_ENOMEM
+ * (out may then hold a partial result the caller frees). */
+int cl_clean_text(cl_rules *r, const cl_text_opts *o, const char *in,
+                  size_t n, cl_buf *out, cJSON *byline, cl_stats *st);
+
+/* Counts the pinyin annotations and lost characters of an already clean
+ * text: used by tests to assert nothing is left. */
+int cl_count_pinyin(cl_rules *r, const char *s, size_t n);
+
+/* ---- HTML --------------------------------------------------------------- */
+/* Non-zero when `s` looks like markup (a tag among the first bytes). */
+int cl_looks_like_html(const char *s, size_t n);
+
+/* Parses an HTML page, picks the main content and appends its paragraphs
+ * (raw: one block per line, not yet repaired) to `text`.  Fills `page` (a
+ * cJSON object) with title, h1, h2, meta, jsonld, time, before, after.
+ * Returns 0, TJ_EPARSE when libxml2 gives no document, or TJ_ENOMEM. */
+int cl_html_extract(const char *html, size_t n, cl_buf *text, cJSON *page,
+                    cl_stats *st);
+
+#endif

@@ -1,0 +1,735 @@
+/*
+ * html.c - the main text of an HTML page, and the hints around it.
+ *
+ * 1. libxml2's HTML parser (recover, no network, no error output) builds a
+ *    tree; the hints extract needs (title, h1/h2, meta, JSON-LD, <time>) are
+ *    read first, from the whole tree.
+ * 2. Elements that never hold the article go: script, style, nav, aside,
+ *    forms, hidden elements, ... and those whose class or id marks them as
+ *    share bars, comments, related links, breadcrumbs, ads, copyright or
+ *    footer blocks (unless they hold most of the page's punctuation).
+ * 3. Every element gets its counts: text T, link text LT, tags TG, link tags
+ *    LTG, punctuation P (outside links), paragraphs PN.  Its score follows
+ *    the text-and-symbol density method (GNE, after 基于文本及符号密度的网页
+ *    正文提取方法): text density TD = (T-LT)/(TG-LTG+1), weighted by
+ *    lg(PN+2) and by the symbol mass ln(1+P), divided by a link-density
+ *    penalty.  The best element is the main node; siblings that read like
+ *    article text (punctuated, few links) join it.
+ * 4. The main node is written out one block per line; the short blocks just
+ *    before and after it become page.before / page.after.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <libxml/HTMLparser.h>
+#include <libxml/tree.h>
+#include <taojin/stage.h>
+
+#include "clean.h"
+
+/* Per-element counts, hung on node->_private. */
+typedef struct nstat {
+    long text, link_text, tags, link_tags, punct, paras;
+    double score;
+    int keep; /* 1: part of the main content */
+} nstat;
+
+typedef struct hx {
+    nstat *pool;
+    size_t npool, cappool;
+    cJSON *page;
+    long doc_punct;
+    int oom;
+} hx;
+
+#define NAME(n) ((const char *)(n)->name)
+
+static int name_is(xmlNodePtr n, const char *name)
+{
+    return n->type == XML_ELEMENT_NODE && !strcasecmp(NAME(n), name);
+}
+
+static int name_in(xmlNodePtr n, const char *const *names)
+{
+    for (int i = 0; names[i]; i++)
+        if (!strcasecmp(NAME(n), names[i]))
+            return 1;
+    return 0;
+}
+
+static const char *const BLOCKS[] = {
+    "p", "div", "br", "li", "ul", "ol", "tr", "td", "th", "table", "tbody",
+    "h1", "h2", "h3", "h4", "h5", "h6", "section", "article", "blockquote",
+    "pre", "dd", "dt", "dl", "figure", "figcaption", "center", "main",
+    "header", "footer", "hr", "address", "body", "html", "caption", NULL};
+
+static int is_block(xmlNodePtr n)
+{
+    return n->type == XML_ELEMENT_NODE && name_in(n, BLOCKS);
+}
+
+/* ---- small text helpers ------------------------------------------------------ */
+
+/* Appends the text under n (whitespace collapsed to single spaces). */
+static void text_of(xmlNodePtr n, cl_buf *b)
+{
+    for (xmlNodePtr c = n->children; c; c = c->next) {
+        if (c->type == XML_TEXT_NODE || c->type == XML_CDATA_SECTION_NODE) {
+            for (const char *s = (const char *)c->content; s && *s; s++) {
+                int sp = *s == ' ' || *s == '\n' || *s == '\t' || *s == '\r';
+                if (sp && (b->len == 0 || b->p[b->len - 1] == ' '))
+                    continue;
+                cl_buf_putc(b, sp ? ' ' : *s);
+            }
+        } else if (c->type == XML_ELEMENT_NODE && !name_is(c, "script") &&
+                   !name_is(c, "style")) {
+            if (name_is(c, "br") && b->len && b->p[b->len - 1] != ' ')
+                cl_buf_putc(b, ' ');
+            text_of(c, b);
+        }
+    }
+}
+
+static void trim(cl_buf *b)
+{
+    size_t s = 0;
+    while (b->len && (b->p[b->len - 1] == ' '))
+        b->p[--b->len] = 0;
+    while (s < b->len && b->p[s] == ' ')
+        s++;
+    if (s) {
+        memmove(b->p, b->p + s, b->len - s + 1);
+        b->len -= s;
+    }
+}
+
+/* The collapsed, trimmed text of n as a new cJSON string, NULL if empty. */
+static cJSON *text_json(xmlNodePtr n)
+{
+    cl_buf b;
+    cJSON *j = NULL;
+    cl_buf_init(&b);
+    text_of(n, &b);
+    trim(&b);
+    if (b.len && !b.oom)
+        j = cJSON_CreateString(b.p);
+    cl_buf_free(&b);
+    return j;
+}
+
+/* page[key] as an array, created on first use. */
+static cJSON *page_array(cJSON *page, const char *key)
+{
+    cJSON *a = cJSON_GetObjectItemCaseSensitive(page, key);
+    if (!a)
+        a = cJSON_AddArrayToObject(page, key);
+    return a;
+}
+
+/* ---- hints: title, headings, meta, JSON-LD, time -------------------------------- */
+
+/* A JSON-LD value as text: a string, or the "name" of an object, or the
+ * names of an array joined by ", ". NULL when none. */
+static char *ld_text(const cJSON *v)
+{
+    if (cJSON_IsString(v) && v->valuestring[0])
+        return strdup(v->valuestring);
+    if (cJSON_IsObject(v))
+        return ld_text(cJSON_GetObjectItemCaseSensitive(v, "name"));
+    if (cJSON_IsArray(v)) {
+        cl_buf b;
+        const cJSON *e;
+        cl_buf_init(&b);
+        cJSON_ArrayForEach(e, v) {
+            char *t = ld_text(e);
+            if (!t)
+                continue;
+            if (b.len)
+                cl_buf_puts(&b, ", ");
+            cl_buf_puts(&b, t);
+            free(t);
+        }
+        if (b.len && !b.oom)
+            return b.p;
+        cl_buf_free(&b);
+    }
+    return NULL;
+}
+
+/* Copies headline/author/datePublished/publisher of one JSON-LD object
+ * (following @graph and arrays) into page.jsonld, first value wins. */
+static void ld_collect(const cJSON *o, cJSON *out, int depth)
+{
+    static const char *const keys[] = {"headline", "author", "datePublished",
+                                       "publisher", NULL};
+    const cJSON *e;
+    if (depth > 4)
+        return;
+    if (cJSON_IsArray(o)) {
+        cJSON_ArrayForEach(e, o) ld_collect(e, out, depth + 1);
+        return;
+    }
+    if (!cJSON_IsObject(o))
+        return;
+    for (int i = 0; keys[i]; i++) {
+        char *t;
+        if (cJSON_GetObjectItemCaseSensitive(out, keys[i]))
+            continue;
+        t = ld_text(cJSON_GetObjectItemCaseSensitive(o, keys[i]));
+        if (t) {
+            cJSON_AddStringToObject(out, keys[i], t);
+            free(t);
+        }
+    }
+    ld_collect(cJSON_GetObjectItemCaseSensitive(o, "@graph"), out, depth + 1);
+}
+
+static void hint_jsonld(hx *h, xmlNodePtr n)
+{
+    xmlChar *type = xmlGetProp(n, (const xmlChar *)"type");
+    xmlChar *body = NULL;
+    cJSON *j, *out;
+    if (!type || strcasecmp((const char *)type, "application/ld+json"))
+        goto done;
+    body = xmlNodeGetContent(n);
+    if (!body || !(j = cJSON_Parse((const char *)body)))
+        goto done;
+    out = cJSON_GetObjectItemCaseSensitive(h->page, "jsonld");
+    if (!out)
+        out = cJSON_AddObjectToObject(h->page, "jsonld");
+    if (out)
+        ld_collect(j, out, 0);
+    if (out && !out->child)
+        cJSON_DeleteItemFromObjectCaseSensitive(h->page, "jsonld");
+    cJSON_Delete(j);
+done:
+    xmlFree(type);
+    xmlFree(body);
+}
+
+static void hint_meta(hx *h, xmlNodePtr n)
+{
+    static const char *const keys[] = {"name", "property", "itemprop",
+                                       "http-equiv", NULL};
+    xmlChar *content = xmlGetProp(n, (const xmlChar *)"content");
+    cJSON *meta;
+    for (int i = 0; content && keys[i]; i++) {
+        xmlChar *k = xmlGetProp(n, (const xmlChar *)keys[i]);
+        if (!k)
+            continue;
+        meta = cJSON_GetObjectItemCaseSensitive(h->page, "meta");
+        if (!meta)
+            meta = cJSON_AddObjectToObject(h->page, "meta");
+        if (meta && k[0] &&
+            !cJSON_GetObjectItemCaseSensitive(meta, (const char *)k))
+            cJSON_AddStringToObject(meta, (const char *)k,
+                                    (const char *)content);
+        xmlFree(k);
+        break;
+    }
+    xmlFree(content);
+}
+
+/* Walks the whole tree once for the page hints. */
+static void collect_hints(hx *h, xmlNodePtr n)
+{
+    for (; n; n = n->next) {
+        if (n->type != XML_ELEMENT_NODE)
+            continue;
+        if (name_is(n, "title")) {
+            cJSON *t;
+            if (!cJSON_GetObjectItemCaseSensitive(h->page, "title") &&
+                (t = text_json(n)))
+                cJSON_AddItemToObject(h->page, "title", t);
+        } else if (name_is(n, "h1") || name_is(n, "h2")) {
+            cJSON *t = text_json(n), *a;
+            a = t ? page_array(h->page, name_is(n, "h1") ? "h1" : "h2") : NULL;
+            if (a && cJSON_GetArraySize(a) < 20)
+                cJSON_AddItemToArray(a, t);
+            else
+                cJSON_Delete(t);
+        } else if (name_is(n, "meta")) {
+            hint_meta(h, n);
+        } else if (name_is(n, "script")) {
+            hint_jsonld(h, n);
+            continue;
+        } else if (name_is(n, "time")) {
+            xmlChar *dt = xmlGetProp(n, (const xmlChar *)"datetime");
+            cJSON *a;
+            if (dt && dt[0] && (a = page_array(h->page, "time")) &&
+                cJSON_GetArraySize(a) < 20)
+                cJSON_AddItemToArray(a, cJSON_CreateString((char *)dt));
+            xmlFree(dt);
+        }
+        collect_hints(h, n->children);
+    }
+}
+
+/* ---- pruning ------------------------------------------------------------------- */
+
+static const char *const DROP_TAGS[] = {
+    "script", "style", "noscript", "iframe", "form", "nav", "aside",
+    "select", "button", "input", "textarea", "svg", "canvas", "object",
+    "embed", "link", "meta", "template", "video", "audio", "map", "head",
+    "title", "footer", "header", "menu", "dialog", "label", NULL};
+
+/* Words that mark boilerplate when they appear anywhere in class or id. */
+static const char *const BAD_SUBSTR[] = {
+    "share", "comment", "related", "recommend", "breadcrumb", "crumb",
+    "copyright", "footer", "sidebar", "advert", "sponsor", "banner",
+    "social", "toolbar", "login", "subscribe", "newsletter", "popup",
+    "modal", "cookie", "relevant", "hotnews", "hot-news", "hot_news",
+    "hotlist", "morenews", "more-news", "pagination", "pager", "tuijian",
+    "xiangguan", "guanggao", "disclaimer", "statement", "jiathis", "bdshare",
+    "bshare", "reply", "qrcode", "erweima", "weixin", "wechat", "rank",
+    "print", "fontsize", "font-size", "tags", NULL};
+/* Words that mark boilerplate only as a whole token ("ad", not "head"). */
+static const char *const BAD_TOKEN[] = {
+    "ad", "ads", "gg", "nav", "navbar", "menu", "foot", "side", "hot",
+    "header", "top", "topbar", "bottom", "tool", "tools", "links",
+    "friendlink", "copy", "footnav", "crumbs", "sns", "fx", "fenxiang",
+    "clear", NULL};
+
+static int has_token(const char *s, const char *tok)
+{
+    size_t n = strlen(tok);
+    for (const char *p = s; (p = strstr(p, tok)); p++) {
+        int l = p == s || !((p[-1] >= 'a' && p[-1] <= 'z') ||
+                            (p[-1] >= '0' && p[-1] <= '9'));
+        int r = !((p[n] >= 'a' && p[n] <= 'z') || (p[n] >= '0' && p[n] <= '9'));
+        if (l && r)
+            return 1;
+    }
+    return 0;
+}
+
+/* Non-zero when the element's class/id/style marks it as boilerplate. */
+static int marked_boilerplate(xmlNodePtr n)
+{
+    static const char *const attrs[] = {"class", "id", NULL};
+    char buf[512];
+    size_t len = 0;
+    int bad = 0;
+    xmlChar *style = xmlGetProp(n, (const xmlChar *)"style");
+    if (style) {
+        char *p = (char *)style, *q = p;
+        for (; *p; p++) /* lower-case, no spaces */
+            if (*p != ' ')
+                *q++ = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
+        *q = 0;
+        bad = strstr((char *)style, "display:none") != NULL ||
+              strstr((char *)style, "visibility:hidden") != NULL;
+        xmlFree(style);
+        if (bad)
+            return 1;
+    }
+    if (xmlHasProp(n, (const xmlChar *)"hidden"))
+        return 1;
+    for (int i = 0; attrs[i]; i++) {
+        xmlChar *v = xmlGetProp(n, (const xmlChar *)attrs[i]);
+        for (const char *p = (const char *)v; p && *p && len + 2 < sizeof buf;
+             p++)
+            buf[len++] = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
+        buf[len++] = ' ';
+        xmlFree(v);
+    }
+    buf[len] = 0;
+    if (len <= 2)
+        return 0;
+    for (int i = 0; BAD_SUBSTR[i]; i++)
+        if (strstr(buf, BAD_SUBSTR[i]))
+            return 1;
+    for (int i = 0; BAD_TOKEN[i]; i++)
+        if (has_token(buf, BAD_TOKEN[i]))
+            return 1;
+    return 0;
+}
+
+static void drop(xmlNodePtr n)
+{
+    xmlUnlinkNode(n);
+    xmlFreeNode(n);
+}
+
+/* Removes the elements that never hold the article. */
+static void prune_tags(xmlNodePtr n)
+{
+    xmlNodePtr next;
+    for (; n; n = next) {
+        next = n->next;
+        if (n->type == XML_COMMENT_NODE || n->type == XML_PI_NODE) {
+            drop(n);
+            continue;
+        }
+        if (n->type != XML_ELEMENT_NODE)
+            continue;
+        if (name_in(n, DROP_TAGS) &&
+            !(name_is(n, "header") && n->parent &&
+              name_is(n->parent, "article"))) {
+            drop(n);
+            continue;
+        }
+        prune_tags(n->children);
+    }
+}
+
+/* ---- counts and scores ---------------------------------------------------------- */
+
+static nstat *stat_of(xmlNodePtr n) { return (nstat *)n->_private; }
+
+/* Counts the non-space characters and punctuation of a text node. */
+static void count_text(const char *s, long *chars, long *punct)
+{
+    size_t n = strlen(s), i = 0;
+    while (i < n) {
+        uint32_t cp;
+        i += (size_t)cl_utf8_next(s + i, n - i, &cp);
+        if (cp <= ' ' || cl_is_space(cp))
+            continue;
+        (*chars)++;
+        if (cl_is_punct(cp))
+            (*punct)++;
+    }
+}
+
+/* Fills the counts of n and its descendants (post-order); `in_link` when n
+ * is inside an <a>.  Stats live in h->pool, addressed by index. */
+static long fill_stats(hx *h, xmlNodePtr n, int in_link)
+{
+    long idx;
+    nstat s = {0};
+    int is_a = name_is(n, "a");
+    if (h->npool == h->cappool) {
+        size_t cap = h->cappool ? h->cappool * 2 : 1024;
+        nstat *p = realloc(h->pool, cap * sizeof *p);
+        if (!p) {
+            h->oom = 1;
+            return -1;
+        }
+        h->pool = p;
+        h->cappool = cap;
+    }
+    idx = (long)h->npool++;
+    for (xmlNodePtr c = n->children; c; c = c->next) {
+        if (c->type == XML_TEXT_NODE || c->type == XML_CDATA_SECTION_NODE) {
+            long chars = 0, punct = 0;
+            count_text((const char *)c->content, &chars, &punct);
+            s.text += chars;
+            if (in_link || is_a)
+                s.link_text += chars;
+            else
+                s.punct += punct;
+        } else if (c->type == XML_ELEMENT_NODE) {
+            long ci = fill_stats(h, c, in_link || is_a);
+            nstat *cs;
+            if (ci < 0)
+                return -1;
+            cs = &h->pool[ci];
+            s.text += cs->text;
+            s.link_text += cs->link_text;
+            s.tags += cs->tags + 1;
+            s.link_tags += cs->link_tags + name_is(c, "a");
+            s.punct += cs->punct;
+            s.paras += cs->paras + (name_is(c, "p") || name_is(c, "br"));
+        }
+    }
+    h->pool[idx] = s;
+    n->_private = (void *)(intptr_t)(idx + 1);
+    return idx;
+}
+
+/* Turns the pool indexes stored by fill_stats into pointers (the pool no
+ * longer moves). */
+static void bind_stats(hx *h, xmlNodePtr n)
+{
+    for (; n; n = n->next) {
+        if (n->type != XML_ELEMENT_NODE)
+            continue;
+        if (n->_private)
+            n->_private = &h->pool[(intptr_t)n->_private - 1];
+        bind_stats(h, n->children);
+    }
+}
+
+/* Removes class/id-marked boilerplate, unless the element holds a large
+ * share of the page's punctuation (then the mark is wrong). */
+static void prune_marked(hx *h, xmlNodePtr n)
+{
+    xmlNodePtr next;
+    for (; n; n = next) {
+        next = n->next;
+        if (n->type != XML_ELEMENT_NODE)
+            continue;
+        if (!name_is(n, "body") && !name_is(n, "html") &&
+            marked_boilerplate(n)) {
+            nstat *s = stat_of(n);
+            if (!s || s->punct * 10 < h->doc_punct * 4) {
+                drop(n);
+                continue;
+            }
+        }
+        prune_marked(h, n->children);
+    }
+}
+
+/* The density score of one element (see the file comment). */
+static double score_of(const nstat *s)
+{
+    double nonlink = (double)(s->text - s->link_text);
+    double td, ld;
+    if (nonlink <= 0 || s->punct == 0)
+        return 0;
+    td = nonlink / (double)(s->tags - s->link_tags + 1);
+    ld = s->text ? (double)s->link_text / (double)s->text : 0;
+    return td * log10((double)s->paras + 2) * log1p((double)s->punct) *
+           (1 - ld) * (1 - ld);
+}
+
+static void score_all(xmlNodePtr n, xmlNodePtr *best, double *best_score)
+{
+    for (; n; n = n->next) {
+        nstat *s;
+        if (n->type != XML_ELEMENT_NODE || !(s = stat_of(n)))
+            continue;
+        s->score = score_of(s);
+        if (!name_is(n, "a") && !name_is(n, "p") && s->score > *best_score &&
+            !name_is(n, "html")) {
+            *best = n;
+            *best_score = s->score;
+        }
+        score_all(n->children, best, best_score);
+    }
+}
+
+/* ---- choosing the main content ------------------------------------------------------ */
+
+/* Does a sibling of the main node read like more of the article: enough
+ * text outside links, punctuated like prose (a mark per 40 characters), few
+ * links? */
+static int sibling_is_content(const nstat *s)
+{
+    long nonlink = s->text - s->link_text;
+    if (nonlink < 20 || s->punct < 2)
+        return 0;
+    if (s->link_text * 3 > s->text)
+        return 0;
+    return s->punct * 40 >= nonlink;
+}
+
+/* The paragraphs of the main node (and siblings that join it) are marked
+ * keep = 1. */
+static xmlNodePtr choose_main(hx *h, xmlNodePtr root)
+{
+    xmlNodePtr best = NULL, p;
+    double best_score = 0;
+    score_all(root, &best, &best_score);
+    if (!best)
+        return NULL;
+    /* climb while the parent adds little besides the node itself */
+    while ((p = best->parent) && p->type == XML_ELEMENT_NODE &&
+           !name_is(p, "body") && !name_is(p, "html") && stat_of(p)) {
+        nstat *ps = stat_of(p), *bs = stat_of(best);
+        if ((ps->text - ps->link_text) * 20 > (bs->text - bs->link_text) * 21)
+            break;
+        best = p;
+    }
+    stat_of(best)->keep = 1;
+    for (xmlNodePtr s = best->parent ? best->parent->children : NULL; s;
+         s = s->next) {
+        nstat *ss;
+        if (s == best || s->type != XML_ELEMENT_NODE || !(ss = stat_of(s)))
+            continue;
+        if (sibling_is_content(ss))
+            ss->keep = 1;
+    }
+    (void)h;
+    return best;
+}
+
+/* ---- writing paragraphs ---------------------------------------------------------- */
+
+typedef struct writer {
+    cl_buf *out;       /* the main text */
+    cl_buf line;       /* the block being collected */
+    cJSON *before, *after;
+    int region;        /* 0 before the main content, 1 inside, 2 after */
+    cl_stats *st;
+} writer;
+
+/* Ends the current line: into the text inside the main content, into the
+ * before/after lists outside (short blocks only, nearest ones kept). */
+static void flush_line(writer *w)
+{
+    size_t cps;
+    trim(&w->line);
+    if (w->line.len == 0 || w->line.oom) {
+        w->line.len = 0;
+        return;
+    }
+    cps = cl_utf8_count(w->line.p, w->line.len);
+    if (w->region == 1) {
+        if (w->out->len)
+            cl_buf_putc(w->out, '\n');
+        cl_buf_put(w->out, w->line.p, w->line.len);
+    } else if (cps <= 120) {
+        cJSON *a = w->region == 0 ? w->before : w->after;
+        if (w->region == 0 && cJSON_GetArraySize(a) >= 8)
+            cJSON_DeleteItemFromArray(a, 0);
+        if (w->region == 0 || cJSON_GetArraySize(a) < 8)
+            cJSON_AddItemToArray(a, cJSON_CreateString(w->line.p));
+    }
+    w->line.len = 0;
+}
+
+/* A link-heavy block inside the article (a related-links list). */
+static int link_block(xmlNodePtr n)
+{
+    nstat *s = stat_of(n);
+    return s && (name_is(n, "ul") || name_is(n, "ol") || name_is(n, "div") ||
+                 name_is(n, "table") || name_is(n, "section") ||
+                 name_is(n, "p") || name_is(n, "li")) &&
+           s->text > 0 && s->link_text * 10 >= s->text * 7 &&
+           s->text - s->link_text < 60;
+}
+
+static void write_node(writer *w, xmlNodePtr n, int inside)
+{
+    for (; n; n = n->next) {
+        if (n->type == XML_TEXT_NODE || n->type == XML_CDATA_SECTION_NODE) {
+            for (const char *s = (const char *)n->content; s && *s; s++) {
+                int sp = *s == ' ' || *s == '\n' || *s == '\t' || *s == '\r';
+                if (sp && (w->line.len == 0 ||
+                           w->line.p[w->line.len - 1] == ' '))
+                    continue;
+                cl_buf_putc(&w->line, sp ? ' ' : *s);
+            }
+            continue;
+        }
+        if (n->type != XML_ELEMENT_NODE)
+            continue;
+        if (name_is(n, "br")) {
+            flush_line(w);
+            continue;
+        }
+        if (!inside && stat_of(n) && stat_of(n)->keep) {
+            flush_line(w);
+            w->region = 1;
+            write_node(w, n->children, 1);
+            flush_line(w);
+            w->region = 2;
+            continue;
+        }
+        if (inside && link_block(n))
+            continue;
+        if (is_block(n))
+            flush_line(w);
+        write_node(w, n->children, inside);
+        if (is_block(n))
+            flush_line(w);
+    }
+}
+
+/* ---- the whole ------------------------------------------------------------------ */
+
+int cl_looks_like_html(const char *s, size_t n)
+{
+    static const char *const marks[] = {"<!doctype", "<html", "<head",
+                                        "<body", "<meta", "<div", "<p>",
+                                        "<p ", "<title", "<table", "<span",
+                                        "<article", "<br", NULL};
+    size_t lim = n < 4096 ? n : 4096;
+    int hits = 0;
+    for (size_t i = 0; i < lim; i++) {
+        if (s[i] != '<')
+            continue;
+        for (int k = 0; marks[k]; k++) {
+            size_t m = strlen(marks[k]);
+            if (i + m <= n && !strncasecmp(s + i, marks[k], m)) {
+                if (k < 5)
+                    return 1;
+                hits++;
+                break;
+            }
+        }
+        if (hits >= 2)
+            return 1;
+    }
+    return 0;
+}
+
+static xmlNodePtr find_body(xmlNodePtr n)
+{
+    for (; n; n = n->next) {
+        xmlNodePtr b;
+        if (name_is(n, "body"))
+            return n;
+        if (n->type == XML_ELEMENT_NODE && (b = find_body(n->children)))
+            return b;
+    }
+    return NULL;
+}
+
+int cl_html_extract(const char *html, size_t n, cl_buf *text, cJSON *page,
+                    cl_stats *st)
+{
+    hx h = {0};
+    writer w = {0};
+    htmlDocPtr doc;
+    xmlNodePtr root, body, main;
+    int rc = 0;
+    if (n > (size_t)INT32_MAX)
+        return TJ_EINVAL;
+    doc = htmlReadMemory(html, (int)n, NULL, "UTF-8",
+                         HTML_PARSE_RECOVER | HTML_PARSE_NOERROR |
+                             HTML_PARSE_NOWARNING | HTML_PARSE_NONET |
+                             HTML_PARSE_COMPACT);
+    if (!doc || !(root = xmlDocGetRootElement(doc))) {
+        xmlFreeDoc(doc);
+        return TJ_EPARSE;
+    }
+    h.page = page;
+    collect_hints(&h, root);
+    prune_tags(root);
+    body = find_body(root);
+    if (!body)
+        body = root;
+    if (fill_stats(&h, body, 0) < 0)
+        goto oom;
+    bind_stats(&h, body);
+    h.doc_punct = stat_of(body)->punct;
+    prune_marked(&h, body->children);
+    /* recount without the pruned elements */
+    h.npool = 0;
+    if (fill_stats(&h, body, 0) < 0)
+        goto oom;
+    bind_stats(&h, body);
+    main = choose_main(&h, body->children);
+    w.out = text;
+    w.st = st;
+    cl_buf_init(&w.line);
+    w.before = cJSON_CreateArray();
+    w.after = cJSON_CreateArray();
+    if (!w.before || !w.after)
+        goto oom;
+    w.region = main ? 0 : 1;
+    write_node(&w, body->children, !main);
+    flush_line(&w);
+    if (cJSON_GetArraySize(w.before) > 0)
+        cJSON_AddItemToObject(page, "before", w.before), w.before = NULL;
+    if (cJSON_GetArraySize(w.after) > 0)
+        cJSON_AddItemToObject(page, "after", w.after), w.after = NULL;
+    if (w.line.oom || text->oom)
+        goto oom;
+    goto done;
+oom:
+    rc = TJ_ENOMEM;
+done:
+    cJSON_Delete(w.before);
+    cJSON_Delete(w.after);
+    cl_buf_free(&w.line);
+    free(h.pool);
+    xmlFreeDoc(doc);
+    return rc;
+}

@@ -1,0 +1,1092 @@
+/*
+ * text.c - the text repairs of the clean stage.
+ *
+ * cl_clean_text() runs, in order:
+ *   1. characters: invalid UTF-8 -> U+FFFD, controls and zero-width marks
+ *      out, every space -> ' ', look-alike radicals -> ideographs, full-width
+ *      letters and digits -> ASCII;
+ *   2. markup: entities decoded (twice, for "&amp;nbsp;"), tags removed
+ *      (block tags end a line), tags whose '<' was lost ("做?!?br/>");
+ *   3. pinyin annotations "對(duì)於" (after any character too once a document
+ *      has many, and with a lost '(' as in "因?yàn)");
+ *   then line by line: lost '?' and mojibake spans, punctuation ("8。5%",
+ *   "2!00", ASCII ",?:;!" amid hanzi), white space, and the line's fate:
+ *   byline, boilerplate (a closing notice takes the rest), duplicate, kept.
+ */
+#include <iconv.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <libxml/HTMLparser.h>
+#include <pcre2.h>
+#include <taojin/stage.h>
+
+#include "clean.h"
+
+/* ---- the rules --------------------------------------------------------- */
+
+#define TONED "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜ"
+#define SYL "[a-zü]{0,5}[" TONED "][a-zü" TONED "]{0,4}"
+
+/* Markup: a real tag or comment. */
+static const char RX_TAG[] =
+    "<!--.*?-->|<(/?)([A-Za-z][A-Za-z0-9]{0,10})(?:\\s[^<>]{0,400})?/?>";
+/* A tag that lost its '<': "?!?br/>", "?!?/p>", "</p>" minus '<'. */
+static const char RX_REMNANT[] =
+    "(\\?!?\\?)?(?<![A-Za-z0-9_=/\"'<-])(?:/(?:p|div|span|strong|em|b|i|u|a|"
+    "li|ul|ol|font|td|tr|th|table|h[1-6]|section|article|blockquote|center|"
+    "sup|sub|figure|figcaption)>|(?:br|p|hr|img)(?:\\s[^<>\\n]{0,200}?)?\\s*/"
+    "?>|br/?>)";
+static const char RX_PINYIN_HAN[] = "(?<=[\\p{Han}])[(（]" SYL "[)）]";
+static const char RX_PINYIN_ANY[] = "[(（]" SYL "[)）]|\\?" SYL "[)）]";
+
+/* Notices anchored at the start of a line or sentence. */
+#define NOTICE                                                                 \
+    "(?:版[权權](?:所有|[声聲]明|[说說]明)|免[责責][声聲]明|[声聲]明[:：]|"    \
+    "本文(?:[链鏈]接|地址)[:：]?|本文[来來]自(?:网络|網絡|網路|互[联聯]网)|"   \
+    "本文(?:系|为|為|係|由).{0,60}?(?:稿件|原[创創]|[发發][布佈]|[授受]权|"    \
+    "授權|[转轉][载載]|上[传傳]|整理|提供|代表)|"                               \
+    "未[经經].{0,8}?(?:许可|許可|授权|授權|同意)|[转轉][载載][请請][注註]明|"   \
+    "[扫掃](?:描)?(?:二[维維])?[码碼]|[热熱]门跟[贴貼帖]|熱門跟[贴貼帖]|"       \
+    "分享(?:到|至)|一[键鍵]分享|[点點][击擊]分享|相[关關][阅閱][读讀]|"        \
+    "相[关關](?:推[荐薦]|新[闻聞])|推[荐薦][阅閱][读讀]|[热熱]门推[荐薦]|"     \
+    "猜你喜[欢歡]|延伸[阅閱][读讀]|更多精彩|申[请請].{1,10}?[号號].{0,6}?"     \
+    "[请請]用[电電][脑腦]|[关關]注.{0,12}?(?:公[众眾][号號]|微信)|"            \
+    "【概要描述】|【[纠糾][错錯]】|Copyright|copyright|COPYRIGHT|©|"            \
+    "All Rights Reserved|不代表本(?:站|[网網]|平台))"
+static const char RX_NOTICE[] = "^[\\s\\-–—•·*>【\\[(（]*" NOTICE;
+/* Notices that may sit anywhere in a short line. */
+static const char RX_NOTICE_ANY[] =
+    "ICP[备備证證]\\s*[0-9０-９]|ICP[备備]案[号號]|公[网網]安[备備]|"
+    "版[权權]所有|All Rights Reserved|不得[转轉][载載]|[违違]者必究|"
+    "[仅僅]代表.{0,6}?(?:作者|[个個]人).{0,4}?[观觀]点|不代表本(?:站|[网網])";
+/* A closing notice: the rest of the text goes with it. */
+static const char RX_CLOSING[] =
+    "^[\\s\\-–—•·*>【\\[]*(?:版[权權][声聲]明|免[责責][声聲]明|"
+    "[热熱]门跟[贴貼帖]|熱門跟[贴貼帖]|[扫掃](?:描)?二[维維][码碼]|"
+    "相[关關][阅閱][读讀]|相[关關](?:推[荐薦]|新[闻聞]|文章)|"
+    "推[荐薦][阅閱][读讀]|[热熱]门推[荐薦]|猜你喜[欢歡]|延伸[阅閱][读讀]|"
+    "更多精彩)";
+/* Metadata lines. */
+static const char RX_BYLINE[] =
+    "^[\\s\\-–—•·*>【\\[]*(?:"
+    "(?:[发發](?:布|佈|表)[时時][间間]|[时時][间間]|日期|作者|[来來]源|"
+    "出[处處]|分[类類]|[栏欄]目|[责責]任[编編][辑輯]|[编編][辑輯]|撰文|"
+    "[记記]者|通[讯訊][员員]|[摄攝]影|[访訪][问問]量|[浏瀏][览覽](?:量|次数)?|"
+    "[阅閱][读讀](?:量|数|數)?|[点點][击擊](?:量|数|數)?|字[号號]|[编編][译譯]|"
+    "校[对對]|[审審]核|[监監][制製]|文|[图圖])\\s*(?:[:：|｜/／】\\]])"
+    "|(?:作者|[来來]源|[记記]者|[责責]任[编編][辑輯]|[编編][辑輯])\\s"
+    "|[(（]\\s*(?:文|[记記]者|作者|[来來]源|[编編][辑輯]|[图圖])\\s*[/／|｜:：]"
+    "[^()（）]{1,40}[)）]\\s*$"
+    "|\\d{4}\\s*[-/.年]\\s*\\d{1,2}\\s*[-/.月]\\s*\\d{1,2}\\s*日?"
+    "(?:\\s*\\d{1,2}[:：]\\d{2}(?:[:：]\\d{2})?)?"
+    "(?:\\s*$|\\s+.{0,60}?(?:[来來]源|作者|[编編][辑輯]|[记記]者|[发發]布)))";
+
+struct cl_rules {
+    pcre2_code *tag, *remnant, *pinyin_han, *pinyin_any;
+    pcre2_code *notice, *notice_any, *closing, *byline, *extra;
+    pcre2_match_data *md;
+    iconv_t to_gb;
+};
+
+/* Compiles one pattern with UTF + UCP and JITs it when the JIT exists. */
+static pcre2_code *rx_compile(const char *pat, uint32_t flags, char **err)
+{
+    int code;
+    PCRE2_SIZE off;
+    pcre2_code *re = pcre2_compile((PCRE2_SPTR)pat, PCRE2_ZERO_TERMINATED,
+                                   PCRE2_UTF | PCRE2_UCP | flags, &code, &off,
+                                   NULL);
+    if (!re) {
+        PCRE2_UCHAR msg[256];
+        pcre2_get_error_message(code, msg, sizeof msg);
+        if (err && !*err && (*err = malloc(400)))
+            snprintf(*err, 400, "clean: regex error at %zu: %s", (size_t)off,
+                     (char *)msg);
+        return NULL;
+    }
+    pcre2_jit_compile(re, PCRE2_JIT_COMPLETE); /* interpreter if it fails */
+    return re;
+}
+
+/* Builds "(?:\Qa\E|\Qb\E)" from the user's phrases, or NULL when none. */
+static char *extra_pattern(const char *const *extra, size_t n)
+{
+    cl_buf b;
+    size_t used = 0;
+    cl_buf_init(&b);
+    cl_buf_puts(&b, "(?:");
+    for (size_t i = 0; i < n; i++) {
+        const char *s = extra[i];
+        if (!s || !*s)
+            continue;
+        if (used++)
+            cl_buf_putc(&b, '|');
+        for (; *s; s++) { /* quote each char: \Q..\E cannot hold "\E" */
+            if (strchr("\\^$.|?*+()[]{}", *s))
+                cl_buf_putc(&b, '\\');
+            cl_buf_putc(&b, *s);
+        }
+    }
+    cl_buf_puts(&b, ")");
+    if (!used || b.oom) {
+        cl_buf_free(&b);
+        return NULL;
+    }
+    return b.p;
+}
+
+cl_rules *cl_rules_create(const char *const *extra, size_t n_extra,
+                          char **err)
+{
+    cl_rules *r = calloc(1, sizeof *r);
+    char *xp = NULL;
+    if (!r)
+        return NULL;
+    r->to_gb = (iconv_t)-1;
+    r->tag = rx_compile(RX_TAG, PCRE2_DOTALL, err);
+    r->remnant = rx_compile(RX_REMNANT, 0, err);
+    r->pinyin_han = rx_compile(RX_PINYIN_HAN, 0, err);
+    r->pinyin_any = rx_compile(RX_PINYIN_ANY, 0, err);
+    r->notice = rx_compile(RX_NOTICE, 0, err);
+    r->notice_any = rx_compile(RX_NOTICE_ANY, 0, err);
+    r->closing = rx_compile(RX_CLOSING, 0, err);
+    r->byline = rx_compile(RX_BYLINE, 0, err);
+    if (!r->tag || !r->remnant || !r->pinyin_han || !r->pinyin_any ||
+        !r->notice || !r->notice_any || !r->closing || !r->byline)
+        goto fail;
+    xp = extra_pattern(extra, n_extra);
+    if (xp && !(r->extra = rx_compile(xp, 0, err)))
+        goto fail;
+    r->md = pcre2_match_data_create(16, NULL);
+    r->to_gb = iconv_open("GB18030", "UTF-8");
+    if (!r->md || cl_common_init() < 0)
+        goto fail;
+    free(xp);
+    return r;
+fail:
+    free(xp);
+    cl_rules_destroy(r);
+    return NULL;
+}
+
+void cl_rules_destroy(cl_rules *r)
+{
+    if (!r)
+        return;
+    pcre2_code_free(r->tag);
+    pcre2_code_free(r->remnant);
+    pcre2_code_free(r->pinyin_han);
+    pcre2_code_free(r->pinyin_any);
+    pcre2_code_free(r->notice);
+    pcre2_code_free(r->notice_any);
+    pcre2_code_free(r->closing);
+    pcre2_code_free(r->byline);
+    pcre2_code_free(r->extra);
+    pcre2_match_data_free(r->md);
+    if (r->to_gb != (iconv_t)-1)
+        iconv_close(r->to_gb);
+    free(r);
+}
+
+/* 1 when `re` matches s[0..n) (valid UTF-8), else 0. */
+static int rx_test(cl_rules *r, pcre2_code *re, const char *s, size_t n)
+{
+    return re && pcre2_match(re, (PCRE2_SPTR)s, n, 0, PCRE2_NO_UTF_CHECK,
+                             r->md, NULL) >= 0;
+}
+
+/* Called for each match of rx_replace: appends the replacement. */
+typedef void (*repl_fn)(void *arg, const char *s, const PCRE2_SIZE *ov,
+                        int groups, cl_buf *out);
+
+/* Copies s[0..n) to out with every match of `re` replaced by fn's output.
+ * Returns the number of matches. */
+static long rx_replace(cl_rules *r, pcre2_code *re, const char *s, size_t n,
+                       cl_buf *out, repl_fn fn, void *arg)
+{
+    PCRE2_SIZE start = 0, *ov = pcre2_get_ovector_pointer(r->md);
+    long count = 0;
+    for (;;) {
+        int rc = pcre2_match(re, (PCRE2_SPTR)s, n, start, PCRE2_NO_UTF_CHECK,
+                             r->md, NULL);
+        if (rc < 0)
+            break;
+        cl_buf_put(out, s + start, ov[0] - start);
+        if (ov[1] == ov[0]) { /* empty match: copy a char and go on */
+            uint32_t cp;
+            int k = cl_utf8_next(s + ov[0], n - ov[0], &cp);
+            if (k == 0)
+                break;
+            cl_buf_put(out, s + ov[0], (size_t)k);
+            start = ov[0] + (size_t)k;
+            continue;
+        }
+        count++;
+        if (fn)
+            fn(arg, s, ov, rc, out);
+        start = ov[1];
+    }
+    if (start < n)
+        cl_buf_put(out, s + start, n - start);
+    return count;
+}
+
+/* ---- step 1: characters ------------------------------------------------- */
+
+/* The half-width form of a full-width letter or digit, else 0. */
+static uint32_t fullwidth_alnum(uint32_t cp)
+{
+    if ((cp >= 0xFF10 && cp <= 0xFF19) || (cp >= 0xFF21 && cp <= 0xFF3A) ||
+        (cp >= 0xFF41 && cp <= 0xFF5A))
+        return cp - 0xFEE0;
+    return 0;
+}
+
+/* Copies in[0..n) to out, fixing characters one by one (step 1). */
+static void normalize_chars(const char *in, size_t n, cl_buf *out,
+                            cl_stats *st)
+{
+    size_t i = 0;
+    while (i < n) {
+        uint32_t cp, m;
+        int k = cl_utf8_next(in + i, n - i, &cp);
+        i += (size_t)k;
+        if (cp < 0x80) {
+            if (cp == '\r') {
+                if (i < n && in[i] == '\n')
+                    i++;
+                cl_buf_putc(out, '\n');
+            } else if (cp == '\n' || cp >= 0x20) {
+                cl_buf_putc(out, (char)cp);
+            } else if (cp == '\t' || cp == '\f' || cp == '\v') {
+                cl_buf_putc(out, ' ');
+            } else if (cp != 0x7F) {
+                continue; /* other controls, NUL included */
+            }
+            continue;
+        }
+        if (cp == 0x2028 || cp == 0x2029 || cp == 0x85) {
+            cl_buf_putc(out, '\n');
+        } else if (cl_is_space(cp)) {
+            cl_buf_putc(out, ' ');
+        } else if (cl_is_zero_width(cp) || (cp >= 0x80 && cp < 0xA0)) {
+            continue;
+        } else if ((m = cl_radical_map(cp)) || (m = fullwidth_alnum(cp))) {
+            cl_buf_put_cp(out, m);
+            st->normalized_chars++;
+        } else {
+            cl_buf_put_cp(out, cp);
+        }
+    }
+}
+
+/* ---- step 2: markup ------------------------------------------------------- */
+
+/* Decodes "&name;" / "&#n;" / "&#xh;" at s[0..n) (s[0] == '&'); returns the
+ * bytes consumed (0: not an entity) and the code point in *cp. */
+static size_t entity_at(const char *s, size_t n, uint32_t *cp)
+{
+    char name[16];
+    size_t j = 1;
+    while (j < n && j < 12 && s[j] != ';' && s[j] != '&' &&
+           ((unsigned char)s[j] > ' '))
+        j++;
+    if (j >= n || s[j] != ';' || j < 2)
+        return 0;
+    memcpy(name, s + 1, j - 1);
+    name[j - 1] = 0;
+    if (name[0] == '#') {
+        char *end;
+        unsigned long v = (name[1] == 'x' || name[1] == 'X')
+                              ? strtoul(name + 2, &end, 16)
+                              : strtoul(name + 1, &end, 10);
+        if (*end || end == name + 1 || v == 0 || v > 0x10FFFF ||
+            (v >= 0xD800 && v <= 0xDFFF))
+            return 0;
+        *cp = (uint32_t)v;
+    } else {
+        const htmlEntityDesc *e = htmlEntityLookup((const xmlChar *)name);
+        if (!e)
+            return 0;
+        *cp = e->value;
+    }
+    return j + 1;
+}
+
+/* Decodes entities of s[0..n) into out; returns how many. */
+static long decode_entities(const char *s, size_t n, cl_buf *out)
+{
+    long count = 0;
+    size_t i = 0, run = 0;
+    while (i < n) {
+        uint32_t cp;
+        size_t k;
+        if (s[i] != '&' || !(k = entity_at(s + i, n - i, &cp))) {
+            i++;
+            continue;
+        }
+        cl_buf_put(out, s + run, i - run);
+        if (cl_is_space(cp))
+            cl_buf_putc(out, ' ');
+        else if (cp == '\r' || cp == '\n')
+            cl_buf_putc(out, '\n');
+        else if (cp >= 0x20 && !cl_is_zero_width(cp))
+            cl_buf_put_cp(out, cp);
+        i += k;
+        run = i;
+        count++;
+    }
+    cl_buf_put(out, s + run, n - run);
+    return count;
+}
+
+static int is_block_tag(const char *name, size_t n)
+{
+    static const char *const blocks[] = {
+        "br", "p", "div", "li", "ul", "ol", "tr", "table", "h1", "h2", "h3",
+        "h4", "h5", "h6", "section", "article", "blockquote", "hr", "dd",
+        "dt", "dl", "pre", "figure", "figcaption", "header", "footer", NULL};
+    for (int i = 0; blocks[i]; i++)
+        if (strlen(blocks[i]) == n && !strncasecmp(blocks[i], name, n))
+            return 1;
+    return 0;
+}
+
+static void repl_tag(void *arg, const char *s, const PCRE2_SIZE *ov,
+                     int groups, cl_buf *out)
+{
+    (void)arg;
+    if (groups > 2 && ov[4] != PCRE2_UNSET &&
+        is_block_tag(s + ov[4], ov[5] - ov[4]))
+        cl_buf_putc(out, '\n');
+}
+
+/* The closing quote that matches the last unclosed opening quote before
+ * s + end on its line, or NULL. */
+static const char *open_quote_closer(const char *s, size_t end)
+{
+    static const char *const pairs[][2] = {
+        {"“", "”"}, {"「", "」"}, {"『", "』"}, {"‘", "’"}, {"《", "》"}};
+    size_t line = end;
+    const char *best = NULL;
+    size_t best_at = 0;
+    while (line > 0 && s[line - 1] != '\n')
+        line--;
+    for (size_t p = 0; p < sizeof pairs / sizeof pairs[0]; p++) {
+        size_t lo = strlen(pairs[p][0]), lc = strlen(pairs[p][1]);
+        size_t last_open = 0, last_close = 0;
+        int seen = 0;
+        for (size_t i = line; i + lo <= end; i++) {
+            if (!memcmp(s + i, pairs[p][0], lo))
+                last_open = i + 1, seen = 1;
+            else if (i + lc <= end && !memcmp(s + i, pairs[p][1], lc))
+                last_close = i + 1;
+        }
+        if (seen && last_open > last_close && last_open > best_at)
+            best = pairs[p][1], best_at = last_open;
+    }
+    return best;
+}
+
+/* "?!?" before a lost-'<' tag was "。" plus a closing quote, read with the
+ * wrong charset: put back the full stop and the quote the line opened.  A
+ * block remnant ("br/>", "/p>") ends the line; inline ones just go. */
+static void repl_remnant(void *arg, const char *s, const PCRE2_SIZE *ov,
+                         int groups, cl_buf *out)
+{
+    static const char *const inl[] = {"/span", "/strong", "/em", "/b>",
+                                      "/i>", "/u>", "/a>", "/font", "/sup",
+                                      "/sub", NULL};
+    const char *closer, *tag = s + ov[0];
+    (void)arg;
+    if (groups > 1 && ov[2] != PCRE2_UNSET && ov[3] - ov[2] == 3) {
+        cl_buf_puts(out, "。");
+        if ((closer = open_quote_closer(s, ov[0])))
+            cl_buf_puts(out, closer);
+        tag = s + ov[3];
+    }
+    for (int i = 0; inl[i]; i++)
+        if (!strncmp(tag, inl[i], strlen(inl[i])))
+            return;
+    cl_buf_putc(out, '\n');
+}
+
+/* ---- step 3: pinyin --------------------------------------------------------- */
+
+int cl_count_pinyin(cl_rules *r, const char *s, size_t n)
+{
+    PCRE2_SIZE start = 0, *ov = pcre2_get_ovector_pointer(r->md);
+    int count = 0;
+    while (pcre2_match(r->pinyin_han, (PCRE2_SPTR)s, n, start,
+                       PCRE2_NO_UTF_CHECK, r->md, NULL) >= 0) {
+        count++;
+        start = ov[1];
+    }
+    return count;
+}
+
+/* "?yàn)" lost its '(' with the character before it: keep the '?' so the
+ * lost-character logic sees it. */
+static void repl_pinyin(void *arg, const char *s, const PCRE2_SIZE *ov,
+                        int groups, cl_buf *out)
+{
+    (void)arg;
+    (void)groups;
+    if (s[ov[0]] == '?')
+        cl_buf_putc(out, '?');
+}
+
+/* ---- per line: code point arrays ------------------------------------------- */
+
+typedef struct cpvec {
+    uint32_t *v;
+    size_t n, cap;
+} cpvec;
+
+static int cpvec_push(cpvec *c, uint32_t cp)
+{
+    if (c->n == c->cap) {
+        size_t cap = c->cap ? c->cap * 2 : 256;
+        uint32_t *v = realloc(c->v, cap * sizeof *v);
+        if (!v)
+            return -1;
+        c->v = v;
+        c->cap = cap;
+    }
+    c->v[c->n++] = cp;
+    return 0;
+}
+
+static int cpvec_load(cpvec *c, const char *s, size_t n)
+{
+    size_t i = 0;
+    c->n = 0;
+    while (i < n) {
+        uint32_t cp;
+        i += (size_t)cl_utf8_next(s + i, n - i, &cp);
+        if (cpvec_push(c, cp) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* What the whole document looks like, for the per-line judgements. */
+typedef struct doc_info {
+    int script;    /* 0 unknown, CL_COMMON_GB (Simplified), CL_COMMON_BIG5 */
+    int kana_ok;   /* the text holds real Japanese */
+    size_t total;  /* bytes of the text after steps 1-3 */
+} doc_info;
+
+static void doc_survey(const char *s, size_t n, doc_info *d)
+{
+    size_t i = 0, han = 0, kana = 0, gb_only = 0, b5_only = 0;
+    while (i < n) {
+        uint32_t cp;
+        i += (size_t)cl_utf8_next(s + i, n - i, &cp);
+        if (cl_is_han(cp)) {
+            int c = cl_common_class(cp);
+            han++;
+            gb_only += c == CL_COMMON_GB;
+            b5_only += c == CL_COMMON_BIG5;
+        } else if (cl_is_kana(cp)) {
+            kana++;
+        }
+    }
+    d->kana_ok = kana * 5 > han;
+    d->script = 0;
+    if (b5_only >= 30 && b5_only > gb_only * 6)
+        d->script = CL_COMMON_BIG5;
+    else if (gb_only >= 30 && gb_only > b5_only * 6)
+        d->script = CL_COMMON_GB;
+    d->total = n;
+}
+
+enum { M_NONE = 0, M_WEAK = 1, M_STRONG = 2, M_LOST = 3 };
+
+static int is_cjkish(uint32_t cp)
+{
+    return cl_is_han(cp) || cl_is_cjk_punct(cp);
+}
+
+static int is_ascii_alnum(uint32_t cp)
+{
+    return (cp >= '0' && cp <= '9') || (cp >= 'a' && cp <= 'z') ||
+           (cp >= 'A' && cp <= 'Z');
+}
+
+/* Is the '?' at v[i] a question mark (and not a lost character)? */
+static int is_question(const uint32_t *v, size_t n, size_t i)
+{
+    static const uint32_t particles[] = {0x5417, 0x55CE, 0x5462, 0x4E48,
+                                         0x9EBC, 0x5427, 0x5440, 0x554A, 0};
+    static const uint32_t qwords[] = {0x4F55, 0x54EA, 0x8C01, 0x8AB0, 0x5E7E,
+                                      0x51E0, 0x5426, 0x600E, 0x5C82, 0x8C48,
+                                      0};
+    uint32_t prev = i ? v[i - 1] : 0, next = i + 1 < n ? v[i + 1] : 0;
+    int end = next == 0 || next == ' ' || next == '"' || next == 0x201D ||
+              next == 0x300D || next == 0x300F || next == ')' ||
+              next == 0xFF09 || next == '!';
+    if (prev == '?' || next == '?') { /* "??" is lost text unless it ends */
+        size_t j = i;
+        while (j < n && v[j] == '?')
+            j++;
+        return j >= n || v[j] == ' ';
+    }
+    if (end)
+        return 1;
+    for (int k = 0; particles[k]; k++)
+        if (prev == particles[k])
+            return 1;
+    if (cl_is_han(next))
+        return 0;
+    for (size_t j = i; j-- > 0;) { /* a question word earlier in the clause */
+        uint32_t c = v[j];
+        if (c == 0x3002 || c == 0xFF01 || c == 0xFF1F || c == '!' ||
+            c == 0xFF0C || c == ',')
+            break;
+        for (int k = 0; qwords[k]; k++)
+            if (c == qwords[k])
+                return 1;
+    }
+    return 0;
+}
+
+/* Marks each code point of a line: mojibake suspects and lost '?'. */
+static void mark_line(const uint32_t *v, size_t n, const doc_info *d,
+                      unsigned char *m)
+{
+    for (size_t i = 0; i < n; i++) {
+        uint32_t cp = v[i], prev = i ? v[i - 1] : 0,
+                 next = i + 1 < n ? v[i + 1] : 0;
+        m[i] = M_NONE;
+        if (cp == 0xFFFD || (cp >= 0xE000 && cp <= 0xF8FF)) {
+            m[i] = M_STRONG;
+        } else if (cl_is_kana(cp) && !d->kana_ok) {
+            m[i] = M_STRONG;
+        } else if (cp == '_' && (cl_is_han(prev) || cl_is_kana(prev) ||
+                                 cl_is_han(next) || cl_is_kana(next)) &&
+                   !is_ascii_alnum(prev) && !is_ascii_alnum(next)) {
+            m[i] = M_STRONG;
+        } else if (((cp >= 0xA1 && cp <= 0xFF && cp != 0xB7 && cp != 0xD7) ||
+                    cp == 0x20AC || cp == 0x2030 || cp == 0x2116 ||
+                    (cp >= 0x2460 && cp <= 0x24FF) ||
+                    (cp >= 0x2500 && cp <= 0x257F)) &&
+                   (cl_is_han(prev) || cl_is_han(next))) {
+            m[i] = M_STRONG;
+        } else if (cl_is_han(cp) && cp < 0x10000 && cp != prev && cp != next) {
+            int c = cl_common_class(cp);
+            if (c == 0 || (d->script && !(c & d->script)))
+                m[i] = M_WEAK;
+        } else if (cp == '?' && (is_cjkish(prev) || is_cjkish(next) ||
+                                 prev == '?' || next == '?') &&
+                   !is_question(v, n, i)) {
+            m[i] = M_LOST;
+        } else if (((cp >= 'A' && cp <= 'Z') || (cp >= 'a' && cp <= 'z')) &&
+                   cl_is_han(prev) && cl_is_han(next)) {
+            m[i] = M_WEAK; /* one stray Latin letter amid hanzi */
+        }
+    }
+}
+
+/* Tries to undo "UTF-8 read as GBK": v[a..b) re-encoded as GB18030 must be
+ * valid UTF-8 made of common characters.  Appends the repair to *fix and
+ * returns 1 on success. */
+static int try_regbk(cl_rules *r, const uint32_t *v, size_t a, size_t b,
+                     cpvec *fix)
+{
+    cl_buf u;
+    char gb[256], *ip, *op = gb;
+    size_t il, ol = sizeof gb, i = 0, ok = 1;
+    if (r->to_gb == (iconv_t)-1 || b - a < 2 || b - a > 60)
+        return 0;
+    cl_buf_init(&u);
+    for (size_t k = a; k < b; k++)
+        cl_buf_put_cp(&u, v[k]);
+    if (u.oom)
+        return 0;
+    ip = u.p;
+    il = u.len;
+    iconv(r->to_gb, NULL, NULL, NULL, NULL);
+    if (iconv(r->to_gb, &ip, &il, &op, &ol) == (size_t)-1)
+        ok = 0;
+    cl_buf_free(&u);
+    if (!ok)
+        return 0;
+    fix->n = 0;
+    while (i < (size_t)(op - gb)) {
+        uint32_t cp;
+        int k = cl_utf8_next(gb + i, (size_t)(op - gb) - i, &cp);
+        if (cp == 0xFFFD || (cp >= 0x80 && !cl_is_cjk_punct(cp) &&
+                             !cl_common_class(cp)))
+            return 0;
+        if (cpvec_push(fix, cp) < 0)
+            return 0;
+        i += (size_t)k;
+    }
+    return fix->n > 0;
+}
+
+/* Tries to undo a GBK text read one byte out of step (its lead byte lost,
+ * shown as '?'): v[a..e) re-encoded as GB18030, minus its first byte, read
+ * again as GBK.  The longest prefix of common characters is appended to
+ * *fix; returns 1 when that prefix is worth having. */
+static int try_shifted(cl_rules *r, const uint32_t *v, size_t a, size_t e,
+                       cpvec *fix)
+{
+    cl_buf u;
+    char gb[512], *ip, *op = gb;
+    size_t il, ol = sizeof gb, i = 1;
+    int ok = 1;
+    if (r->to_gb == (iconv_t)-1 || e <= a || e - a > 120)
+        return 0;
+    cl_buf_init(&u);
+    for (size_t k = a; k < e; k++)
+        cl_buf_put_cp(&u, v[k]);
+    if (u.oom)
+        return 0;
+    ip = u.p;
+    il = u.len;
+    iconv(r->to_gb, NULL, NULL, NULL, NULL);
+    if (iconv(r->to_gb, &ip, &il, &op, &ol) == (size_t)-1)
+        ok = 0;
+    cl_buf_free(&u);
+    fix->n = 0;
+    while (ok && i < (size_t)(op - gb)) {
+        unsigned char b0 = (unsigned char)gb[i];
+        unsigned char b1 = i + 1 < (size_t)(op - gb) ? (unsigned char)gb[i + 1] : 0;
+        uint32_t cp = cl_gbk_pair(b0, b1);
+        if (b0 < 0x80) { /* a real ASCII character: back in step */
+            if (cpvec_push(fix, b0) < 0)
+                return 0;
+            i += 1;
+            continue;
+        }
+        if (!cp || !cl_common_class(cp))
+            break;
+        if (cpvec_push(fix, cp) < 0)
+            return 0;
+        i += 2;
+    }
+    return fix->n >= 2 || (fix->n == 1 && e - a <= 3);
+}
+
+/* End of the run of double-byte-looking characters starting at s. */
+static size_t dbcs_run_end(const uint32_t *v, size_t n, size_t s)
+{
+    while (s < n && v[s] >= 0x80 && !cl_is_cjk_punct(v[s]) &&
+           !cl_is_space(v[s]))
+        s++;
+    return s;
+}
+
+static void put_lost(cpvec *out, const cl_text_opts *o, size_t count)
+{
+    while (o->moji == CL_MOJI_NONE && count--)
+        cpvec_push(out, '?');
+}
+
+/* Finds mojibake spans and lost '?' in the line and rewrites it according
+ * to the policy.  Returns -1 when the paragraph must go. */
+static int fix_mojibake(cl_rules *r, const cl_text_opts *o,
+                        const doc_info *d, cpvec *line, cl_stats *st)
+{
+    size_t n = line->n, i = 0;
+    const uint32_t *v = line->v;
+    unsigned char *m = malloc(n + 1);
+    cpvec fix = {0}, out = {0};
+    int bad = 0;
+    if (!m)
+        return 0;
+    mark_line(v, n, d, m);
+    while (i < n) {
+        size_t a = i, b, last, s0, e, weak = 0, strong = 0, lost = 0;
+        if (m[i] == M_NONE) {
+            cpvec_push(&out, v[i++]);
+            continue;
+        }
+        /* grow a span: marks at most one unmarked hanzi apart */
+        last = i;
+        for (b = i; b < n; b++) {
+            if (m[b] != M_NONE) {
+                last = b;
+                weak += m[b] == M_WEAK;
+                strong += m[b] == M_STRONG;
+                lost += m[b] == M_LOST;
+            } else if (b - last > 1 ||
+                       !(cl_is_han(v[b]) || cl_is_kana(v[b]))) {
+                break;
+            }
+        }
+        b = last + 1;
+        if (strong == 0 && weak < 2 && !(weak == 1 && lost > 0)) {
+            /* not mojibake: lone rare characters stay; '?' are lost chars */
+            for (size_t k = a; k < b; k++) {
+                if (m[k] == M_LOST) {
+                    st->lost_chars++;
+                    bad = 1;
+                    if (o->moji != CL_MOJI_NONE)
+                        continue;
+                }
+                cpvec_push(&out, v[k]);
+            }
+            i = b;
+            continue;
+        }
+        st->mojibake_spans++;
+        bad = 1;
+        for (s0 = a; s0 < b && v[s0] == '?'; s0++)
+            ;
+        st->lost_chars += (long)(s0 - a);
+        put_lost(&out, o, s0 - a);
+        e = dbcs_run_end(v, n, s0);
+        if ((s0 > a || (a > 0 && v[a - 1] == '?')) && e > s0 &&
+            try_shifted(r, v, s0, e, &fix)) {
+            st->mojibake_repaired++;
+            for (size_t k = 0; k < fix.n; k++)
+                cpvec_push(&out, fix.v[k]);
+            i = e;
+            continue;
+        }
+        if (try_regbk(r, v, s0, b, &fix)) {
+            st->mojibake_repaired++;
+            for (size_t k = 0; k < fix.n; k++)
+                cpvec_push(&out, fix.v[k]);
+        } else if (o->moji == CL_MOJI_NONE) {
+            for (size_t k = s0; k < b; k++)
+                cpvec_push(&out, v[k]);
+        }
+        i = b;
+    }
+    free(m);
+    free(fix.v);
+    if (out.v || n == 0) {
+        free(line->v);
+        *line = out;
+    }
+    return bad && o->moji == CL_MOJI_PARAGRAPH ? -1 : 0;
+}
+
+/* ---- per line: punctuation and white space ---------------------------------- */
+
+static size_t skip_spaces_left(const uint32_t *v, size_t i)
+{
+    while (i > 0 && v[i - 1] == ' ')
+        i--;
+    return i;
+}
+
+static size_t skip_spaces_right(const uint32_t *v, size_t n, size_t i)
+{
+    while (i < n && v[i] == ' ')
+        i++;
+    return i;
+}
+
+static int is_digit(uint32_t c) { return c >= '0' && c <= '9'; }
+
+/* Is the '!' at v[i] a lost colon of a clock time ("2!00", "14!40")? */
+static int clock_digits(const uint32_t *v, size_t n, size_t i)
+{
+    size_t before = 0;
+    while (before < i && before < 3 && is_digit(v[i - 1 - before]))
+        before++;
+    if (before < 1 || before > 2 || i + 2 >= n)
+        return 0;
+    if (!is_digit(v[i + 1]) || !is_digit(v[i + 2]) || v[i + 1] > '5')
+        return 0;
+    return i + 3 >= n || !is_digit(v[i + 3]);
+}
+
+/* "8。5%" -> "8.5%", "2!00" -> "2:00", ASCII ",?:;!" next to hanzi ->
+ * full-width.  Works in place; counts into st->punct_fixed. */
+static void fix_punct(cpvec *line, cl_stats *st)
+{
+    uint32_t *v = line->v;
+    size_t n = line->n;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t c = v[i];
+        size_t l = skip_spaces_left(v, i), rr = skip_spaces_right(v, n, i + 1);
+        uint32_t L = l ? v[l - 1] : 0, R = rr < n ? v[rr] : 0;
+        if (c == 0x3002 && i && i + 1 < n && is_digit(v[i - 1]) &&
+            is_digit(v[i + 1])) {
+            v[i] = '.';
+            st->punct_fixed++;
+        } else if (c == '!' && clock_digits(v, n, i)) {
+            v[i] = ':';
+            st->punct_fixed++;
+        } else if (c == ',' || c == '?' || c == ';' || c == '!') {
+            if (is_digit(L) && is_digit(R) && l == i && rr == i + 1)
+                continue;
+            if (is_cjkish(L) || (L && is_cjkish(R) && L != ' ')) {
+                v[i] = c == ',' ? 0xFF0C
+                       : c == '?' ? 0xFF1F
+                       : c == ';' ? 0xFF1B
+                                  : 0xFF01;
+                st->punct_fixed++;
+            }
+        } else if (c == ':' && is_cjkish(L) && R && !is_digit(R) &&
+                   (R >= 0x80 || l == i)) {
+            v[i] = 0xFF1A;
+            st->punct_fixed++;
+        }
+    }
+}
+
+/* Collapses spaces, trims, and drops spaces that touch CJK punctuation. */
+static void fix_spaces(cpvec *line)
+{
+    uint32_t *v = line->v;
+    size_t w = 0;
+    for (size_t i = 0; i < line->n; i++) {
+        uint32_t c = v[i];
+        if (c == ' ') {
+            size_t j = i;
+            while (j + 1 < line->n && v[j + 1] == ' ')
+                j++;
+            if (w > 0 && j + 1 < line->n && !cl_is_cjk_punct(v[w - 1]) &&
+                !cl_is_cjk_punct(v[j + 1]))
+                v[w++] = ' ';
+            i = j;
+            continue;
+        }
+        v[w++] = c;
+    }
+    line->n = w;
+}
+
+/* ---- per line: fate ------------------------------------------------------------ */
+
+static void encode_line(const cpvec *line, cl_buf *out)
+{
+    for (size_t i = 0; i < line->n; i++)
+        cl_buf_put_cp(out, line->v[i]);
+}
+
+/* Index just after the last sentence end (。！？!?) before `end` in s, 0 if
+ * none. */
+static size_t last_sentence_start(const char *s, size_t end)
+{
+    size_t i = end;
+    /* skip the sentence's own final punctuation */
+    while (i > 0) {
+        size_t k = cl_utf8_prev(s, i);
+        uint32_t cp;
+        cl_utf8_next(s + i - k, k, &cp);
+        if (cp != 0x3002 && cp != 0xFF01 && cp != 0xFF1F && cp != '!' &&
+            cp != '?' && cp != 0x201D && cp != 0x300D)
+            break;
+        i -= k;
+    }
+    while (i > 0) {
+        size_t k = cl_utf8_prev(s, i);
+        uint32_t cp;
+        cl_utf8_next(s + i - k, k, &cp);
+        if (cp == 0x3002 || cp == 0xFF01 || cp == 0xFF1F)
+            return i;
+        i -= k;
+    }
+    return 0;
+}
+
+/* Drops trailing notice sentences from a long paragraph ("...。本文为...发
+ * 布。申请...号请用电脑访问。").  Returns how many went. */
+static long strip_tail_notices(cl_rules *r, cl_buf *lb)
+{
+    long dropped = 0;
+    while (lb->len > 0) {
+        size_t st = last_sentence_start(lb->p, lb->len);
+        if (st == 0)
+            break;
+        if (!rx_test(r, r->notice, lb->p + st, lb->len - st) &&
+            !rx_test(r, r->extra, lb->p + st, lb->len - st))
+            break;
+        lb->len = st;
+        lb->p[st] = 0;
+        dropped++;
+    }
+    return dropped;
+}
+
+/* A byline with nothing after its label ("- 来源:") is noise. */
+static int byline_is_empty(const char *s, size_t n)
+{
+    size_t i = n;
+    while (i > 0 && (s[i - 1] == ' '))
+        i--;
+    if (i == 0)
+        return 1;
+    if (s[i - 1] == ':' || s[i - 1] == '|')
+        return 1;
+    return i >= 3 && (!memcmp(s + i - 3, "：", 3) || !memcmp(s + i - 3, "｜", 3));
+}
+
+typedef struct line_ctx {
+    cl_rules *r;
+    const cl_text_opts *o;
+    cl_buf *out;
+    cJSON *byline;
+    cl_stats *st;
+    char **seen;  /* kept lines, for duplicates */
+    size_t nseen, capseen;
+    int closed;   /* a closing notice was met */
+} line_ctx;
+
+static int seen_before(line_ctx *c, const char *s, size_t n)
+{
+    char **grown;
+    for (size_t i = 0; i < c->nseen; i++)
+        if (strlen(c->seen[i]) == n && !memcmp(c->seen[i], s, n))
+            return 1;
+    if (c->nseen == c->capseen) {
+        size_t cap = c->capseen ? c->capseen * 2 : 32;
+        if (!(grown = realloc(c->seen, cap * sizeof *grown)))
+            return 0;
+        c->seen = grown;
+        c->capseen = cap;
+    }
+    if ((c->seen[c->nseen] = strndup(s, n)))
+        c->nseen++;
+    return 0;
+}
+
+/* Decides what becomes of one repaired line (UTF-8 in lb) and appends it to
+ * the output when it stays.  `pos` is its offset in the document. */
+static void line_fate(line_ctx *c, cl_buf *lb, size_t pos, size_t total)
+{
+    size_t cps = cl_utf8_count(lb->p, lb->len);
+    cl_rules *r = c->r;
+    if (lb->len == 0)
+        return;
+    if (c->closed) {
+        c->st->boilerplate_removed++;
+        return;
+    }
+    if (cps <= 40 && pos * 2 >= total && rx_test(r, r->closing, lb->p, lb->len)) {
+        c->closed = 1;
+        c->st->boilerplate_removed++;
+        return;
+    }
+    if (cps <= 80 && rx_test(r, r->byline, lb->p, lb->len)) {
+        if (byline_is_empty(lb->p, lb->len)) {
+            c->st->boilerplate_removed++;
+        } else {
+            c->st->bylines++;
+            if (c->byline)
+                cJSON_AddItemToArray(c->byline, cJSON_CreateString(lb->p));
+        }
+        return;
+    }
+    if ((cps <= 150 && rx_test(r, r->notice, lb->p, lb->len)) ||
+        (cps <= 80 && rx_test(r, r->notice_any, lb->p, lb->len)) ||
+        (cps <= 150 && rx_test(r, r->extra, lb->p, lb->len))) {
+        c->st->boilerplate_removed++;
+        return;
+    }
+    if (cps > 150)
+        c->st->boilerplate_removed += strip_tail_notices(r, lb);
+    if (c->o->min_paragraph && cps < c->o->min_paragraph)
+        return;
+    if (cps >= 6 && seen_before(c, lb->p, lb->len)) {
+        c->st->duplicates++;
+        return;
+    }
+    if (c->out->len)
+        cl_buf_putc(c->out, '\n');
+    cl_buf_put(c->out, lb->p, lb->len);
+    c->st->paragraphs++;
+}
+
+/* Steps 4-6 for every line of s[0..n). */
+static int clean_lines(line_ctx *c, const doc_info *d, const char *s, size_t n)
+{
+    cpvec line = {0};
+    cl_buf lb;
+    size_t i = 0;
+    int rc = 0;
+    cl_buf_init(&lb);
+    while (i <= n && !c->closed) {
+        const char *nl = memchr(s + i, '\n', n - i);
+        size_t e = nl ? (size_t)(nl - s) : n;
+        if (cpvec_load(&line, s + i, e - i) < 0) {
+            rc = TJ_ENOMEM;
+            break;
+        }
+        if (fix_mojibake(c->r, c->o, d, &line, c->st) < 0) {
+            i = e + 1;
+            continue;
+        }
+        fix_punct(&line, c->st);
+        fix_spaces(&line);
+        lb.len = 0;
+        encode_line(&line, &lb);
+        if (lb.oom) {
+            rc = TJ_ENOMEM;
+            break;
+        }
+        line_fate(c, &lb, i, d->total);
+        i = e + 1;
+    }
+    if (c->closed) { /* count the lines the closing notice took */
+        for (; i < n; i++)
+            if (s[i] == '\n' && i + 1 < n && s[i + 1] != '\n')
+                c->st->boilerplate_removed++;
+    }
+    free(line.v);
+    cl_buf_free(&lb);
+    return rc;
+}
+
+/* ---- the whole ------------------------------------------------------------------ */
+
+int cl_clean_text(cl_rules *r, const cl_text_opts *o, const char *in,
+                  size_t n, cl_buf *out, cJSON *byline, cl_stats *st)
+{
+    cl_buf a, b;
+    line_ctx c = {r, o, out, byline, st, NULL, 0, 0, 0};
+    doc_info d;
+    int rc = TJ_ENOMEM;
+    long k;
+    cl_buf_init(&a);
+    cl_buf_init(&b);
+    st->chars_in += (long)cl_utf8_count(in, n);
+    normalize_chars(in, n, &a, st);                       /* 1 */
+    if (a.oom)
+        goto done;
+    st->entities_decoded += k = decode_entities(a.p ? a.p : "", a.len, &b);
+    st->tags_removed += k;
+    if (k > 0) { /* "&amp;nbsp;" needs a second round */
+        a.len = 0;
+        st->tags_removed += decode_entities(b.p, b.len, &a);
+        b.len = 0;
+        cl_buf_put(&b, a.p ? a.p : "", a.len);
+    }
+    a.len = 0;                                             /* 2 */
+    st->tags_removed += rx_replace(r, r->tag, b.p ? b.p : "", b.len, &a,
+                                   repl_tag, NULL);
+    b.len = 0;
+    st->tags_removed += rx_replace(r, r->remnant, a.p ? a.p : "", a.len, &b,
+                                   repl_remnant, NULL);
+    a.len = 0;                                             /* 3 */
+    if (cl_count_pinyin(r, b.p ? b.p : "", b.len) >= 3)
+        k = rx_replace(r, r->pinyin_any, b.p, b.len, &a, repl_pinyin, NULL);
+    else
+        k = rx_replace(r, r->pinyin_han, b.p ? b.p : "", b.len, &a, NULL,
+                       NULL);
+    st->pinyin_removed += k;
+    if (a.oom || b.oom)
+        goto done;
+    doc_survey(a.p ? a.p : "", a.len, &d);
+    rc = clean_lines(&c, &d, a.p ? a.p : "", a.len);      /* 4-6 */
+    if (out->oom)
+        rc = TJ_ENOMEM;
+    st->chars_out += (long)cl_utf8_count(out->p ? out->p : "", out->len);
+done:
+    for (size_t i = 0; i < c.nseen; i++)
+        free(c.seen[i]);
+    free(c.seen);
+    cl_buf_free(&a);
+    cl_buf_free(&b);
+    return rc;
+}
