@@ -1,0 +1,335 @@
+/*
+ * dict.c - the organisation alias dictionary and script detection.
+ *
+ * Aliases are bucketed by their first character in an open-addressing
+ * table; a bucket lists its aliases longest first, so a lookup at a text
+ * position costs one hash probe and usually nothing more (most characters
+ * start no alias, which a 64K-bit filter answers before the probe).  ASCII
+ * letters compare case-insensitively and an alias that begins or ends with
+ * an ASCII letter or digit must not touch another one in the text, so
+ * "Meta" does not match inside "metaverse".
+ */
+#include "ext.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct alias {
+    char *s;
+    uint32_t len;
+    uint32_t org;
+    uint32_t first; /* first character, ASCII lower-cased */
+} alias;
+
+typedef struct slot {
+    uint32_t key;  /* first character + 1; 0 = empty */
+    uint32_t start, count;
+} slot;
+
+struct ext_dict {
+    char **names;
+    size_t nnames, capnames;
+    alias *al;
+    size_t nal, capal;
+    uint32_t *order; /* alias indices grouped by first character */
+    slot *tab;
+    size_t tabmask;
+    uint8_t filter[65536 / 8];
+};
+
+static uint32_t fold(uint32_t c)
+{
+    return c >= 'A' && c <= 'Z' ? c + 32 : c;
+}
+
+static int is_alnum(unsigned char c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
+           (c >= 'A' && c <= 'Z');
+}
+
+static int add_name(ext_dict *d, const char *s, size_t n)
+{
+    if (d->nnames == d->capnames) {
+        size_t cap = d->capnames ? d->capnames * 2 : 256;
+        char **p = realloc(d->names, cap * sizeof *p);
+        if (!p)
+            return -1;
+        d->names = p, d->capnames = cap;
+    }
+    if (!(d->names[d->nnames] = strndup(s, n)))
+        return -1;
+    d->nnames++;
+    return 0;
+}
+
+static int add_alias(ext_dict *d, const char *s, size_t n, uint32_t org)
+{
+    size_t l;
+    if (!n)
+        return 0;
+    if (d->nal == d->capal) {
+        size_t cap = d->capal ? d->capal * 2 : 1024;
+        alias *p = realloc(d->al, cap * sizeof *p);
+        if (!p)
+            return -1;
+        d->al = p, d->capal = cap;
+    }
+    alias *a = &d->al[d->nal];
+    if (!(a->s = strndup(s, n)))
+        return -1;
+    a->len = (uint32_t)n;
+    a->org = org;
+    a->first = fold(ext_utf8_next(s, n, &l));
+    d->nal++;
+    return 0;
+}
+
+int ext_dict_load_tsv(ext_dict *d, const char *text, size_t n,
+                      const char *what, char *err, size_t errlen)
+{
+    size_t lineno = 0;
+    for (size_t i = 0; i < n;) {
+        const char *line = text + i;
+        const char *nl = memchr(line, '\n', n - i);
+        size_t len = nl ? (size_t)(nl - line) : n - i;
+        i += len + (nl != NULL);
+        lineno++;
+        if (len && line[len - 1] == '\r')
+            len--;
+        size_t t = len;
+        const char *tr = ext_trim(line, &t);
+        if (!t || tr[0] == '#')
+            continue;
+        const char *tab = memchr(line, '\t', len);
+        size_t nlen = tab ? (size_t)(tab - line) : len;
+        size_t cl = nlen;
+        const char *canon = ext_trim(line, &cl);
+        if (!cl) {
+            snprintf(err, errlen, "%s:%zu: empty canonical name", what, lineno);
+            return -1;
+        }
+        uint32_t org = (uint32_t)d->nnames;
+        if (add_name(d, canon, cl) || add_alias(d, canon, cl, org))
+            goto oom;
+        for (size_t k = nlen; k < len;) {
+            const char *f = line + k + 1;
+            const char *e = memchr(f, '\t', len - k - 1);
+            size_t fl = e ? (size_t)(e - f) : len - k - 1;
+            k += fl + 1;
+            const char *a = ext_trim(f, &fl);
+            if (add_alias(d, a, fl, org))
+                goto oom;
+        }
+    }
+    return 0;
+oom:
+    snprintf(err, errlen, "%s: out of memory", what);
+    return -1;
+}
+
+static uint32_t hash32(uint32_t x)
+{
+    x ^= x >> 16;
+    x *= 0x7feb352dU;
+    x ^= x >> 15;
+    x *= 0x846ca68bU;
+    return x ^ (x >> 16);
+}
+
+static const ext_dict *sort_dict;
+
+static int by_first_then_len(const void *a, const void *b)
+{
+    const alias *x = &sort_dict->al[*(const uint32_t *)a];
+    const alias *y = &sort_dict->al[*(const uint32_t *)b];
+    if (x->first != y->first)
+        return x->first < y->first ? -1 : 1;
+    if (x->len != y->len)
+        return x->len > y->len ? -1 : 1;
+    return 0;
+}
+
+static pthread_mutex_t sort_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* Builds the first-character index over every alias loaded so far. */
+static int build_index(ext_dict *d)
+{
+    size_t size = 16;
+    while (size < d->nal * 2)
+        size *= 2;
+    if (!(d->order = malloc((d->nal + 1) * sizeof *d->order)) ||
+        !(d->tab = calloc(size, sizeof *d->tab)))
+        return -1;
+    d->tabmask = size - 1;
+    for (size_t i = 0; i < d->nal; i++)
+        d->order[i] = (uint32_t)i;
+    pthread_mutex_lock(&sort_lock);
+    sort_dict = d;
+    qsort(d->order, d->nal, sizeof *d->order, by_first_then_len);
+    pthread_mutex_unlock(&sort_lock);
+    for (size_t i = 0; i < d->nal;) {
+        uint32_t first = d->al[d->order[i]].first;
+        size_t j = i;
+        while (j < d->nal && d->al[d->order[j]].first == first)
+            j++;
+        size_t h = hash32(first) & d->tabmask;
+        while (d->tab[h].key)
+            h = (h + 1) & d->tabmask;
+        d->tab[h] = (slot){first + 1, (uint32_t)i, (uint32_t)(j - i)};
+        d->filter[(first & 0xFFFF) >> 3] |= (uint8_t)(1u << (first & 7));
+        i = j;
+    }
+    return 0;
+}
+
+ext_dict *ext_dict_create(int builtin, const char *path, char *err,
+                          size_t errlen)
+{
+    ext_dict *d = calloc(1, sizeof *d);
+    char *text = NULL;
+    if (!d) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    if (builtin) {
+        size_t n;
+        const char *tsv = ext_builtin_orgs(&n);
+        if (ext_dict_load_tsv(d, tsv, n, "builtin organizations.tsv", err,
+                              errlen))
+            goto fail;
+    }
+    if (path) {
+        FILE *f = fopen(path, "rb");
+        if (!f) {
+            snprintf(err, errlen, "organizations: cannot open '%s'", path);
+            goto fail;
+        }
+        ext_buf b = {0};
+        char chunk[65536];
+        size_t got;
+        while ((got = fread(chunk, 1, sizeof chunk, f)) > 0)
+            if (ext_buf_add(&b, chunk, got)) {
+                fclose(f);
+                ext_buf_free(&b);
+                snprintf(err, errlen, "out of memory");
+                goto fail;
+            }
+        fclose(f);
+        text = b.p;
+        if (ext_dict_load_tsv(d, text ? text : "", b.len, path, err, errlen))
+            goto fail;
+    }
+    if (build_index(d)) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
+    free(text);
+    return d;
+fail:
+    free(text);
+    ext_dict_destroy(d);
+    return NULL;
+}
+
+void ext_dict_destroy(ext_dict *d)
+{
+    if (!d)
+        return;
+    for (size_t i = 0; i < d->nnames; i++)
+        free(d->names[i]);
+    for (size_t i = 0; i < d->nal; i++)
+        free(d->al[i].s);
+    free(d->names);
+    free(d->al);
+    free(d->order);
+    free(d->tab);
+    free(d);
+}
+
+size_t ext_dict_size(const ext_dict *d) { return d->nnames; }
+
+const char *ext_dict_name(const ext_dict *d, size_t i) { return d->names[i]; }
+
+static int same_folded(const char *a, const char *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (fold((unsigned char)a[i]) != fold((unsigned char)b[i]))
+            return 0;
+    return 1;
+}
+
+size_t ext_dict_match(const ext_dict *d, const char *s, size_t n,
+                      size_t *org)
+{
+    size_t l;
+    uint32_t c = fold(ext_utf8_next(s, n, &l));
+    if (!(d->filter[(c & 0xFFFF) >> 3] & (1u << (c & 7))))
+        return 0;
+    size_t h = hash32(c) & d->tabmask;
+    while (d->tab[h].key && d->tab[h].key != c + 1)
+        h = (h + 1) & d->tabmask;
+    if (!d->tab[h].key)
+        return 0;
+    const slot *sl = &d->tab[h];
+    for (uint32_t k = 0; k < sl->count; k++) {
+        const alias *a = &d->al[d->order[sl->start + k]];
+        if (a->len > n || !same_folded(s, a->s, a->len))
+            continue;
+        if (is_alnum((unsigned char)a->s[a->len - 1]) && a->len < n &&
+            is_alnum((unsigned char)s[a->len]))
+            continue;
+        *org = a->org;
+        return a->len;
+    }
+    return 0;
+}
+
+/* ---- script detection --------------------------------------------------- */
+
+static uint8_t trad_bits[65536 / 8], simp_bits[65536 / 8];
+static pthread_once_t script_once = PTHREAD_ONCE_INIT;
+
+static void script_init(void)
+{
+    size_t n, l;
+    const char *t = ext_script_table(&n);
+    uint8_t *bits = NULL;
+    for (size_t i = 0; i < n; i += l) {
+        if (i == 0 || t[i - 1] == '\n') {
+            bits = t[i] == 'T' ? trad_bits : t[i] == 'S' ? simp_bits : NULL;
+            l = 2;
+            continue;
+        }
+        uint32_t c = ext_utf8_next(t + i, n - i, &l);
+        if (bits && c < 65536 && c != '\n')
+            bits[c >> 3] |= (uint8_t)(1u << (c & 7));
+    }
+}
+
+const char *ext_script(const char *s, size_t n)
+{
+    size_t trad = 0, simp = 0, l;
+    pthread_once(&script_once, script_init);
+    for (size_t i = 0; i < n; i += l) {
+        unsigned char b = (unsigned char)s[i];
+        if (b < 0xE3 || b > 0xE9) { /* not U+3000..U+9FFF: skip the char */
+            l = b < 0x80 ? 1 : b < 0xE0 ? 2 : b < 0xF0 ? 3 : 4;
+            if (l > n - i)
+                l = n - i;
+            continue;
+        }
+        uint32_t c = ext_utf8_next(s + i, n - i, &l);
+        if (c >= 65536)
+            continue;
+        trad += (trad_bits[c >> 3] >> (c & 7)) & 1;
+        simp += (simp_bits[c >> 3] >> (c & 7)) & 1;
+    }
+    /* Spun or partly converted pages mix a few characters of the other
+     * script; call a text mixed only when the minority passes 10%. */
+    if (trad * 10 > trad + simp && simp * 10 > trad + simp)
+        return "mixed";
+    return trad > simp ? "traditional" : "simplified";
+}

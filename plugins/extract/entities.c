@@ -1,0 +1,382 @@
+/*
+ * entities.c - one pass over a text for tickers, organisations, money,
+ * percentages and dates.
+ *
+ * The scanner walks the text once.  At a position that can start an
+ * expression (an ASCII letter or digit not glued to the previous one, or a
+ * CJK character from a small trigger set) it tries, in order, a ticker, an
+ * amount of money, a percentage and a date, and finally the organisation
+ * dictionary; the first match is recorded and skipped whole.  A 64K-bit
+ * table answers "can this character start anything?" so ordinary Han text
+ * costs one bit test per character.
+ */
+#include "entities.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- triggers ------------------------------------------------------------ */
+
+static uint8_t trigger[65536 / 8];
+static pthread_once_t trigger_once = PTHREAD_ONCE_INIT;
+
+static void trigger_init(void)
+{
+    static const char *chars =
+        "零〇一壹幺二贰貳两兩三叁參四肆五伍六陆陸七柒八捌九玖十拾百佰千仟万萬亿億"
+        "几幾数數大约約概近将將接不小少低超逾至最多高从從人港新台臺美欧歐日英"
+        "纳納纽紐上深北今昨前刚剛";
+    size_t n = strlen(chars), l;
+    for (size_t i = 0; i < n; i += l) {
+        uint32_t c = ext_utf8_next(chars + i, n - i, &l);
+        trigger[c >> 3] |= (uint8_t)(1u << (c & 7));
+    }
+    static const uint32_t signs[] = {0xA5, 0xFFE5, 0x20AC, 0xA3};
+    for (size_t k = 0; k < sizeof signs / sizeof signs[0]; k++)
+        trigger[signs[k] >> 3] |= (uint8_t)(1u << (signs[k] & 7));
+}
+
+/* ---- tickers ------------------------------------------------------------- */
+
+static int alnum(unsigned char c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
+           (c >= 'A' && c <= 'Z');
+}
+
+static int upper(int c) { return c >= 'a' && c <= 'z' ? c - 32 : c; }
+
+/* Writes SYMBOL.MARKET for a symbol of `len` bytes at s into out (size
+ * >= 16), normalising case and Hong Kong's leading zeros; returns 0, or -1
+ * when the symbol does not fit the market. */
+static int norm_ticker(const char *s, size_t len, const char *mkt, char *out)
+{
+    int digits = 1, letters = 1;
+    for (size_t i = 0; i < len; i++) {
+        digits &= s[i] >= '0' && s[i] <= '9';
+        letters &= (s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z');
+    }
+    if (!strcmp(mkt, "US")) {
+        if (!letters || len > 5)
+            return -1;
+    } else if (!strcmp(mkt, "HK")) {
+        if (!digits || len > 5)
+            return -1;
+        while (len > 4 && s[0] == '0')
+            s++, len--;
+        if (len > 4)
+            return -1;
+        snprintf(out, 16, "%.*s%.*s.HK", (int)(4 - len), "0000", (int)len, s);
+        return 0;
+    } else if (!digits || len != 6) {
+        return -1;
+    }
+    size_t o = 0;
+    for (size_t i = 0; i < len; i++)
+        out[o++] = (char)upper((unsigned char)s[i]);
+    snprintf(out + o, 16 - o, ".%s", mkt);
+    return 0;
+}
+
+/* NVDA.US, 0700.HK, 600519.SH, 000001.SZ at s. */
+static size_t ticker_dotted(const char *s, size_t n, char *out)
+{
+    static const struct { const char *w; const char *m; } mk[] = {
+        {"US", "US"}, {"HK", "HK"}, {"SH", "SH"}, {"SS", "SH"},
+        {"SZ", "SZ"}, {"BJ", "BJ"}};
+    size_t i = 0;
+    while (i < n && i < 7 && alnum((unsigned char)s[i]))
+        i++;
+    if (i == 0 || i > 6 || i + 3 > n || s[i] != '.')
+        return 0;
+    for (size_t k = 0; k < sizeof mk / sizeof mk[0]; k++) {
+        if (upper((unsigned char)s[i + 1]) != mk[k].w[0] ||
+            upper((unsigned char)s[i + 2]) != mk[k].w[1])
+            continue;
+        if (i + 3 < n && alnum((unsigned char)s[i + 3]))
+            return 0;
+        return norm_ticker(s, i, mk[k].m, out) ? 0 : i + 3;
+    }
+    return 0;
+}
+
+/* (NASDAQ: NVDA), 纳斯达克：NVDA, 港交所：0700 ... at s. */
+static size_t ticker_exchange(const char *s, size_t n, char *out)
+{
+    static const struct { const char *w; const char *m; } ex[] = {
+        {"NASDAQ", "US"}, {"Nasdaq", "US"}, {"NYSE", "US"}, {"AMEX", "US"},
+        {"纳斯达克", "US"}, {"納斯達克", "US"}, {"纽交所", "US"},
+        {"紐交所", "US"}, {"HKEX", "HK"}, {"SEHK", "HK"}, {"HK", "HK"},
+        {"港交所", "HK"}, {"SSE", "SH"}, {"上交所", "SH"}, {"SZSE", "SZ"},
+        {"深交所", "SZ"}, {"北交所", "BJ"}};
+    for (size_t k = 0; k < sizeof ex / sizeof ex[0]; k++) {
+        if (!ext_starts(s, n, ex[k].w))
+            continue;
+        size_t i = strlen(ex[k].w);
+        while (i < n && s[i] == ' ')
+            i++;
+        if (i < n && s[i] == ':')
+            i++;
+        else if (ext_starts(s + i, n - i, "\xef\xbc\x9a"))
+            i += 3;
+        else
+            return 0;
+        while (i < n && s[i] == ' ')
+            i++;
+        size_t st = i;
+        while (i < n && i - st < 7 && alnum((unsigned char)s[i]))
+            i++;
+        if (i == st || (i < n && alnum((unsigned char)s[i])))
+            return 0;
+        return norm_ticker(s + st, i - st, ex[k].m, out) ? 0 : i;
+    }
+    return 0;
+}
+
+/* ---- collections ---------------------------------------------------------- */
+
+typedef struct counted {
+    char key[16];
+    int count;
+} counted;
+
+typedef struct scan {
+    const ext_ent_opts *o;
+    cJSON *money, *percents, *dates;
+    counted *tick;
+    size_t ntick, captick;
+    int *org_count;
+    uint32_t *org_order;
+    size_t norg;
+    int oom;
+} scan;
+
+static void count_ticker(scan *sc, const char *key)
+{
+    for (size_t i = 0; i < sc->ntick; i++)
+        if (!strcmp(sc->tick[i].key, key)) {
+            sc->tick[i].count++;
+            return;
+        }
+    if (sc->ntick == sc->captick) {
+        size_t cap = sc->captick ? sc->captick * 2 : 8;
+        counted *p = realloc(sc->tick, cap * sizeof *p);
+        if (!p) {
+            sc->oom = 1;
+            return;
+        }
+        sc->tick = p, sc->captick = cap;
+    }
+    snprintf(sc->tick[sc->ntick].key, sizeof sc->tick[0].key, "%s", key);
+    sc->tick[sc->ntick++].count = 1;
+}
+
+static double cents(double v) { return round(v * 100) / 100; }
+
+static cJSON *item_with_text(cJSON *list, size_t max, const char *s, size_t n)
+{
+    if ((size_t)cJSON_GetArraySize(list) >= max)
+        return NULL;
+    cJSON *o = cJSON_CreateObject();
+    char *t = strndup(s, n);
+    if (!o || !t || !cJSON_AddStringToObject(o, "text", t) ||
+        !cJSON_AddItemToArray(list, o)) {
+        free(t);
+        cJSON_Delete(o);
+        return NULL;
+    }
+    free(t);
+    return o;
+}
+
+static const char *approx_name(int a)
+{
+    return a == EXT_APPROX_ABOUT ? "about"
+           : a == EXT_APPROX_BELOW ? "below"
+           : a == EXT_APPROX_ABOVE ? "above" : NULL;
+}
+
+static void add_money(scan *sc, const char *s, size_t n, const ext_money *m)
+{
+    cJSON *o = item_with_text(sc->money, sc->o->max, s, n);
+    if (!o)
+        return;
+    if (m->is_range) {
+        cJSON_AddNumberToObject(o, "low", cents(m->low));
+        cJSON_AddNumberToObject(o, "high", cents(m->high));
+    } else {
+        cJSON_AddNumberToObject(o, "value", cents(m->value));
+    }
+    cJSON_AddStringToObject(o, "currency", m->currency);
+    if (approx_name(m->approx))
+        cJSON_AddStringToObject(o, "approx", approx_name(m->approx));
+}
+
+static void add_percent(scan *sc, const char *s, size_t n, double v)
+{
+    cJSON *o = item_with_text(sc->percents, sc->o->max, s, n);
+    if (o)
+        cJSON_AddNumberToObject(o, "value", round(v * 10000) / 10000);
+}
+
+static void add_date(scan *sc, const char *s, size_t n, const ext_dt *dt)
+{
+    cJSON *o = item_with_text(sc->dates, sc->o->max, s, n);
+    char iso[16];
+    snprintf(iso, sizeof iso, "%04d-%02d-%02d", dt->y % 10000, dt->mo % 100,
+             dt->d % 100);
+    if (o)
+        cJSON_AddStringToObject(o, "date", iso);
+}
+
+/* Tries every numeric kind at s; returns the bytes matched or 0. */
+static size_t try_numeric(scan *sc, const char *s, size_t n)
+{
+    const ext_ent_opts *o = sc->o;
+    size_t l;
+    ext_money m;
+    double v;
+    ext_dt dt;
+    if (o->money && (l = ext_money_parse(s, n, 1, &m)) > 0) {
+        add_money(sc, s, l, &m);
+        return l;
+    }
+    if (o->percents && (l = ext_percent_parse(s, n, &v)) > 0) {
+        add_percent(sc, s, l, v);
+        return l;
+    }
+    if (o->dates && (l = ext_date_parse(s, n, o->ref, 0, &dt)) > 0) {
+        if (dt.has_year || o->ref->year || o->ref->has_now) {
+            add_date(sc, s, l, &dt);
+            return l;
+        }
+    }
+    return 0;
+}
+
+static size_t try_ticker(scan *sc, const char *s, size_t n)
+{
+    char key[16];
+    size_t l;
+    if (!sc->o->tickers)
+        return 0;
+    if ((l = ticker_dotted(s, n, key)) > 0 ||
+        (l = ticker_exchange(s, n, key)) > 0) {
+        count_ticker(sc, key);
+        return l;
+    }
+    return 0;
+}
+
+static size_t try_org(scan *sc, const char *s, size_t n)
+{
+    size_t org, l;
+    if (!sc->o->orgs || !sc->o->dict)
+        return 0;
+    if (!(l = ext_dict_match(sc->o->dict, s, n, &org)))
+        return 0;
+    if (sc->org_count[org]++ == 0)
+        sc->org_order[sc->norg++] = (uint32_t)org;
+    return l;
+}
+
+/* Scans s[0..n) into the collections of sc. */
+static void scan_text(scan *sc, const char *s, size_t n)
+{
+    int prev_alnum = 0;
+    size_t i = 0, l, m;
+    while (i < n) {
+        unsigned char b = (unsigned char)s[i];
+        if (b < 0x80) {
+            int an = alnum(b);
+            if ((an && !prev_alnum) || b == '$') {
+                if ((m = try_ticker(sc, s + i, n - i)) ||
+                    (b <= '9' && (m = try_numeric(sc, s + i, n - i))) ||
+                    (m = try_org(sc, s + i, n - i)) ||
+                    ((b > '9' || b == '$') &&
+                     (m = try_numeric(sc, s + i, n - i)))) {
+                    i += m;
+                    prev_alnum = alnum((unsigned char)s[i - 1]);
+                    continue;
+                }
+            }
+            prev_alnum = an || b == '.' || b == '_';
+            i++;
+            continue;
+        }
+        uint32_t c = ext_utf8_next(s + i, n - i, &l);
+        prev_alnum = 0;
+        if (c < 65536 && (trigger[c >> 3] >> (c & 7)) & 1) {
+            if ((m = try_ticker(sc, s + i, n - i)) ||
+                (m = try_numeric(sc, s + i, n - i))) {
+                i += m;
+                prev_alnum = alnum((unsigned char)s[i - 1]);
+                continue;
+            }
+        }
+        if ((m = try_org(sc, s + i, n - i))) {
+            i += m;
+            continue;
+        }
+        i += l;
+    }
+}
+
+static int finish(scan *sc, cJSON *out)
+{
+    cJSON *tick = cJSON_AddArrayToObject(out, "tickers");
+    cJSON *orgs = cJSON_AddArrayToObject(out, "organizations");
+    if (!tick || !orgs)
+        return -1;
+    for (size_t i = 0; i < sc->ntick; i++) {
+        cJSON *o = cJSON_CreateObject();
+        if (!o || !cJSON_AddItemToArray(tick, o))
+            return -1;
+        cJSON_AddStringToObject(o, "symbol", sc->tick[i].key);
+        cJSON_AddNumberToObject(o, "count", sc->tick[i].count);
+    }
+    for (size_t i = 0; i < sc->norg; i++) {
+        cJSON *o = cJSON_CreateObject();
+        if (!o || !cJSON_AddItemToArray(orgs, o))
+            return -1;
+        cJSON_AddStringToObject(o, "name",
+                                ext_dict_name(sc->o->dict, sc->org_order[i]));
+        cJSON_AddNumberToObject(o, "count", sc->org_count[sc->org_order[i]]);
+    }
+    cJSON_AddItemToObject(out, "money", sc->money);
+    cJSON_AddItemToObject(out, "percents", sc->percents);
+    cJSON_AddItemToObject(out, "dates", sc->dates);
+    sc->money = sc->percents = sc->dates = NULL;
+    return sc->oom ? -1 : 0;
+}
+
+int ext_entities(const char *const *texts, const size_t *lens, size_t ntexts,
+                 const ext_ent_opts *o, cJSON *out)
+{
+    scan sc = {.o = o};
+    int rc = -1;
+    size_t norgs = o->dict ? ext_dict_size(o->dict) : 0;
+    pthread_once(&trigger_once, trigger_init);
+    sc.money = cJSON_CreateArray();
+    sc.percents = cJSON_CreateArray();
+    sc.dates = cJSON_CreateArray();
+    sc.org_count = calloc(norgs + 1, sizeof *sc.org_count);
+    sc.org_order = malloc((norgs + 1) * sizeof *sc.org_order);
+    if (!sc.money || !sc.percents || !sc.dates || !sc.org_count ||
+        !sc.org_order)
+        goto done;
+    for (size_t t = 0; t < ntexts; t++)
+        scan_text(&sc, texts[t], lens[t]);
+    rc = finish(&sc, out);
+done:
+    cJSON_Delete(sc.money);
+    cJSON_Delete(sc.percents);
+    cJSON_Delete(sc.dates);
+    free(sc.tick);
+    free(sc.org_count);
+    free(sc.org_order);
+    return rc;
+}

@@ -1,0 +1,57 @@
+/*
+ * entities.h - the entity scanner and the article-field extractor of the
+ * extract stage (internal).
+ */
+#ifndef TJ_EXTRACT_ENTITIES_H
+#define TJ_EXTRACT_ENTITIES_H
+
+#include "ext.h"
+
+#include <cjson/cJSON.h>
+
+/* What to look for and against what.  `ref` resolves year-less and relative
+ * dates (the article's published_at); `max` caps each list. */
+typedef struct ext_ent_opts {
+    int tickers, orgs, money, percents, dates;
+    size_t max;
+    const ext_dict *dict;
+    const ext_dref *ref;
+} ext_ent_opts;
+
+/* Scans each text in turn and adds "tickers", "organizations", "money",
+ * "percents" and "dates" arrays to the JSON object `out`.  Returns 0, or -1
+ * when out of memory (out may then hold some of the arrays). */
+int ext_entities(const char *const *texts, const size_t *lens, size_t ntexts,
+                 const ext_ent_opts *o, cJSON *out);
+
+/* ---- meta.c --------------------------------------------------------------- */
+
+/* The article fields; each string is malloc'ed or NULL when unknown. */
+typedef struct ext_meta {
+    char *title, *author, *editor, *source;
+    char published_at[32]; /* "" when unknown */
+    ext_dt published;      /* valid when published_at[0] */
+} ext_meta;
+
+/* Inputs of ext_meta_extract: the clean body, the page hints (may be NULL),
+ * fetched_at and feed_published_at (NULL when absent) and the zone. */
+typedef struct ext_meta_in {
+    const char *body;
+    size_t body_len;
+    const cJSON *page;
+    const char *fetched_at, *feed_published_at;
+    int zone_min;
+} ext_meta_in;
+
+/* Fills *m from `in` following the rules in README.md.  Returns 0 or -1
+ * when out of memory (*m is then freed). */
+int ext_meta_extract(const ext_meta_in *in, ext_meta *m);
+
+/* Frees the strings of m (not m itself). */
+void ext_meta_free(ext_meta *m);
+
+/* Removes ticker noise from a title in place: a trailing "(nvda.us)" or
+ * "（NVDA.US）" and a leading "NVDA.US " token. */
+void ext_title_strip_tickers(char *title);
+
+#endif

@@ -1,0 +1,170 @@
+/*
+ * ext.h - internals of the extract stage (not a public header).
+ *
+ * The stage is split by concern: util.c (buffers, UTF-8), date.c (date and
+ * time expressions), money.c (amounts, percents), dict.c (organisation
+ * dictionary, script detection), entities.c (the body scanner), meta.c
+ * (title, author, editor, source, published_at), rules.c (user PCRE2 rules)
+ * and extract.c (the stage itself).  Internal non-static names use the
+ * `ext_` prefix; the shared object exports only taojin_stage_entry.
+ */
+#ifndef TJ_EXTRACT_EXT_H
+#define TJ_EXTRACT_EXT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---- util.c ----------------------------------------------------------- */
+
+/* A growable byte string, always NUL-terminated once anything was added. */
+typedef struct ext_buf {
+    char *p;
+    size_t len, cap;
+} ext_buf;
+
+int ext_buf_add(ext_buf *b, const void *data, size_t n);
+int ext_buf_puts(ext_buf *b, const char *s);
+void ext_buf_free(ext_buf *b);
+
+/* Decodes the UTF-8 character at s[0..n); stores its length (1 for an
+ * invalid byte, which decodes as U+FFFD) in *len.  n must be > 0. */
+uint32_t ext_utf8_next(const char *s, size_t n, size_t *len);
+
+/* Number of characters (code points) in s[0..n). */
+size_t ext_utf8_count(const char *s, size_t n);
+
+/* Whitespace test for ASCII blanks, NBSP, U+3000 and U+2000..U+200B; stores
+ * the byte length of the blank in *len when it returns non-zero. */
+int ext_is_space(const char *s, size_t n, size_t *len);
+
+/* Trims blanks (as ext_is_space) on both ends of s[0..*n); returns the new
+ * start and updates *n. */
+const char *ext_trim(const char *s, size_t *n);
+
+/* A malloc'ed copy of s[0..n) with blank runs collapsed to one ASCII space
+ * and both ends trimmed; NULL when out of memory. */
+char *ext_clean_dup(const char *s, size_t n);
+
+/* Non-zero when s[0..n) begins with the NUL-terminated prefix p. */
+int ext_starts(const char *s, size_t n, const char *p);
+
+/* Han ideograph test (CJK unified, extension A, compatibility). */
+int ext_is_han(uint32_t cp);
+
+/* ---- date.c ----------------------------------------------------------- */
+
+/* A calendar date and time as written, plus what was known.  `off_min` is
+ * the UTC offset in minutes when has_off is set. */
+typedef struct ext_dt {
+    int y, mo, d, h, mi, s;
+    int has_year, has_time, has_off, off_min;
+} ext_dt;
+
+/* The reference for relative and year-less expressions: `now` is a Unix
+ * time (has_now = 0 when unknown), `zone_min` the offset in which "today"
+ * is counted, `year` the year assumed for 3月26日 (0 = use now's year). */
+typedef struct ext_dref {
+    int64_t now;
+    int has_now;
+    int zone_min;
+    int year;
+} ext_dref;
+
+/* Parses one date/time expression starting exactly at s (ISO 8601, RFC 2822,
+ * 2025-03-05 10:05, 2025/02/04, 2025.3.5, 2025年02月06日 10:32, 3月26日,
+ * 昨天 10:05, 3小时前, 刚刚, ...).  Fills *out with a resolved date (relative
+ * forms need ref->has_now) and returns the bytes consumed, or 0 when no
+ * complete, valid date starts there.  `strict_ymd` refuses year-less and
+ * relative forms. */
+size_t ext_date_parse(const char *s, size_t n, const ext_dref *ref,
+                      int strict_ymd, ext_dt *out);
+
+/* Finds the first date in s[0..n) (a line of text); returns its offset and
+ * stores the parse in *out and its length in *mlen, or returns -1. */
+long ext_date_find(const char *s, size_t n, const ext_dref *ref, ext_dt *out,
+                   size_t *mlen);
+
+/* Seconds since the epoch of dt, reading a missing offset as zone_min. */
+int64_t ext_dt_epoch(const ext_dt *dt, int zone_min);
+
+/* Sets *out to the wall clock of Unix time t in zone zone_min. */
+void ext_dt_from_epoch(int64_t t, int zone_min, ext_dt *out);
+
+/* Writes dt as "YYYY-MM-DDTHH:MM:SS+HH:MM" in zone zone_min (converting
+ * when dt carries another offset) into out (at least 32 bytes). */
+void ext_dt_iso(const ext_dt *dt, int zone_min, char *out);
+
+/* Parses "+08:00", "-0500", "Z", "UTC", "GMT+8" or a few zone names
+ * (Asia/Shanghai ...) into minutes; returns 0 or -1 when unknown. */
+int ext_parse_zone(const char *s, int *min);
+
+/* ---- money.c ---------------------------------------------------------- */
+
+enum { EXT_APPROX_NONE = 0, EXT_APPROX_ABOUT, EXT_APPROX_BELOW,
+       EXT_APPROX_ABOVE };
+
+/* One amount of money.  A range has is_range set and low/high; otherwise
+ * value.  currency is an ISO 4217 code ("CNY" for 元 when nothing else). */
+typedef struct ext_money {
+    double value, low, high;
+    int is_range;
+    int approx;
+    const char *currency;
+    int has_currency; /* a currency word or sign was written */
+} ext_money;
+
+/* Parses a money expression starting exactly at s: modifiers (约, 近, 超,
+ * 至少 ...), a currency prefix or suffix, Arabic or Chinese numerals with
+ * units (万, 亿, 万亿, 千, k, w), 角/分 subunits, ranges (300亿至350亿美元)
+ * and 多/几 vagueness.  Returns the bytes consumed or 0.  With
+ * need_currency set, an expression without a currency (or 元/块) fails. */
+size_t ext_money_parse(const char *s, size_t n, int need_currency,
+                       ext_money *out);
+
+/* Parses a percentage starting at s: 8.5%, 8.5％, 百分之二十.  Returns the
+ * bytes consumed and the value in *value, or 0. */
+size_t ext_percent_parse(const char *s, size_t n, double *value);
+
+/* Parses a Chinese or Arabic number at s (一百二十三, 1,234.5); returns the
+ * bytes consumed or 0. */
+size_t ext_number_parse(const char *s, size_t n, double *value);
+
+/* ---- dict.c ----------------------------------------------------------- */
+
+typedef struct ext_dict ext_dict;
+
+/* Creates a dictionary holding the organisations embedded in the stage
+ * (when `builtin`) and those of the TSV file `path` (may be NULL).  On
+ * failure returns NULL and writes a message to err (size errlen). */
+ext_dict *ext_dict_create(int builtin, const char *path, char *err,
+                          size_t errlen);
+void ext_dict_destroy(ext_dict *d);
+
+/* Number of organisations in d. */
+size_t ext_dict_size(const ext_dict *d);
+
+/* Canonical name of organisation i. */
+const char *ext_dict_name(const ext_dict *d, size_t i);
+
+/* Looks for the longest alias starting at s; returns its byte length and
+ * the organisation index in *org, or 0. */
+size_t ext_dict_match(const ext_dict *d, const char *s, size_t n,
+                      size_t *org);
+
+/* Adds a TSV text (canonical<TAB>alias<TAB>...) to d; returns 0 or -1 with
+ * a message naming `what` and the line in err. */
+int ext_dict_load_tsv(ext_dict *d, const char *text, size_t n,
+                      const char *what, char *err, size_t errlen);
+
+/* The organisations TSV compiled into the stage, and its size. */
+const char *ext_builtin_orgs(size_t *len);
+
+/* The script character table compiled into the stage (two lines, "T\t..."
+ * and "S\t...": characters found only in Traditional / Simplified text). */
+const char *ext_script_table(size_t *len);
+
+/* Classifies text as "simplified", "traditional" or "mixed" by counting
+ * characters that exist in only one script. */
+const char *ext_script(const char *s, size_t n);
+
+#endif
