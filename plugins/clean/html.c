@@ -19,6 +19,7 @@
  *    before and after it become page.before / page.after.
  */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -284,13 +285,13 @@ static const char *const BAD_SUBSTR[] = {
     "hotlist", "morenews", "more-news", "pagination", "pager", "tuijian",
     "xiangguan", "guanggao", "disclaimer", "statement", "jiathis", "bdshare",
     "bshare", "reply", "qrcode", "erweima", "weixin", "wechat", "rank",
-    "print", "fontsize", "font-size", "tags", NULL};
+    "print", "fontsize", "font-size", "tags", "caption", "follow", NULL};
 /* Words that mark boilerplate only as a whole token ("ad", not "head"). */
 static const char *const BAD_TOKEN[] = {
     "ad", "ads", "gg", "nav", "navbar", "menu", "foot", "side", "hot",
     "header", "top", "topbar", "bottom", "tool", "tools", "links",
     "friendlink", "copy", "footnav", "crumbs", "sns", "fx", "fenxiang",
-    "clear", NULL};
+    "clear", "ewm", NULL};
 
 static int has_token(const char *s, const char *tok)
 {
@@ -305,7 +306,9 @@ static int has_token(const char *s, const char *tok)
     return 0;
 }
 
-/* Non-zero when the element's class/id/style marks it as boilerplate. */
+/* 2 when the element's class/id/style surely marks boilerplate (hidden,
+ * "comment", "share", ...), 1 when a weaker whole-word mark does ("top",
+ * "side"), 0 otherwise. */
 static int marked_boilerplate(xmlNodePtr n)
 {
     static const char *const attrs[] = {"class", "id", NULL};
@@ -323,10 +326,10 @@ static int marked_boilerplate(xmlNodePtr n)
               strstr((char *)style, "visibility:hidden") != NULL;
         xmlFree(style);
         if (bad)
-            return 1;
+            return 2;
     }
     if (xmlHasProp(n, (const xmlChar *)"hidden"))
-        return 1;
+        return 2;
     for (int i = 0; attrs[i]; i++) {
         xmlChar *v = xmlGetProp(n, (const xmlChar *)attrs[i]);
         for (const char *p = (const char *)v; p && *p && len + 2 < sizeof buf;
@@ -340,7 +343,7 @@ static int marked_boilerplate(xmlNodePtr n)
         return 0;
     for (int i = 0; BAD_SUBSTR[i]; i++)
         if (strstr(buf, BAD_SUBSTR[i]))
-            return 1;
+            return 2;
     for (int i = 0; BAD_TOKEN[i]; i++)
         if (has_token(buf, BAD_TOKEN[i]))
             return 1;
@@ -379,18 +382,26 @@ static void prune_tags(xmlNodePtr n)
 
 static nstat *stat_of(xmlNodePtr n) { return (nstat *)n->_private; }
 
-/* Counts the non-space characters and punctuation of a text node. */
+/* Counts the non-space characters and the symbols of a text node:
+ * punctuation, and spaces between two hanzi (blogs that write no commas
+ * separate their clauses with them). */
 static void count_text(const char *s, long *chars, long *punct)
 {
     size_t n = strlen(s), i = 0;
+    uint32_t prev = 0;
+    int gap = 0;
     while (i < n) {
         uint32_t cp;
         i += (size_t)cl_utf8_next(s + i, n - i, &cp);
-        if (cp <= ' ' || cl_is_space(cp))
+        if (cp <= ' ' || cl_is_space(cp)) {
+            gap = gap || cl_is_han(prev);
             continue;
+        }
         (*chars)++;
-        if (cl_is_punct(cp))
+        if (cl_is_punct(cp) || (gap && cl_is_han(cp)))
             (*punct)++;
+        gap = 0;
+        prev = cp;
     }
 }
 
@@ -453,8 +464,8 @@ static void bind_stats(hx *h, xmlNodePtr n)
     }
 }
 
-/* Removes class/id-marked boilerplate, unless the element holds a large
- * share of the page's punctuation (then the mark is wrong). */
+/* Removes class/id-marked boilerplate.  A weak mark is ignored when the
+ * element holds a large share of the page's punctuation (then it is wrong). */
 static void prune_marked(hx *h, xmlNodePtr n)
 {
     xmlNodePtr next;
@@ -462,10 +473,12 @@ static void prune_marked(hx *h, xmlNodePtr n)
         next = n->next;
         if (n->type != XML_ELEMENT_NODE)
             continue;
-        if (!name_is(n, "body") && !name_is(n, "html") &&
-            marked_boilerplate(n)) {
+        int mark = name_is(n, "body") || name_is(n, "html")
+                       ? 0
+                       : marked_boilerplate(n);
+        if (mark) {
             nstat *s = stat_of(n);
-            if (!s || s->punct * 10 < h->doc_punct * 4) {
+            if (mark == 2 || !s || s->punct * 10 < h->doc_punct * 4) {
                 drop(n);
                 continue;
             }
@@ -518,6 +531,25 @@ static int sibling_is_content(const nstat *s)
     return s->punct * 40 >= nonlink;
 }
 
+/* Inside a sibling that is not content as a whole (a lead box beside a
+ * gallery), keeps the paragraphs that read like prose: 50+ characters
+ * outside links, links under half the text, punctuated. */
+static void keep_prose_blocks(xmlNodePtr n)
+{
+    for (; n; n = n->next) {
+        nstat *s;
+        if (n->type != XML_ELEMENT_NODE || !(s = stat_of(n)))
+            continue;
+        if ((name_is(n, "p") || name_is(n, "div")) &&
+            s->text - s->link_text >= 50 && s->link_text * 2 < s->text &&
+            s->punct * 30 >= s->text - s->link_text && s->paras < 2) {
+            s->keep = 1;
+            continue;
+        }
+        keep_prose_blocks(n->children);
+    }
+}
+
 /* The paragraphs of the main node (and siblings that join it) are marked
  * keep = 1. */
 static xmlNodePtr choose_main(hx *h, xmlNodePtr root)
@@ -531,9 +563,26 @@ static xmlNodePtr choose_main(hx *h, xmlNodePtr root)
     while ((p = best->parent) && p->type == XML_ELEMENT_NODE &&
            !name_is(p, "body") && !name_is(p, "html") && stat_of(p)) {
         nstat *ps = stat_of(p), *bs = stat_of(best);
-        if ((ps->text - ps->link_text) * 20 > (bs->text - bs->link_text) * 21)
+        int adds_little =
+            (ps->text - ps->link_text) * 20 <= (bs->text - bs->link_text) * 21;
+        /* a lone paragraph won: its parent holds far more prose */
+        int lone = ps->punct >= bs->punct * 3 && ps->link_text * 10 < ps->text * 3 &&
+                   bs->paras < 2;
+        if (!adds_little && !lone)
             break;
         best = p;
+    }
+    if (getenv("TJ_CLEAN_DEBUG")) {
+        for (xmlNodePtr a = best; a && a->type == XML_ELEMENT_NODE; a = a->parent) {
+            xmlChar *c = xmlGetProp(a, (const xmlChar *)"class");
+            xmlChar *i = xmlGetProp(a, (const xmlChar *)"id");
+            nstat *s = stat_of(a);
+            fprintf(stderr, "clean: main %s.%s#%s text=%ld link=%ld punct=%ld score=%.1f\n",
+                    NAME(a), c ? (char *)c : "", i ? (char *)i : "",
+                    s ? s->text : 0, s ? s->link_text : 0, s ? s->punct : 0, s ? s->score : 0);
+            xmlFree(c);
+            xmlFree(i);
+        }
     }
     stat_of(best)->keep = 1;
     for (xmlNodePtr s = best->parent ? best->parent->children : NULL; s;
@@ -543,6 +592,8 @@ static xmlNodePtr choose_main(hx *h, xmlNodePtr root)
             continue;
         if (sibling_is_content(ss))
             ss->keep = 1;
+        else
+            keep_prose_blocks(s->children);
     }
     (void)h;
     return best;
@@ -621,8 +672,8 @@ static void write_node(writer *w, xmlNodePtr n, int inside)
             w->region = 2;
             continue;
         }
-        if (inside && link_block(n))
-            continue;
+        if (inside && (link_block(n) || name_is(n, "h1")))
+            continue; /* the title lives in page.h1 */
         if (is_block(n))
             flush_line(w);
         write_node(w, n->children, inside);
