@@ -117,8 +117,12 @@ demo: deps
 	@bash scripts/demo.sh
 
 bench: deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory all $(FIXT_SO) $(BUILD)/bench/ring_bench
 	@bash bench/run.sh
+
+$(BUILD)/bench/%: bench/%.c $(CORE_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -DTJ_HOST -Icore -o $@ $< $(CORE_LIB) $(LDFLAGS_ALL) $(CORE_LIBS)
 
 fuzz: deps
 	@bash fuzz/run.sh

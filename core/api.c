@@ -14,7 +14,7 @@ static int api_emit(tj_ctx *ctx, tj_record *rec)
         return TJ_EINVAL;
     if (rec == ctx->current)
         ctx->current_taken = true;
-    atomic_fetch_add(&ctx->c.out, 1);
+    TJ_COUNT(ctx->c.out, 1);
     return ctx->ops->emit(ctx, rec);
 }
 
@@ -36,7 +36,7 @@ static void api_done(tj_ctx *ctx, tj_record *rec, const char *error)
         tj__ctx_fail_record(ctx, rec, error);
         return;
     }
-    atomic_fetch_add(&ctx->c.out, 1);
+    TJ_COUNT(ctx->c.out, 1);
     tj__record_finish(rec, TJ_ACK_DELIVERED);
 }
 
@@ -65,21 +65,22 @@ static int api_errorv(tj_ctx *ctx, const char *fmt, va_list ap)
     return TJ_ERECORD;
 }
 
+/* Custom counters have one writer (the instance's thread): a new name is
+ * written first and then published by the release store of ncustom. */
 static void api_counter_add(tj_ctx *ctx, const char *name, int64_t delta)
 {
-    pthread_mutex_lock(&ctx->custom_lock);
-    int i;
-    for (i = 0; i < ctx->ncustom; i++)
+    int n = atomic_load_explicit(&ctx->ncustom, memory_order_relaxed), i;
+    for (i = 0; i < n; i++)
         if (strcmp(ctx->custom[i].name, name) == 0)
             break;
-    if (i == ctx->ncustom && i < TJ_MAX_CUSTOM) {
+    if (i == TJ_MAX_CUSTOM)
+        return;
+    if (i == n) {
         snprintf(ctx->custom[i].name, sizeof ctx->custom[i].name, "%s", name);
         atomic_init(&ctx->custom[i].value, 0);
-        ctx->ncustom++;
+        atomic_store_explicit(&ctx->ncustom, n + 1, memory_order_release);
     }
-    pthread_mutex_unlock(&ctx->custom_lock);
-    if (i < TJ_MAX_CUSTOM)
-        atomic_fetch_add(&ctx->custom[i].value, delta);
+    TJ_COUNT(ctx->custom[i].value, delta);
 }
 
 static const char *api_stage_name(tj_ctx *ctx) { return ctx->name; }
@@ -135,7 +136,6 @@ void tj__ctx_setup(tj_ctx *ctx, const tj_stage_desc *desc, const char *name,
     ctx->worker = worker;
     ctx->ops = ops;
     ctx->owner = owner;
-    pthread_mutex_init(&ctx->custom_lock, NULL);
 }
 
 void tj__ctx_teardown(tj_ctx *ctx)
@@ -145,7 +145,6 @@ void tj__ctx_teardown(tj_ctx *ctx)
     ctx->state = NULL;
     free(ctx->name);
     ctx->name = NULL;
-    pthread_mutex_destroy(&ctx->custom_lock);
 }
 
 int tj__ctx_init(tj_ctx *ctx, tj_err *err)
@@ -165,7 +164,7 @@ int tj__ctx_init(tj_ctx *ctx, tj_err *err)
 
 void tj__ctx_fail_record(tj_ctx *ctx, tj_record *rec, const char *msg)
 {
-    atomic_fetch_add(&ctx->c.failed, 1);
+    TJ_COUNT(ctx->c.failed, 1);
     if (ctx->on_error == TJ_ON_ERROR_FAIL) {
         tj__log(TJ_LOG_ERROR, ctx->name, "%s (on_error: fail stops the run)",
                 msg);
@@ -195,9 +194,8 @@ void tj__ctx_fail_record(tj_ctx *ctx, tj_record *rec, const char *msg)
 
 int tj__ctx_process(tj_ctx *ctx, tj_record *rec)
 {
-    uint64_t t0 = tj__now_ns();
-    atomic_fetch_add(&ctx->c.in, 1);
-    atomic_fetch_add(&ctx->c.bytes_in, (long long)tj__record_bytes(rec));
+    TJ_COUNT(ctx->c.in, 1);
+    TJ_COUNT(ctx->c.bytes_in, (long long)tj__record_bytes(rec));
     ctx->current = rec;
     ctx->current_taken = false;
     ctx->has_error = false;
@@ -208,19 +206,18 @@ int tj__ctx_process(tj_ctx *ctx, tj_record *rec)
                                 ctx->has_error ? ctx->errmsg
                                                : tj__strerror(rc));
         else if (ctx->desc->kind == TJ_SINK) {
-            atomic_fetch_add(&ctx->c.out, 1);
+            TJ_COUNT(ctx->c.out, 1);
             tj__record_finish(rec, TJ_ACK_DELIVERED);
         } else {
-            atomic_fetch_add(&ctx->c.dropped, 1);
+            TJ_COUNT(ctx->c.dropped, 1);
             tj__record_finish(rec, TJ_ACK_DROPPED);
         }
     } else if (rc < 0) {
-        atomic_fetch_add(&ctx->c.failed, 1);
+        TJ_COUNT(ctx->c.failed, 1);
         tj__log(TJ_LOG_WARN, ctx->name, "%s",
                 ctx->has_error ? ctx->errmsg : tj__strerror(rc));
     }
     ctx->current = NULL;
-    atomic_fetch_add(&ctx->c.busy_ns, (long long)(tj__now_ns() - t0));
     return rc;
 }
 
@@ -229,7 +226,7 @@ int tj__ctx_produce(tj_ctx *ctx)
     uint64_t t0 = tj__now_ns();
     ctx->has_error = false;
     int rc = ctx->desc->produce(ctx, ctx->state);
-    atomic_fetch_add(&ctx->c.busy_ns, (long long)(tj__now_ns() - t0));
+    TJ_COUNT(ctx->c.busy_ns, (long long)(tj__now_ns() - t0));
     return rc;
 }
 
@@ -255,10 +252,9 @@ long long tj__ctx_counter(tj_ctx *ctx, const char *name)
             return atomic_load(
                 (atomic_llong *)((char *)&ctx->c + std[i].off));
     long long v = 0;
-    pthread_mutex_lock(&ctx->custom_lock);
-    for (int i = 0; i < ctx->ncustom; i++)
+    int n = atomic_load_explicit(&ctx->ncustom, memory_order_acquire);
+    for (int i = 0; i < n; i++)
         if (strcmp(ctx->custom[i].name, name) == 0)
             v = atomic_load(&ctx->custom[i].value);
-    pthread_mutex_unlock(&ctx->custom_lock);
     return v;
 }

@@ -17,9 +17,18 @@ typedef enum tj_on_error {
     TJ_ON_ERROR_DEAD_LETTER = 2
 } tj_on_error;
 
+/* Each counter has one writer, the instance's own thread, so increments
+ * are a relaxed load and store (no locked instruction); other threads only
+ * read them for progress and stats. */
 typedef struct tj_counters {
     atomic_llong in, out, dropped, failed, bytes_in, busy_ns;
 } tj_counters;
+
+#define TJ_COUNT(ctr, delta)                                                   \
+    atomic_store_explicit(&(ctr),                                              \
+                          atomic_load_explicit(&(ctr), memory_order_relaxed) + \
+                              (long long)(delta),                              \
+                          memory_order_relaxed)
 
 #define TJ_MAX_CUSTOM 32
 typedef struct tj_custom_counter {
@@ -60,8 +69,7 @@ struct tj_ctx {
     char errmsg[1024];
 
     tj_counters c;
-    pthread_mutex_t custom_lock;
-    int ncustom;
+    atomic_int ncustom; /* published with release after the name is set */
     tj_custom_counter custom[TJ_MAX_CUSTOM];
 };
 

@@ -9,6 +9,7 @@
 #include "runner.h"
 
 #include <getopt.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -311,6 +312,11 @@ static int cmd_exec(int argc, char **argv)
 int main(int argc, char **argv)
 {
     setvbuf(stdout, NULL, _IOFBF, 1 << 16);
+    /* records are freed on another thread than the one that made them; by
+     * default glibc hands the freed top of each arena back to the kernel
+     * and faults it in again a moment later.  Keep up to 64 MiB. */
+    mallopt(M_TRIM_THRESHOLD, 64 << 20);
+    mallopt(M_TOP_PAD, 16 << 20);
     const char *lvl = getenv("TAOJIN_LOG_LEVEL");
     if (lvl && tj__parse_log_level(lvl) >= 0)
         tj__log_level = tj__parse_log_level(lvl);

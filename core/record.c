@@ -19,29 +19,78 @@ typedef struct tj_ack {
     atomic_int worst; /* highest tj_ack_status seen */
 } tj_ack;
 
+/* Field storage.  A record holds its fields in chunks of eight: the first
+ * chunk lives inside the record, later ones are linked.  Fields never move,
+ * so a pointer from tj_record_get stays valid while other fields are added
+ * or deleted (deletion leaves a tombstone).  Short names and short values
+ * are stored inline, so a small record costs one allocation. */
+#define CHUNK_FIELDS 8
+#define NAME_INLINE 24
+#define VALUE_INLINE 16
+
 typedef struct field {
-    char *name;
-    tj_field_type type;
+    char name_inline[NAME_INLINE];
+    char *name_heap; /* names that do not fit inline */
+    tj_field_type type; /* TJ_FIELD_NONE: deleted */
+    bool value_inline;
     size_t len;
     union {
         char *bytes;
         int64_t i;
         double d;
     } v;
+    char small[VALUE_INLINE];
 } field;
 
+typedef struct chunk {
+    field f[CHUNK_FIELDS];
+    struct chunk *next;
+} chunk;
+
 struct tj_record {
-    field *f;
-    size_t n, cap;
+    size_t used;  /* slots used, tombstones included */
+    size_t live;  /* fields present */
+    size_t bytes; /* payload bytes, for counters */
+    chunk *tail;  /* chunk receiving new fields */
     tj_ack *ack;
+    chunk first;
 };
 
-tj_record *tj__record_new(void) { return calloc(1, sizeof(tj_record)); }
-
-static void field_clear(field *f)
+tj_record *tj__record_new(void)
 {
-    if (f->type == TJ_FIELD_BYTES || f->type == TJ_FIELD_JSON)
+    tj_record *r = malloc(sizeof *r);
+    if (r) {
+        r->used = r->live = r->bytes = 0;
+        r->ack = NULL;
+        r->first.next = NULL;
+        r->tail = &r->first;
+    }
+    return r;
+}
+
+static const char *fname(const field *f)
+{
+    return f->name_heap ? f->name_heap : f->name_inline;
+}
+
+static char *fbytes(field *f) { return f->value_inline ? f->small : f->v.bytes; }
+
+static field *slot(const tj_record *rec, size_t i)
+{
+    const chunk *c = &rec->first;
+    for (; i >= CHUNK_FIELDS; i -= CHUNK_FIELDS)
+        c = c->next;
+    return (field *)&c->f[i];
+}
+
+static void field_clear(tj_record *rec, field *f)
+{
+    if ((f->type == TJ_FIELD_BYTES || f->type == TJ_FIELD_JSON) &&
+        !f->value_inline)
         free(f->v.bytes);
+    if (f->type == TJ_FIELD_BYTES || f->type == TJ_FIELD_JSON)
+        rec->bytes -= f->len;
+    f->value_inline = false;
     f->v.bytes = NULL;
     f->len = 0;
 }
@@ -50,33 +99,48 @@ static field *find(const tj_record *rec, const char *name)
 {
     if (!rec || !name)
         return NULL;
-    for (size_t i = 0; i < rec->n; i++)
-        if (strcmp(rec->f[i].name, name) == 0)
-            return &rec->f[i];
+    const chunk *c = &rec->first;
+    for (size_t i = 0; i < rec->used; i++) {
+        if (i && i % CHUNK_FIELDS == 0)
+            c = c->next;
+        field *f = (field *)&c->f[i % CHUNK_FIELDS];
+        const char *fn = fname(f);
+        if (fn[0] == name[0] && f->type != TJ_FIELD_NONE &&
+            strcmp(fn, name) == 0)
+            return f;
+    }
     return NULL;
 }
 
-/* Returns the field called name, creating an empty one at the end. */
+/* Returns the field called name (its old value released), or a new empty
+ * one at the end; NULL when out of memory. */
 static field *find_or_add(tj_record *rec, const char *name)
 {
     field *f = find(rec, name);
     if (f) {
-        field_clear(f);
+        field_clear(rec, f);
         return f;
     }
-    if (rec->n == rec->cap) {
-        size_t cap = rec->cap ? rec->cap * 2 : 8;
-        field *nf = realloc(rec->f, cap * sizeof *nf);
-        if (!nf)
+    if (rec->used && rec->used % CHUNK_FIELDS == 0) {
+        chunk *c = malloc(sizeof *c);
+        if (!c)
             return NULL;
-        rec->f = nf;
-        rec->cap = cap;
+        c->next = NULL;
+        rec->tail->next = c;
+        rec->tail = c;
     }
-    f = &rec->f[rec->n];
-    memset(f, 0, sizeof *f);
-    if (!(f->name = strdup(name)))
+    f = &rec->tail->f[rec->used % CHUNK_FIELDS];
+    size_t nl = strlen(name);
+    f->name_heap = NULL;
+    if (nl < NAME_INLINE)
+        memcpy(f->name_inline, name, nl + 1);
+    else if (!(f->name_heap = strdup(name)))
         return NULL;
-    rec->n++;
+    f->type = TJ_FIELD_INT; /* placeholder until the caller sets it */
+    f->value_inline = false;
+    f->len = 0;
+    rec->used++;
+    rec->live++;
     return f;
 }
 
@@ -100,11 +164,15 @@ void tj__record_finish(tj_record *rec, tj_ack_status status)
 {
     if (!rec)
         return;
-    for (size_t i = 0; i < rec->n; i++) {
-        field_clear(&rec->f[i]);
-        free(rec->f[i].name);
+    for (size_t i = 0; i < rec->used; i++) {
+        field *f = slot(rec, i);
+        field_clear(rec, f);
+        free(f->name_heap);
     }
-    free(rec->f);
+    for (chunk *c = rec->first.next, *next; c; c = next) {
+        next = c->next;
+        free(c);
+    }
     if (rec->ack)
         ack_release(rec->ack, status);
     free(rec);
@@ -119,23 +187,25 @@ tj_record *tj__record_clone(const tj_record *rec)
     tj_record *c = tj__record_new();
     if (!c || !rec)
         return c;
-    for (size_t i = 0; i < rec->n; i++) {
-        const field *f = &rec->f[i];
-        int rc = 0;
-        switch (f->type) {
-        case TJ_FIELD_BYTES:
-            rc = tj__record_set_bytes(c, f->name, f->v.bytes, f->len);
-            break;
-        case TJ_FIELD_JSON:
-            rc = tj__record_set_bytes(c, f->name, f->v.bytes, f->len);
+    tj_field_type t;
+    const char *name;
+    for (size_t i = 0; (name = tj__record_field_at(rec, i, &t)); i++) {
+        int rc;
+        size_t len;
+        const void *v = tj__record_get(rec, name, &len);
+        if (t == TJ_FIELD_BYTES || t == TJ_FIELD_JSON) {
+            rc = tj__record_set_bytes(c, name, v, len);
             if (!rc)
-                find(c, f->name)->type = TJ_FIELD_JSON;
-            break;
-        case TJ_FIELD_INT:
-            rc = tj__record_set_int(c, f->name, f->v.i);
-            break;
-        default:
-            rc = tj__record_set_double(c, f->name, f->v.d);
+                find(c, name)->type = t;
+        } else {
+            rc = tj__record_set_bytes(c, name, "", 0);
+            if (!rc) {
+                field *dst = find(c, name);
+                *dst = *find(rec, name);
+                dst->name_heap = NULL;
+                if (strlen(name) >= NAME_INLINE && !(dst->name_heap = strdup(name)))
+                    rc = TJ_ENOMEM;
+            }
         }
         if (rc) {
             tj__record_finish(c, TJ_ACK_DROPPED);
@@ -149,14 +219,8 @@ tj_record *tj__record_clone(const tj_record *rec)
     return c;
 }
 
-/* Approximate payload size in bytes (for the bytes counters). */
-size_t tj__record_bytes(const tj_record *rec)
-{
-    size_t n = 0;
-    for (size_t i = 0; rec && i < rec->n; i++)
-        n += rec->f[i].len;
-    return n;
-}
+/* Payload size in bytes of the text fields (for the bytes counters). */
+size_t tj__record_bytes(const tj_record *rec) { return rec ? rec->bytes : 0; }
 
 /* Attaches an acknowledgement; TJ_EINVAL if the record already has one. */
 int tj__record_set_ack(tj_record *rec, tj_ack_fn fn, void *arg)
@@ -191,7 +255,7 @@ const void *tj__record_get(const tj_record *rec, const char *name, size_t *len)
     }
     if (len)
         *len = f->len;
-    return f->v.bytes;
+    return fbytes(f);
 }
 
 /* Reads an INT field (a DOUBLE is truncated); TJ_ENOENT / TJ_ETYPE. */
@@ -239,21 +303,37 @@ int tj__record_take_bytes(tj_record *rec, const char *name, void *data,
     f->type = TJ_FIELD_BYTES;
     f->v.bytes = data;
     f->len = len;
+    rec->bytes += len;
     return 0;
 }
 
+/* Copies len bytes into the field (inline when short). */
 int tj__record_set_bytes(tj_record *rec, const char *name, const void *data,
                          size_t len)
 {
     if (!rec || !name || (!data && len))
         return TJ_EINVAL;
-    char *copy = malloc(len + 1);
-    if (!copy)
-        return TJ_ENOMEM;
-    if (len)
+    if (len >= VALUE_INLINE) {
+        char *copy = malloc(len + 1);
+        if (!copy)
+            return TJ_ENOMEM;
         memcpy(copy, data, len);
-    /* the source may alias the field being replaced: copy first */
-    return tj__record_take_bytes(rec, name, copy, len);
+        /* copied before the old value is released: data may alias it */
+        return tj__record_take_bytes(rec, name, copy, len);
+    }
+    char tmp[VALUE_INLINE];
+    if (len)
+        memcpy(tmp, data, len);
+    field *f = find_or_add(rec, name);
+    if (!f)
+        return TJ_ENOMEM;
+    memcpy(f->small, tmp, len);
+    f->small[len] = 0;
+    f->value_inline = true;
+    f->type = TJ_FIELD_BYTES;
+    f->len = len;
+    rec->bytes += len;
+    return 0;
 }
 
 int tj__record_set_int(tj_record *rec, const char *name, int64_t v)
@@ -300,28 +380,38 @@ int tj__record_set_json(tj_record *rec, const char *name, const char *json,
     return rc;
 }
 
-/* Removes a field; TJ_ENOENT when absent.  Keeps the others' order. */
+/* Removes a field; TJ_ENOENT when absent.  Keeps the others' order and
+ * addresses (the slot becomes a tombstone). */
 int tj__record_del(tj_record *rec, const char *name)
 {
     field *f = find(rec, name);
     if (!f)
         return TJ_ENOENT;
-    field_clear(f);
-    free(f->name);
-    size_t i = (size_t)(f - rec->f);
-    memmove(&rec->f[i], &rec->f[i + 1], (rec->n - i - 1) * sizeof *f);
-    rec->n--;
+    field_clear(rec, f);
+    free(f->name_heap);
+    f->name_heap = NULL;
+    f->type = TJ_FIELD_NONE;
+    rec->live--;
     return 0;
 }
 
-size_t tj__record_count(const tj_record *rec) { return rec ? rec->n : 0; }
+size_t tj__record_count(const tj_record *rec) { return rec ? rec->live : 0; }
 
+/* Name and type of the i-th live field in insertion order. */
 const char *tj__record_field_at(const tj_record *rec, size_t i,
                                 tj_field_type *type)
 {
-    if (!rec || i >= rec->n)
+    if (!rec || i >= rec->live)
         return NULL;
-    if (type)
-        *type = rec->f[i].type;
-    return rec->f[i].name;
+    for (size_t k = 0; k < rec->used; k++) {
+        field *f = slot(rec, k);
+        if (f->type == TJ_FIELD_NONE)
+            continue;
+        if (i-- == 0) {
+            if (type)
+                *type = f->type;
+            return fname(f);
+        }
+    }
+    return NULL;
 }

@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "core.h"
@@ -37,6 +38,39 @@ static void test_fields(void **st)
     assert_string_equal(tj__record_field_at(r, 1, &t), "score");
     assert_int_equal(t, TJ_FIELD_DOUBLE);
     assert_null(tj__record_field_at(r, 3, &t));
+    tj__record_free(r);
+}
+
+static void test_pointers_stay_valid(void **st)
+{
+    tj_record *r = tj__record_new();
+    tj__record_set_bytes(r, "short", "abc", 3);
+    tj__record_set_bytes(r, "a_field_name_longer_than_inline", "0123456789abcdefXYZ", 19);
+    const char *s1 = tj__record_get(r, "short", NULL);
+    const char *s2 = tj__record_get(r, "a_field_name_longer_than_inline", NULL);
+    char name[32];
+    for (int i = 0; i < 40; i++) { /* several chunks */
+        snprintf(name, sizeof name, "f%d", i);
+        tj__record_set_int(r, name, i);
+    }
+    tj__record_del(r, "f3");
+    assert_string_equal(s1, "abc");
+    assert_string_equal(s2, "0123456789abcdefXYZ");
+    assert_int_equal(tj__record_count(r), 41);
+    tj_field_type t;
+    assert_string_equal(tj__record_field_at(r, 1, &t), "a_field_name_longer_than_inline");
+    assert_string_equal(tj__record_field_at(r, 5, &t), "f4"); /* f3 skipped */
+    int64_t v;
+    assert_int_equal(tj__record_get_int(r, "f39", &v), 0);
+    assert_int_equal(v, 39);
+    tj_record *c = tj__record_clone(r);
+    assert_int_equal(tj__record_count(c), 41);
+    assert_string_equal(tj__record_get(c, "a_field_name_longer_than_inline", NULL),
+                        "0123456789abcdefXYZ");
+    assert_int_equal(tj__record_get_int(c, "f38", &v), 0);
+    assert_int_equal(v, 38);
+    assert_int_equal(tj__record_bytes(c), 22);
+    tj__record_free(c);
     tj__record_free(r);
 }
 
@@ -115,6 +149,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fields),
+        cmocka_unit_test(test_pointers_stay_valid),
         cmocka_unit_test(test_ack_once_per_family),
         cmocka_unit_test(test_json_round_trip),
         cmocka_unit_test(test_utf8_validation),
