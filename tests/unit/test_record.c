@@ -128,7 +128,9 @@ static void test_json_round_trip(void **st)
     tj_buf b2 = {0};
     tj__record_to_json(back, &b2);
     assert_string_equal(b.data, b2.data);
+    tj__record_free(back);
     assert_int_equal(tj__record_from_json("[1]", 3, &back, &err), TJ_EPARSE);
+    assert_null(back);
     tj__buf_free(&b);
     tj__buf_free(&b2);
     tj__record_free(r);
