@@ -323,12 +323,17 @@ static const char *const stop_names[] = {
 static const char *const not_name_chars[] = {
     "了", "到", "悉", "从", "從", "在", "对", "對", "说", "說", "问", "問",
     "的", "是", "与", "與", "将", "將", "已", "称", "稱", "表", "示", "发现",
-    "發現", "采访", "採訪", "看", "据", "據", "等", NULL};
+    "發現", "采访", "採訪", "看", "据", "據", "等", "介绍", "介紹", "获",
+    "獲", "透露", NULL};
 
 static const char *const site_suffixes[] = {
     "网", "網", "报", "報", "社", "台", "新闻", "新聞", "媒体", "媒體",
     "频道", "頻道", "官网", "官網", "客户端", "杂志", "雜誌", "财经",
-    "財經", ".com", ".cn", ".net", NULL};
+    "財經", "专栏", "專欄", ".com", ".cn", ".net", NULL};
+
+/* Words that make a name an outlet's desk, not a person. */
+static const char *const site_words[] = {"综合", "綜合", "自媒体", "自媒體",
+                                         NULL};
 
 static int ends_with(const char *s, size_t n, const char *suf)
 {
@@ -348,6 +353,9 @@ static int looks_like_site(const char *s, size_t n)
 {
     for (size_t k = 0; site_suffixes[k]; k++)
         if (ends_with(s, n, site_suffixes[k]))
+            return 1;
+    for (size_t k = 0; site_words[k]; k++)
+        if (memmem(s, n, site_words[k], strlen(site_words[k])))
             return 1;
     return memchr(s, '@', n) || memmem(s, n, "http", 4) || memmem(s, n, "www.", 4);
 }
@@ -378,7 +386,7 @@ static int person_ok(const char **s, size_t *n, const sites *st, int strict)
     if (us && us > p) {
         int code = 1;
         for (const char *q = us + 1; q < p + len; q++)
-            code &= isalnum((unsigned char)*q);
+            code &= isalnum((unsigned char)*q) != 0;
         if (code)
             len = (size_t)(us - p);
     }
@@ -669,20 +677,49 @@ static int parse_iso_like(const char *s, const ext_dref *ref, ext_dt *dt)
     return n && ext_date_parse(s, n, ref, 1, dt) > 0;
 }
 
+/* Non-zero when the line is a date and nothing else. */
+static int bare_date(const char *s, size_t n, const ext_dref *ref, ext_dt *dt)
+{
+    size_t ml;
+    s = ext_trim(s, &n);
+    return ext_date_find(s, n, ref, dt, &ml) == 0 && ml == n;
+}
+
+/* Several different bare dates in one group are a list of related items
+ * (clean may file them as metadata lines), not the article's byline. */
+static int bare_date_list(const lines *ls, const ext_dref *ref)
+{
+    ext_dt a, b;
+    int seen = 0;
+    for (size_t i = 0; i < ls->n; i++) {
+        if (!bare_date(ls->v[i].s, ls->v[i].n, ref, &b))
+            continue;
+        if (seen && (a.y != b.y || a.mo != b.mo || a.d != b.d))
+            return 1;
+        a = b, seen = 1;
+    }
+    return 0;
+}
+
 static int lines_date(const lines *ls, const ext_dref *ref, ext_dt *dt)
 {
     size_t ml;
-    for (size_t i = 0; i < ls->n; i++)
-        if (meta_line(ls->v[i].s, ls->v[i].n) &&
-            ext_date_find(ls->v[i].s, ls->v[i].n, ref, dt, &ml) >= 0)
+    int skip_bare = bare_date_list(ls, ref);
+    for (size_t i = 0; i < ls->n; i++) {
+        if (!meta_line(ls->v[i].s, ls->v[i].n) ||
+            (skip_bare && bare_date(ls->v[i].s, ls->v[i].n, ref, dt)))
+            continue;
+        if (ext_date_find(ls->v[i].s, ls->v[i].n, ref, dt, &ml) >= 0)
             return 1;
+    }
     return 0;
 }
 
 /* Candidate k of published_at, most trusted first: meta tags, JSON-LD
  * datePublished, <time datetime>, the byline next to the title (clean's
  * "before" blocks, nearest first), the lines clean moved out of the body,
- * the first lines of the body, the feed's date.  Returns 1 and fills *dt
+ * the first lines of the body, the feed's date, a lone date line among the
+ * first three blocks after the content.  Returns 1 and fills *dt
  * when candidate k exists. */
 static int date_candidate(int k, const ext_meta_in *in, const ext_dref *ref,
                           const lines *const *groups, ext_dt *dt)
@@ -716,6 +753,13 @@ static int date_candidate(int k, const ext_meta_in *in, const ext_dref *ref,
     case 6:
         return in->feed_published_at &&
                parse_iso_like(in->feed_published_at, ref, dt);
+    case 7:
+        /* last resort: a lone date line just after the content (gallery
+         * pages put the byline there) */
+        for (size_t i = 0; i < groups[3]->n && i < 3; i++)
+            if (bare_date(groups[3]->v[i].s, groups[3]->v[i].n, ref, dt))
+                return 1;
+        return 0;
     }
     return 0;
 }
@@ -727,7 +771,7 @@ static void find_date(const ext_meta_in *in, const ext_dref *ref,
 {
     ext_dt best = {0}, dt;
     int found = 0;
-    for (int k = 0; k < 7; k++) {
+    for (int k = 0; k < 8; k++) {
         if (!date_candidate(k, in, ref, groups, &dt))
             continue;
         if (!found) {
@@ -786,9 +830,14 @@ int ext_meta_extract(const ext_meta_in *in, ext_meta *m)
 
     add_json_lines(&near, page, "before", 1);
     add_json_lines(&moved, page, "byline", 0);
-    add_body_lines(&head, in->body, in->body_len, 8, 4);
-    const lines *groups[] = {&moved, &near, &head};
-    for (int g = 0; g < 3; g++)
+    add_body_lines(&head, in->body, in->body_len, 8, 8);
+    lines after = {0};
+    add_json_lines(&after, page, "after", 0);
+    if (after.n > 5)
+        after.n = 5; /* 责任编辑 sits right after the text; further on are
+                        related links */
+    const lines *groups[] = {&moved, &near, &head, &after};
+    for (int g = 0; g < 4; g++)
         for (size_t i = 0; i < groups[g]->n; i++)
             if (meta_line(groups[g]->v[i].s, groups[g]->v[i].n))
                 lines_add(&all, groups[g]->v[i].s, groups[g]->v[i].n);
@@ -833,13 +882,14 @@ int ext_meta_extract(const ext_meta_in *in, ext_meta *m)
     if (b.editor)
         m->editor = strdup(b.editor);
 
-    const lines *dgroups[] = {&near, &moved, &head};
+    const lines *dgroups[] = {&near, &moved, &head, &after};
     find_date(in, &ref, dgroups, m);
     byline_free(&b);
     free(near.v);
     free(moved.v);
     free(head.v);
     free(all.v);
+    free(after.v);
     return 0;
 }
 
