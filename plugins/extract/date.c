@@ -303,7 +303,7 @@ static size_t month_day(cur c, const ext_dref *ref, ext_dt *dt)
         ext_dt_from_epoch(ref->now, ref->zone_min, &now);
         year = now.y;
         /* A year-less date after "now" was written last year. */
-        if (m > now.mo + 1 || (m == now.mo + 1 && d > now.d + 1))
+        if (m > now.mo || (m == now.mo && d > now.d + 1))
             year--;
     }
     if (!year)

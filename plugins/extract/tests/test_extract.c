@@ -1,0 +1,447 @@
+/*
+ * test_extract.c - unit tests of the extract stage: JioNLP's money vectors,
+ * dates, tickers, titles, bylines, user rules and the stage through the
+ * harness.
+ */
+#include "entities.h"
+#include "harness.h"
+
+/* cmocka after the stage header: cmocka defines a fail() macro */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* ---- JioNLP money vectors ------------------------------------------------ */
+
+static const char *iso_of(const char *jio_case)
+{
+    static const struct { const char *c, *code; } m[] = {
+        {"元", "CNY"}, {"港元", "HKD"}, {"美元", "USD"}, {"日元", "JPY"},
+        {"新台币", "TWD"}, {"欧元", "EUR"}, {"泰铢", "THB"}, {"卢布", "RUB"},
+        {"韩元", "KRW"}, {"澳元", "AUD"}};
+    for (size_t i = 0; i < sizeof m / sizeof m[0]; i++)
+        if (!strcmp(m[i].c, jio_case))
+            return m[i].code;
+    return "?";
+}
+
+/* JioNLP's "definition" from our flags: ranges and "about" are blur. */
+static const char *definition(const ext_money *m)
+{
+    if (m->is_range || m->approx == EXT_APPROX_ABOUT)
+        return "blur";
+    return m->approx == EXT_APPROX_BELOW   ? "blur-"
+           : m->approx == EXT_APPROX_ABOVE ? "blur+"
+                                           : "accurate";
+}
+
+static int parse_case(char **f)
+{
+    ext_money m;
+    size_t n = strlen(f[1]);
+    size_t l = ext_money_parse(f[1], n, 0, &m);
+    int ok = l == n && !strcmp(iso_of(f[4]), m.currency) &&
+             !strcmp(definition(&m), f[5]);
+    if (f[3][0])
+        ok = ok && m.is_range && fabs(m.low - atof(f[2])) < 0.01 &&
+             fabs(m.high - atof(f[3])) < 0.01;
+    else
+        ok = ok && !m.is_range && fabs(m.value - atof(f[2])) < 0.01;
+    if (!ok)
+        printf("# money parse differs: %s -> %zu/%zu bytes, %.2f [%.2f, %.2f] "
+               "%s %s (JioNLP: %s %s %s %s)\n", f[1], l, n, m.value, m.low,
+               m.high, m.currency, definition(&m), f[2], f[3], f[4], f[5]);
+    return ok;
+}
+
+/* Runs the entity scanner on f[1] and compares the money texts with the
+ * \x1f-separated list in f[2]. */
+static int extract_case(char **f)
+{
+    ext_dref ref = {0, 0, 480, 2020};
+    ext_ent_opts o = {.money = 1, .max = 100, .ref = &ref};
+    const char *texts[] = {f[1]};
+    size_t lens[] = {strlen(f[1])};
+    cJSON *out = cJSON_CreateObject();
+    char got[2048] = "";
+    assert_int_equal(ext_entities(texts, lens, 1, &o, out), 0);
+    const cJSON *it;
+    cJSON_ArrayForEach(it, cJSON_GetObjectItem(out, "money"))
+    {
+        if (got[0])
+            strcat(got, "\x1f");
+        strncat(got, cJSON_GetObjectItem(it, "text")->valuestring,
+                sizeof got - strlen(got) - 2);
+    }
+    cJSON_Delete(out);
+    int ok = !strcmp(got, f[2]);
+    if (!ok)
+        printf("# money extraction differs on %s: got '%s' want '%s'\n", f[1],
+               got, f[2]);
+    return ok;
+}
+
+static void jionlp_money(void **s)
+{
+    const char *shared = getenv("TJ_SHARED");
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd,
+             "python3 plugins/extract/tests/jionlp_money.py '%s/corpora/jionlp'",
+             shared ? shared : "../shared");
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    char line[8192];
+    int pass[2] = {0, 0}, all[2] = {0, 0};
+    while (fgets(line, sizeof line, p)) {
+        char *f[8] = {0};
+        int k = 0;
+        line[strcspn(line, "\n")] = 0;
+        for (char *q = line; k < 8;) {
+            f[k++] = q;
+            char *t = strchr(q, '\t');
+            if (!t)
+                break;
+            *t = 0;
+            q = t + 1;
+        }
+        int is_parse = !strcmp(f[0], "parse");
+        if (is_parse && k < 6)
+            continue;
+        if (!is_parse && k < 2)
+            continue;
+        if (!is_parse && k == 2)
+            f[2] = "";
+        all[!is_parse]++;
+        pass[!is_parse] += is_parse ? parse_case(f) : extract_case(f);
+    }
+    assert_int_equal(pclose(p), 0);
+    printf("# JioNLP parse_money vectors: %d/%d\n", pass[0], all[0]);
+    printf("# JioNLP extract_money vectors: %d/%d\n", pass[1], all[1]);
+    assert_true(all[0] >= 50 && all[1] >= 10);
+    assert_true(pass[0] * 100 >= 95 * all[0]);
+    assert_true(pass[1] * 100 >= 95 * all[1]);
+}
+
+/* ---- dates --------------------------------------------------------------- */
+
+static void iso(const char *text, const ext_dref *ref, const char *want)
+{
+    ext_dt dt;
+    size_t ml;
+    char out[32] = "";
+    if (ext_date_find(text, strlen(text), ref, &dt, &ml) >= 0)
+        ext_dt_iso(&dt, 480, out);
+    if (strcmp(out, want))
+        printf("# date %s: got '%s' want '%s'\n", text, out, want);
+    assert_string_equal(out, want);
+}
+
+static void dates(void **s)
+{
+    ext_dref none = {0, 0, 480, 0};
+    ext_dt now;
+    assert_true(ext_date_parse("2025-03-06T08:00:00+08:00", 25, &none, 1, &now));
+    ext_dref ref = {ext_dt_epoch(&now, 480), 1, 480, 0};
+    iso("2025-03-05 10:05", &ref, "2025-03-05T10:05:00+08:00");
+    iso("发布时间:2025-03-05 10:05:33", &ref, "2025-03-05T10:05:33+08:00");
+    iso("2025/02/04 16:20", &ref, "2025-02-04T16:20:00+08:00");
+    iso("2025.3.5", &ref, "2025-03-05T00:00:00+08:00");
+    iso("2025年02月06日 10:32", &ref, "2025-02-06T10:32:00+08:00");
+    iso("2025年2月6日10:32", &ref, "2025-02-06T10:32:00+08:00");
+    iso("3月26日", &ref, "2024-03-26T00:00:00+08:00"); /* after now: last year */
+    iso("3月1日 上午", &ref, "2025-03-01T00:00:00+08:00");
+    iso("昨天 10:05", &ref, "2025-03-05T10:05:00+08:00");
+    iso("前天", &ref, "2025-03-04T00:00:00+08:00");
+    iso("3小时前", &ref, "2025-03-06T05:00:00+08:00");
+    iso("三小时前", &ref, "2025-03-06T05:00:00+08:00");
+    iso("刚刚", &ref, "2025-03-06T08:00:00+08:00");
+    iso("30分钟前", &ref, "2025-03-06T07:30:00+08:00");
+    iso("2019-9-5 9:38:01 PM", &ref, "2019-09-05T21:38:01+08:00");
+    iso("2019-09-07T13:43:45Z", &ref, "2019-09-07T21:43:45+08:00");
+    iso("Wed, 05 Mar 2025 02:05:00 +0000", &ref, "2025-03-05T10:05:00+08:00");
+    iso("下午3点20分", &ref, "");
+    iso("2025-02-30", &ref, "");
+    iso("2028-2030财年", &ref, "");
+    iso("3小时前", &none, "");
+    int z;
+    assert_int_equal(ext_parse_zone("+08:00", &z), 0);
+    assert_int_equal(z, 480);
+    assert_int_equal(ext_parse_zone("-0530", &z), 0);
+    assert_int_equal(z, -330);
+    assert_int_equal(ext_parse_zone("Asia/Tokyo", &z), 0);
+    assert_int_equal(z, 540);
+    assert_int_equal(ext_parse_zone("Mars/Olympus", &z), -1);
+}
+
+/* ---- entities ------------------------------------------------------------ */
+
+static cJSON *scan(const char *text)
+{
+    char err[256];
+    static ext_dict *dict;
+    if (!dict)
+        dict = ext_dict_create(1, NULL, err, sizeof err);
+    ext_dref ref = {0, 0, 480, 2025};
+    ext_ent_opts o = {1, 1, 1, 1, 1, 100, dict, &ref};
+    const char *texts[] = {text};
+    size_t lens[] = {strlen(text)};
+    cJSON *out = cJSON_CreateObject();
+    assert_int_equal(ext_entities(texts, lens, 1, &o, out), 0);
+    return out;
+}
+
+static int count_of(cJSON *e, const char *list, const char *key,
+                    const char *value)
+{
+    const cJSON *it;
+    cJSON_ArrayForEach(it, cJSON_GetObjectItem(e, list))
+    {
+        if (!strcmp(cJSON_GetObjectItem(it, key)->valuestring, value))
+            return cJSON_GetObjectItem(it, "count")->valueint;
+    }
+    return 0;
+}
+
+static void tickers_and_orgs(void **s)
+{
+    cJSON *e = scan("英伟达(NVDA.US)与阿里巴巴(BABA.US)、腾讯(00700.HK)、"
+                    "茅台600519.SH、平安银行000001.SZ；(NASDAQ: NVDA)，"
+                    "纳斯达克：NVDA。nvda.us 英偉達 NVIDIA 辉达 大摩 摩根士丹利"
+                    " metaverse Meta 2048块GPU");
+    assert_int_equal(count_of(e, "tickers", "symbol", "NVDA.US"), 4);
+    assert_int_equal(count_of(e, "tickers", "symbol", "BABA.US"), 1);
+    assert_int_equal(count_of(e, "tickers", "symbol", "0700.HK"), 1);
+    assert_int_equal(count_of(e, "tickers", "symbol", "600519.SH"), 1);
+    assert_int_equal(count_of(e, "tickers", "symbol", "000001.SZ"), 1);
+    assert_int_equal(count_of(e, "organizations", "name", "NVIDIA"), 4);
+    assert_int_equal(count_of(e, "organizations", "name", "Morgan Stanley"), 2);
+    assert_int_equal(count_of(e, "organizations", "name", "Meta"), 1);
+    assert_int_equal(count_of(e, "organizations", "name", "Alibaba"), 1);
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(e, "money")), 0);
+    cJSON_Delete(e);
+}
+
+static void money_percent_dates(void **s)
+{
+    cJSON *e = scan("市值蒸发5890亿美元，影响达300亿至350亿美元（约合人民幣2184億至"
+                    "2548億元），股价跌近6%，增长百分之二十，3月26日周三，"
+                    "2024年3月18日发布。");
+    cJSON *m = cJSON_GetObjectItem(e, "money");
+    assert_int_equal(cJSON_GetArraySize(m), 3);
+    cJSON *a = cJSON_GetArrayItem(m, 0), *b = cJSON_GetArrayItem(m, 1),
+          *c = cJSON_GetArrayItem(m, 2);
+    assert_string_equal(cJSON_GetObjectItem(a, "text")->valuestring, "5890亿美元");
+    assert_true(cJSON_GetObjectItem(a, "value")->valuedouble == 589000000000.0);
+    assert_string_equal(cJSON_GetObjectItem(a, "currency")->valuestring, "USD");
+    assert_true(cJSON_GetObjectItem(b, "low")->valuedouble == 3e10);
+    assert_true(cJSON_GetObjectItem(b, "high")->valuedouble == 3.5e10);
+    assert_string_equal(cJSON_GetObjectItem(c, "currency")->valuestring, "CNY");
+    assert_string_equal(cJSON_GetObjectItem(c, "approx")->valuestring, "about");
+    cJSON *p = cJSON_GetObjectItem(e, "percents");
+    assert_int_equal(cJSON_GetArraySize(p), 2);
+    assert_true(cJSON_GetObjectItem(cJSON_GetArrayItem(p, 0), "value")->valuedouble == 6);
+    assert_true(cJSON_GetObjectItem(cJSON_GetArrayItem(p, 1), "value")->valuedouble == 20);
+    cJSON *d = cJSON_GetObjectItem(e, "dates");
+    assert_int_equal(cJSON_GetArraySize(d), 2);
+    assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(d, 0), "date")->valuestring,
+                        "2025-03-26");
+    assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(d, 1), "date")->valuestring,
+                        "2024-03-18");
+    cJSON_Delete(e);
+}
+
+/* ---- article fields ------------------------------------------------------- */
+
+static void meta_of(const char *body, const char *page_json, ext_meta *m)
+{
+    cJSON *page = page_json ? cJSON_Parse(page_json) : NULL;
+    ext_meta_in in = {body, strlen(body), page, "2025-03-06T08:00:00+08:00",
+                      NULL, 480};
+    assert_int_equal(ext_meta_extract(&in, m), 0);
+    cJSON_Delete(page);
+}
+
+static void titles_and_bylines(void **s)
+{
+    ext_meta m;
+    char t[] = "NVDA.US 英伟达 泡沫 (nvda.us)";
+    ext_title_strip_tickers(t);
+    assert_string_equal(t, "英伟达 泡沫");
+    char t2[] = "英伟达大跌（NVDA.US）";
+    ext_title_strip_tickers(t2);
+    assert_string_equal(t2, "英伟达大跌");
+
+    /* GNE's rule beats og:title; the logo h1 loses to the article's */
+    meta_of("正文。", "{\"title\":\"龙湖集团暗伤曝露_网易财经\",\"h1\":[\"网易财经\","
+                     "\"龙湖集团暗伤曝露\"],\"meta\":{\"og:title\":\"别的\"}}", &m);
+    assert_string_equal(m.title, "龙湖集团暗伤曝露");
+    ext_meta_free(&m);
+    /* no h1: og:title, then <title> minus the site */
+    meta_of("正文。", "{\"title\":\"苹果回应：大多数指控错误 | 观察者网\"}", &m);
+    assert_string_equal(m.title, "苹果回应：大多数指控错误");
+    ext_meta_free(&m);
+
+    meta_of("(文/汤普济 吕栋)\n一边是高端芯片。", NULL, &m);
+    assert_string_equal(m.author, "汤普济, 吕栋");
+    assert_null(m.title);
+    ext_meta_free(&m);
+    meta_of("撰文|劉一鳴\n編輯|翟文婷\n最近頻繁陷入質疑的英偉達。", NULL, &m);
+    assert_string_equal(m.author, "劉一鳴");
+    assert_string_equal(m.editor, "翟文婷");
+    ext_meta_free(&m);
+    meta_of("正文。", "{\"before\":[\"2025-03-05 10:05 来源：钛媒体 作者：刘一鸣\"]}",
+            &m);
+    assert_string_equal(m.author, "刘一鸣");
+    assert_string_equal(m.source, "钛媒体");
+    assert_string_equal(m.published_at, "2025-03-05T10:05:00+08:00");
+    ext_meta_free(&m);
+    /* site names, nav words and brand-like names are never authors */
+    meta_of("作者：搜索\n记者了解到，股价大跌。", "{\"title\":\"标题很长的新闻_网易新闻\","
+            "\"meta\":{\"author\":\"网易\"},\"byline\":[\"- 作者:利来w66\"]}", &m);
+    assert_null(m.author);
+    ext_meta_free(&m);
+    /* a sidebar date never beats the byline; relative dates use fetched_at */
+    meta_of("正文。", "{\"before\":[\"2025-01-01 热门文章\",\"昨天 10:05\"],"
+            "\"after\":[\"2025-03-27\"]}", &m);
+    assert_string_equal(m.published_at, "2025-03-05T10:05:00+08:00");
+    ext_meta_free(&m);
+    /* meta first; a date-only meta borrows the byline's time */
+    meta_of("正文。", "{\"meta\":{\"publishdate\":\"2017-03-10\"},"
+            "\"before\":[\"2017-03-10 09:58 来源：网易科学人\"]}", &m);
+    assert_string_equal(m.published_at, "2017-03-10T09:58:00+08:00");
+    ext_meta_free(&m);
+}
+
+/* ---- the stage ------------------------------------------------------------- */
+
+static tj_harness *stage(const char *const *opts, char **err)
+{
+    const tj_stage_desc *d = taojin_stage_entry(tj__host_api());
+    return tj_harness_new(d, opts, err);
+}
+
+static void stage_record(void **s)
+{
+    char *err = NULL;
+    const char *opts[] = {"timezone=UTC",
+                          "rules={deal: '(?<buyer>\\p{Han}{2,6})收购(?<target>\\p{Han}{2,6})',"
+                          " editor: '校对[:：](?<editor>\\p{Han}{2,4})'}",
+                          NULL};
+    tj_harness *h = stage(opts, &err);
+    if (!h)
+        printf("# %s\n", err);
+    assert_non_null(h);
+    tj_record *r = tj_record_new();
+    tj_record_set_str(r, "body", "英伟达收购初创公司，股价涨5%。\n校对：王小明");
+    tj_record_set_str(r, "page", "{\"title\":\"英伟达收购案_财经网\",\"h1\":[\"英伟达收购案\"],"
+                                 "\"time\":[\"2025-03-05T10:05:00+08:00\"]}");
+    tj_record_set_json(r, "quality", "{\"score\":0.9}", 13);
+    assert_int_equal(tj_harness_process(h, r), 0);
+    tj_record *o = tj_harness_next(h);
+    assert_non_null(o);
+    assert_string_equal(tj_record_get(o, "title", NULL), "英伟达收购案");
+    assert_string_equal(tj_record_get(o, "published_at", NULL),
+                        "2025-03-05T02:05:00+00:00");
+    assert_string_equal(tj_record_get(o, "editor", NULL), "王小明");
+    cJSON *q = cJSON_Parse(tj_record_get(o, "quality", NULL));
+    assert_string_equal(cJSON_GetObjectItem(q, "script")->valuestring, "simplified");
+    assert_true(cJSON_GetObjectItem(q, "score")->valuedouble == 0.9);
+    cJSON *e = cJSON_Parse(tj_record_get(o, "entities", NULL));
+    cJSON *deal = cJSON_GetArrayItem(cJSON_GetObjectItem(e, "deal"), 0);
+    assert_non_null(deal);
+    assert_string_equal(cJSON_GetObjectItem(deal, "target")->valuestring, "初创公司");
+    /* the title is scanned too: the body does not begin with it */
+    assert_int_equal(count_of(e, "organizations", "name", "NVIDIA"), 2);
+    cJSON_Delete(q);
+    cJSON_Delete(e);
+    tj_record_free(o);
+    tj_harness_free(h);
+}
+
+static void stage_bad_options(void **s)
+{
+    char *err = NULL;
+    const char *bad_rule[] = {"rules={deal: '(?<x>abc'}", NULL};
+    assert_null(stage(bad_rule, &err));
+    assert_non_null(strstr(err, "rules: 'deal'"));
+    free(err);
+    err = NULL;
+    const char *bad_zone[] = {"timezone=Mars/Olympus", NULL};
+    assert_null(stage(bad_zone, &err));
+    assert_non_null(strstr(err, "timezone"));
+    free(err);
+    err = NULL;
+    const char *bad_file[] = {"organizations=/nonexistent/orgs.tsv", NULL};
+    assert_null(stage(bad_file, &err));
+    assert_non_null(strstr(err, "/nonexistent/orgs.tsv"));
+    free(err);
+    err = NULL;
+    const char *bad_kind[] = {"entities=[tickers, people]", NULL};
+    assert_null(stage(bad_kind, &err));
+    assert_non_null(strstr(err, "people"));
+    free(err);
+}
+
+static void user_organizations(void **s)
+{
+    char path[] = "/tmp/tj_orgs_XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    const char *tsv = "# mine\n淘金科技\t淘金\tTaojin Tech\n";
+    assert_int_equal(write(fd, tsv, strlen(tsv)), (ssize_t)strlen(tsv));
+    close(fd);
+    char opt[64];
+    snprintf(opt, sizeof opt, "organizations=%s", path);
+    const char *opts[] = {opt, "builtin_organizations=false", NULL};
+    char *err = NULL;
+    tj_harness *h = stage(opts, &err);
+    assert_non_null(h);
+    tj_record *r = tj_record_new();
+    tj_record_set_str(r, "body", "淘金与Taojin Tech合作，英伟达旁观。");
+    assert_int_equal(tj_harness_process(h, r), 0);
+    tj_record *o = tj_harness_next(h);
+    cJSON *e = cJSON_Parse(tj_record_get(o, "entities", NULL));
+    assert_int_equal(count_of(e, "organizations", "name", "淘金科技"), 2);
+    assert_int_equal(count_of(e, "organizations", "name", "NVIDIA"), 0);
+    cJSON_Delete(e);
+    tj_record_free(o);
+    tj_harness_free(h);
+    unlink(path);
+}
+
+static void builtin_dictionary(void **s)
+{
+    char err[256];
+    ext_dict *d = ext_dict_create(1, NULL, err, sizeof err);
+    assert_non_null(d);
+    printf("# built-in organisations: %zu\n", ext_dict_size(d));
+    assert_true(ext_dict_size(d) >= 150);
+    ext_dict_destroy(d);
+    assert_string_equal(ext_script("這是繁體中文的文章", 27), "traditional");
+    assert_string_equal(ext_script("这是简体中文的文章", 27), "simplified");
+    assert_string_equal(ext_script("这是简体，這是繁體", 27), "mixed");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(jionlp_money),
+        cmocka_unit_test(dates),
+        cmocka_unit_test(tickers_and_orgs),
+        cmocka_unit_test(money_percent_dates),
+        cmocka_unit_test(titles_and_bylines),
+        cmocka_unit_test(stage_record),
+        cmocka_unit_test(stage_bad_options),
+        cmocka_unit_test(user_organizations),
+        cmocka_unit_test(builtin_dictionary),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
