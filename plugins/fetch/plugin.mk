@@ -1,0 +1,3 @@
+# fetch: libcurl (multi interface) for HTTP(S)/file://, libxml2 for feeds.
+fetch_CFLAGS := $(shell pkg-config --cflags libcurl libxml-2.0 2>/dev/null)
+fetch_LIBS   := $(shell pkg-config --libs libcurl libxml-2.0 2>/dev/null || echo -lcurl -lxml2) -lm

@@ -1,0 +1,29 @@
+# Shell helper for tests that need the loopback fixture server.
+# Source it after tests/lib.sh, then call `httpd_start`: it runs
+# tests/httpd/server.py in the background on a free 127.0.0.1 port, sets
+# $HTTPD_PORT, $HTTPD (http://127.0.0.1:PORT) and $HTTPD_PID, and kills the
+# server when the test exits (the EXIT trap also removes $TMP, as lib.sh's).
+
+httpd_start() {
+    local pf="$TMP/httpd.port" i
+    python3 "$TJ_TOP/tests/httpd/server.py" --port-file "$pf" \
+        --seeds "$TJ_SHARED/seeds" --max-seconds 300 > /dev/null 2>"$TMP/httpd.log" &
+    HTTPD_PID=$!
+    trap 'kill "$HTTPD_PID" 2>/dev/null; wait "$HTTPD_PID" 2>/dev/null; rm -rf "$TMP"' EXIT
+    for i in $(seq 1 100); do
+        [ -s "$pf" ] && break
+        sleep 0.1
+    done
+    if [ ! -s "$pf" ]; then
+        echo "# httpd did not start:"; sed 's/^/#   /' "$TMP/httpd.log"
+        return 1
+    fi
+    HTTPD_PORT=$(cat "$pf")
+    HTTPD="http://127.0.0.1:$HTTPD_PORT"
+}
+
+# httpd_count PATH: how many requests the server has seen for PATH.
+httpd_count() {
+    curl -s "$HTTPD/_stats" | python3 -c \
+        'import json,sys; print(json.load(sys.stdin).get(sys.argv[1], 0))' "$1"
+}
