@@ -57,8 +57,9 @@ uint32_t cl_radical_map(uint32_t cp);
 
 /* Common-character classes from GB2312 level 1 and Big5 level 1, built once
  * (thread-safe) with iconv.  */
-enum { CL_COMMON_GB = 1, CL_COMMON_BIG5 = 2 };
-int cl_common_class(uint32_t cp);   /* bitmask of CL_COMMON_*; 0 = rare */
+enum { CL_COMMON_GB = 1, CL_COMMON_BIG5 = 2, CL_COMMON_GB2 = 4 };
+/* Bitmask of CL_COMMON_* (GB2 = GB2312 level 2, less common); 0 = rare. */
+int cl_common_class(uint32_t cp);
 int cl_common_init(void);           /* 0, or TJ_ENOMEM / TJ_EIO */
 /* The character of a GBK two-byte code, 0 when none (after cl_common_init). */
 uint32_t cl_gbk_pair(unsigned char lead, unsigned char trail);

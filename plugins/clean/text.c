@@ -505,7 +505,9 @@ static void doc_survey(const char *s, size_t n, doc_info *d)
     d->total = n;
 }
 
-enum { M_NONE = 0, M_WEAK = 1, M_STRONG = 2, M_LOST = 3 };
+/* Marks: WEAK counts 1 towards a mojibake span, RARE 2, a span needs 3
+ * (or one STRONG mark); LOST is a '?' standing for a lost character. */
+enum { M_NONE = 0, M_WEAK = 1, M_STRONG = 2, M_LOST = 3, M_RARE = 4 };
 
 static int is_cjkish(uint32_t cp)
 {
@@ -578,9 +580,11 @@ static void mark_line(const uint32_t *v, size_t n, const doc_info *d,
                    (cl_is_han(prev) || cl_is_han(next))) {
             m[i] = M_STRONG;
         } else if (cl_is_han(cp) && cp < 0x10000 && cp != prev && cp != next) {
-            int c = cl_common_class(cp);
-            if (c == 0 || (d->script && !(c & d->script)))
-                m[i] = M_WEAK;
+            int c = cl_common_class(cp), top = c & (CL_COMMON_GB | CL_COMMON_BIG5);
+            if (c == 0)
+                m[i] = M_RARE;
+            else if (!top || (d->script && !(top & d->script)))
+                m[i] = M_WEAK; /* GB2312 level 2, or the other script */
         } else if (cp == '?' && (is_cjkish(prev) || is_cjkish(next) ||
                                  prev == '?' || next == '?') &&
                    !is_question(v, n, i)) {
@@ -674,6 +678,32 @@ static int try_shifted(cl_rules *r, const uint32_t *v, size_t a, size_t e,
     return fix->n >= 2 || (fix->n == 1 && e - a <= 3);
 }
 
+/* try_regbk on the span v[a..*b) widened by up to 3 hanzi each side (its
+ * edges are often common-looking characters).  On success the widened
+ * left part already copied to `out` is taken back and *b moves to the
+ * widened end. */
+static int try_regbk_around(cl_rules *r, const uint32_t *v, size_t n,
+                            size_t a, size_t *b, cpvec *out, cpvec *fix)
+{
+    for (size_t grow = 0; grow <= 6; grow++) {
+        for (size_t l = 0; l <= grow && l <= 3; l++) {
+            size_t rr = grow - l, lo = a - l, hi = *b + rr;
+            if (rr > 3 || l > a || hi > n || l > out->n)
+                continue;
+            if (l && !cl_is_han(v[lo]))
+                continue;
+            if (rr && !cl_is_han(v[hi - 1]))
+                continue;
+            if (try_regbk(r, v, lo, hi, fix)) {
+                out->n -= l;
+                *b = hi;
+                return 1;
+            }
+        }
+    }
+    return 0;
+}
+
 /* End of the run of double-byte-looking characters starting at s. */
 static size_t dbcs_run_end(const uint32_t *v, size_t n, size_t s)
 {
@@ -683,10 +713,14 @@ static size_t dbcs_run_end(const uint32_t *v, size_t n, size_t s)
     return s;
 }
 
+/* Stands for a lost '?' kept under drop_mojibake=none until the
+ * punctuation pass is over (so it is not taken for a question mark). */
+#define LOST_MARK 0x10FFFEu
+
 static void put_lost(cpvec *out, const cl_text_opts *o, size_t count)
 {
     while (o->moji == CL_MOJI_NONE && count--)
-        cpvec_push(out, '?');
+        cpvec_push(out, LOST_MARK);
 }
 
 /* Finds mojibake spans and lost '?' in the line and rewrites it according
@@ -713,7 +747,7 @@ static int fix_mojibake(cl_rules *r, const cl_text_opts *o,
         for (b = i; b < n; b++) {
             if (m[b] != M_NONE) {
                 last = b;
-                weak += m[b] == M_WEAK;
+                weak += m[b] == M_WEAK ? 1 : m[b] == M_RARE ? 2 : 0;
                 strong += m[b] == M_STRONG;
                 lost += m[b] == M_LOST;
             } else if (b - last > 1 ||
@@ -722,14 +756,14 @@ static int fix_mojibake(cl_rules *r, const cl_text_opts *o,
             }
         }
         b = last + 1;
-        if (strong == 0 && weak < 2 && !(weak == 1 && lost > 0)) {
+        if (strong == 0 && weak + (lost > 0) < 3) {
             /* not mojibake: lone rare characters stay; '?' are lost chars */
             for (size_t k = a; k < b; k++) {
                 if (m[k] == M_LOST) {
                     st->lost_chars++;
                     bad = 1;
-                    if (o->moji != CL_MOJI_NONE)
-                        continue;
+                    put_lost(&out, o, 1);
+                    continue;
                 }
                 cpvec_push(&out, v[k]);
             }
@@ -751,7 +785,7 @@ static int fix_mojibake(cl_rules *r, const cl_text_opts *o,
             i = e;
             continue;
         }
-        if (try_regbk(r, v, s0, b, &fix)) {
+        if (try_regbk_around(r, v, n, s0, &b, &out, &fix)) {
             st->mojibake_repaired++;
             for (size_t k = 0; k < fix.n; k++)
                 cpvec_push(&out, fix.v[k]);
@@ -961,11 +995,8 @@ static void line_fate(line_ctx *c, cl_buf *lb, size_t pos, size_t total)
     cl_rules *r = c->r;
     if (lb->len == 0)
         return;
-    if (c->closed) {
-        c->st->boilerplate_removed++;
-        return;
-    }
-    if (cps <= 40 && pos * 2 >= total && rx_test(r, r->closing, lb->p, lb->len)) {
+    if (!c->closed && cps <= 40 && pos * 2 >= total &&
+        rx_test(r, r->closing, lb->p, lb->len)) {
         c->closed = 1;
         c->st->boilerplate_removed++;
         return;
@@ -978,6 +1009,10 @@ static void line_fate(line_ctx *c, cl_buf *lb, size_t pos, size_t total)
             if (c->byline)
                 cJSON_AddItemToArray(c->byline, cJSON_CreateString(lb->p));
         }
+        return;
+    }
+    if (c->closed) { /* the closing notice took the rest (bylines aside) */
+        c->st->boilerplate_removed++;
         return;
     }
     if ((cps <= 150 && rx_test(r, r->notice, lb->p, lb->len)) ||
@@ -1008,19 +1043,24 @@ static int clean_lines(line_ctx *c, const doc_info *d, const char *s, size_t n)
     size_t i = 0;
     int rc = 0;
     cl_buf_init(&lb);
-    while (i <= n && !c->closed) {
+    while (i <= n) {
         const char *nl = memchr(s + i, '\n', n - i);
         size_t e = nl ? (size_t)(nl - s) : n;
         if (cpvec_load(&line, s + i, e - i) < 0) {
             rc = TJ_ENOMEM;
             break;
         }
-        if (fix_mojibake(c->r, c->o, d, &line, c->st) < 0) {
+        /* metadata lines keep their names as written (no mojibake pass) */
+        if (!(e - i <= 240 && rx_test(c->r, c->r->byline, s + i, e - i)) &&
+            fix_mojibake(c->r, c->o, d, &line, c->st) < 0) {
             i = e + 1;
             continue;
         }
         fix_punct(&line, c->st);
         fix_spaces(&line);
+        for (size_t k = 0; k < line.n; k++)
+            if (line.v[k] == LOST_MARK)
+                line.v[k] = '?';
         lb.len = 0;
         encode_line(&line, &lb);
         if (lb.oom) {
@@ -1029,11 +1069,6 @@ static int clean_lines(line_ctx *c, const doc_info *d, const char *s, size_t n)
         }
         line_fate(c, &lb, i, d->total);
         i = e + 1;
-    }
-    if (c->closed) { /* count the lines the closing notice took */
-        for (; i < n; i++)
-            if (s[i] == '\n' && i + 1 < n && s[i + 1] != '\n')
-                c->st->boilerplate_removed++;
     }
     free(line.v);
     cl_buf_free(&lb);

@@ -270,9 +270,9 @@ static void common_build(void)
         goto done;
     }
     gbk_build(g18);
-    for (unsigned hi = 0xB0; hi <= 0xD7; hi++)
+    for (unsigned hi = 0xB0; hi <= 0xF7; hi++)
         for (unsigned lo = 0xA1; lo <= 0xFE; lo++)
-            common_mark(gb, hi, lo, CL_COMMON_GB);
+            common_mark(gb, hi, lo, hi <= 0xD7 ? CL_COMMON_GB : CL_COMMON_GB2);
     for (unsigned hi = 0xA4; hi <= 0xC6; hi++) {
         for (unsigned lo = 0x40; lo <= 0xFE; lo++) {
             if ((lo > 0x7E && lo < 0xA1) || (hi == 0xC6 && lo > 0x7E))
