@@ -1,15 +1,16 @@
 /*
  * pg.c - the postgres backend (libpq): a transaction per batch, rows sent
- * as multi-row INSERTs with parameters.
+ * with COPY.
  *
  * Records are checked when they arrive (key present, types fit the known
  * columns) and held; at commit the batch runs as BEGIN; CREATE TABLE /
- * ALTER TABLE ADD COLUMN IF NOT EXISTS for new fields; INSERT ... VALUES
- * (...),(...) [ON CONFLICT (key) DO UPDATE SET ...]; COMMIT.  Consecutive
- * records with the same columns share one statement (at most 1000 rows or
- * 60000 parameters); an upsert statement never holds the same key twice
- * (PostgreSQL refuses to update a row twice in one statement), later
- * duplicates start a new statement so the last record wins.
+ * ALTER TABLE ADD COLUMN IF NOT EXISTS for new fields; then, for each run
+ * of consecutive records with the same columns, COPY ... FROM STDIN (text
+ * format) straight into the table (mode: append) or into a session
+ * staging table followed by INSERT ... SELECT ... ON CONFLICT (key) DO
+ * UPDATE SET <the run's columns> (upsert); COMMIT.  A run never holds the
+ * same key twice (PostgreSQL refuses to update a row twice in one
+ * statement): a repeated key starts a new run, so the last record wins.
  *
  * Columns: text, bytea (BYTES not storable as text: invalid UTF-8 or NUL),
  * bigint, double precision, jsonb.  If a batch fails on the server for a
@@ -24,8 +25,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define PG_MAX_ROWS 1000
-#define PG_MAX_PARAMS 60000
 
 typedef struct pg_impl {
     PGconn *conn;
@@ -35,10 +34,15 @@ typedef struct pg_impl {
     char *table_name;
     ex_buf qtable; /* quoted, possibly schema-qualified */
     ex_buf sql, vals;
-    const char **pv;
-    int *pl, *pf;
-    size_t *voff;
-    size_t cap_params;
+    /* Staging tables for upserts, one per column list, kept for the
+     * session (ON COMMIT DELETE ROWS): creating one per batch costs more
+     * than the batch. */
+    struct {
+        char *cols;
+        bool dirty; /* rows copied in the current transaction */
+        uint64_t used;
+    } stage[8];
+    uint64_t tick;
 } pg_impl;
 
 /* First line of a libpq message, without the trailing newline. */
@@ -384,69 +388,81 @@ static int record_sig(ex_state *st, const tj_record *rec, ex_buf *sig,
     return rc;
 }
 
-static int param_room(pg_impl *p, size_t n)
+typedef struct row_arg {
+    ex_state *st;
+    size_t k;
+} row_arg;
+
+/* Appends s[0..n) escaped for COPY's text format. */
+static int copy_text(ex_buf *b, const char *s, size_t n)
 {
-    if (n <= p->cap_params)
-        return 0;
-    size_t cap = n + 64;
-    const char **pv = realloc(p->pv, cap * sizeof *pv);
-    if (pv)
-        p->pv = pv;
-    int *pl = realloc(p->pl, cap * sizeof *pl);
-    if (pl)
-        p->pl = pl;
-    int *pf = realloc(p->pf, cap * sizeof *pf);
-    if (pf)
-        p->pf = pf;
-    size_t *vo = realloc(p->voff, cap * sizeof *vo);
-    if (vo)
-        p->voff = vo;
-    if (!pv || !pl || !pf || !vo)
+    if (ex_buf_reserve(b, n * 2))
         return TJ_ENOMEM;
-    p->cap_params = cap;
+    char *o = b->data + b->len;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (c == '\\' || c == '\t' || c == '\n' || c == '\r') {
+            *o++ = '\\';
+            c = c == '\t' ? 't' : c == '\n' ? 'n' : c == '\r' ? 'r' : c;
+        }
+        *o++ = c;
+    }
+    b->len = (size_t)(o - b->data);
+    b->data[b->len] = '\0';
     return 0;
 }
 
-typedef struct row_arg {
-    ex_state *st;
-    size_t k; /* next parameter index */
-} row_arg;
+/* Appends bytes as a bytea value in COPY text format ("\\x" + hex). */
+static int copy_bytea(ex_buf *b, const unsigned char *s, size_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+    if (ex_buf_reserve(b, n * 2 + 3))
+        return TJ_ENOMEM;
+    char *o = b->data + b->len;
+    *o++ = '\\';
+    *o++ = '\\';
+    *o++ = 'x';
+    for (size_t i = 0; i < n; i++) {
+        *o++ = hex[s[i] >> 4];
+        *o++ = hex[s[i] & 15];
+    }
+    b->len = (size_t)(o - b->data);
+    b->data[b->len] = '\0';
+    return 0;
+}
 
-/* Adds one field value as parameter k (text, or binary for bytea). */
-static int param_field(void *arg, const tj_record *rec, const char *name,
-                       tj_field_type type)
+/* Appends one field value of a COPY row (tab before all but the first). */
+static int copy_field(void *arg, const tj_record *rec, const char *name,
+                      tj_field_type type)
 {
     row_arg *a = arg;
     pg_impl *p = a->st->impl;
-    size_t k = a->k++, len;
+    ex_buf *b = &p->vals;
+    size_t len;
     const char *s;
     int64_t iv;
     double dv;
-    p->pv[k] = NULL;
-    p->pf[k] = 0;
-    p->voff[k] = (size_t)-1;
+    if (a->k++ && ex_buf_addc(b, '\t'))
+        return TJ_ENOMEM;
     switch (type) {
-    case TJ_FIELD_BYTES:
+    case TJ_FIELD_BYTES: {
+        s = tj_record_get(rec, name, &len);
+        long c = ex_schema_find(&p->sch, name);
+        if (c >= 0 && p->sch.cols[c].kind == EX_K_BLOB)
+            return copy_bytea(b, (const unsigned char *)s, len);
+        return copy_text(b, s, len);
+    }
     case TJ_FIELD_JSON:
         s = tj_record_get(rec, name, &len);
-        p->pv[k] = s;
-        p->pl[k] = (int)len;
-        if (type == TJ_FIELD_BYTES) {
-            long c = ex_schema_find(&p->sch, name);
-            p->pf[k] = c >= 0 && p->sch.cols[c].kind == EX_K_BLOB;
-        }
-        return 0;
+        return copy_text(b, s, len);
     case TJ_FIELD_INT:
         tj_record_get_int(rec, name, &iv);
-        p->voff[k] = p->vals.len;
-        return ex_int_text(&p->vals, iv) || ex_buf_addc(&p->vals, 0);
+        return ex_int_text(b, iv);
     case TJ_FIELD_DOUBLE:
         tj_record_get_double(rec, name, &dv);
-        p->voff[k] = p->vals.len;
-        return ex_double_text(&p->vals, dv, false) ||
-               ex_buf_addc(&p->vals, 0);
+        return ex_double_text(b, dv, false);
     default:
-        return 0;
+        return ex_buf_adds(b, "\\N");
     }
 }
 
@@ -505,67 +521,189 @@ static bool dup_key(ex_state *st, size_t from, size_t j)
     return false;
 }
 
-/* Sends held[from, to) (same columns, ncols each) as one INSERT. */
-static int insert_rows(ex_state *st, size_t from, size_t to, size_t ncols)
+/* Reports a failed server command: the server's first line and SQLSTATE;
+ * TJ_ETYPE when the data was refused (classes 22 and 23, 42804) so the
+ * caller can retry record by record. */
+static int server_error(ex_state *st, PGresult *res, const char *what)
 {
     pg_impl *p = st->impl;
-    size_t nparams = (to - from) * ncols;
-    if (param_room(p, nparams))
-        return ex_errf(st, TJ_ENOMEM, "out of memory");
-    ex_buf *b = &p->sql;
-    b->len = 0;
-    p->vals.len = 0;
-    row_arg a = {st, 0};
-    ex_buf_adds(b, "INSERT INTO ");
-    ex_buf_add(b, p->qtable.data, p->qtable.len);
-    ex_buf_adds(b, " (");
-    ex_each_field(st->cfg, st->held[from], sql_col, &a);
-    ex_buf_adds(b, ") VALUES ");
-    char num[24];
-    for (size_t r = 0, k = 1; r < to - from; r++) {
-        ex_buf_adds(b, r ? ",(" : "(");
-        for (size_t c = 0; c < ncols; c++, k++) {
-            snprintf(num, sizeof num, c ? ",$%zu" : "$%zu", k);
-            ex_buf_adds(b, num);
-        }
-        ex_buf_addc(b, ')');
-    }
-    if (st->upsert) {
-        ex_buf_adds(b, " ON CONFLICT (");
-        ex_sql_ident(b, st->cfg->key);
-        ex_buf_addc(b, ')');
-        a.k = 0;
-        ex_each_field(st->cfg, st->held[from], sql_set, &a);
-        if (a.k == 0)
-            ex_buf_adds(b, " DO NOTHING");
-    }
-    a.k = 0;
-    int rc = 0;
-    for (size_t i = from; i < to && !rc; i++)
-        rc = ex_each_field(st->cfg, st->held[i], param_field, &a);
-    if (rc || !b->data)
-        return ex_errf(st, TJ_ENOMEM, "out of memory");
-    for (size_t k = 0; k < nparams; k++)
-        if (p->voff[k] != (size_t)-1) {
-            p->pv[k] = p->vals.data + p->voff[k];
-            p->pl[k] = 0;
-        }
-    PGresult *res = PQexecParams(p->conn, b->data, (int)nparams, NULL, p->pv,
-                                 p->pl, p->pf, 0);
     char line[512];
-    if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-        const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-        rc = ex_errf(st, TJ_EIO, "cannot insert into table %s (%s): %s%s%s%s",
+    const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    int rc = ex_errf(st, TJ_EIO, "%s %s (%s): %s%s%s%s", what,
                      p->qtable.data, p->target,
                      first_line(res_error(p, res), line, sizeof line),
                      state ? " [SQLSTATE " : "", state ? state : "",
                      state ? "]" : "");
-        if (state && (state[0] == '2' && (state[1] == '2' || state[1] == '3')))
-            rc = TJ_ETYPE;
-        if (state && !strcmp(state, "42804"))
-            rc = TJ_ETYPE;
+    if (state && ((state[0] == '2' && (state[1] == '2' || state[1] == '3')) ||
+                  !strcmp(state, "42804")))
+        rc = TJ_ETYPE;
+    return rc;
+}
+
+/* Streams held[from, to) as COPY rows into `into` (columns in p->sql). */
+static int copy_rows(ex_state *st, size_t from, size_t to, const char *into)
+{
+    pg_impl *p = st->impl;
+    ex_buf *cmd = &p->sql; /* " (cols)" from the caller, kept as is */
+    size_t n = strlen(into) + cmd->len + 32;
+    char *text = malloc(n);
+    if (!text)
+        return ex_errf(st, TJ_ENOMEM, "out of memory");
+    snprintf(text, n, "COPY %s%s FROM STDIN", into, cmd->data);
+    PGresult *res = PQexec(p->conn, text);
+    free(text);
+    if (PQresultStatus(res) != PGRES_COPY_IN) {
+        int rc = server_error(st, res, "cannot copy into");
+        PQclear(res);
+        return rc;
     }
     PQclear(res);
+    int rc = 0;
+    p->vals.len = 0;
+    for (size_t i = from; i < to && !rc; i++) {
+        row_arg a = {st, 0};
+        rc = ex_each_field(st->cfg, st->held[i], copy_field, &a);
+        if (!rc)
+            rc = ex_buf_addc(&p->vals, '\n');
+        if (!rc && (p->vals.len >= (1u << 18) || i + 1 == to)) {
+            if (PQputCopyData(p->conn, p->vals.data, (int)p->vals.len) != 1)
+                rc = TJ_EIO;
+            p->vals.len = 0;
+        }
+    }
+    PQputCopyEnd(p->conn, rc == TJ_ENOMEM ? "out of memory" : NULL);
+    res = PQgetResult(p->conn);
+    int ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+    int rc2 = ok ? 0 : server_error(st, res, "cannot copy into");
+    PQclear(res);
+    while ((res = PQgetResult(p->conn)))
+        PQclear(res);
+    if (rc == TJ_ENOMEM)
+        return ex_errf(st, rc, "out of memory");
+    return rc2 ? rc2 : rc ? server_error(st, NULL, "cannot copy into") : 0;
+}
+
+/* Forgets the staging tables (after a failed transaction: the ones it
+ * created are gone; the rest are dropped and made again on next use). */
+static void forget_stages(pg_impl *p)
+{
+    for (size_t i = 0; i < sizeof p->stage / sizeof p->stage[0]; i++) {
+        free(p->stage[i].cols);
+        p->stage[i].cols = NULL;
+        p->stage[i].dirty = false;
+        p->stage[i].used = 0;
+    }
+}
+
+/* Names in `name` an empty staging table with the columns `cols`,
+ * creating it on first use. */
+static int stage_table(ex_state *st, const char *cols, char *name, size_t n)
+{
+    pg_impl *p = st->impl;
+    size_t k, victim = 0, nslots = sizeof p->stage / sizeof p->stage[0];
+    for (k = 0; k < nslots; k++) {
+        if (p->stage[k].cols && strcmp(p->stage[k].cols, cols) == 0)
+            break;
+        if (p->stage[k].used < p->stage[victim].used)
+            victim = k;
+    }
+    snprintf(name, n, "tj_stage_%zu", k < nslots ? k : victim);
+    ex_buf q = {0};
+    int rc = 0;
+    if (k == nslots) {
+        k = victim;
+        free(p->stage[k].cols);
+        p->stage[k].cols = NULL;
+        ex_buf_adds(&q, "DROP TABLE IF EXISTS ");
+        ex_buf_adds(&q, name);
+        ex_buf_adds(&q, "; CREATE TEMP TABLE ");
+        ex_buf_adds(&q, name);
+        ex_buf_adds(&q, " ON COMMIT DELETE ROWS AS SELECT ");
+        ex_buf_adds(&q, cols);
+        ex_buf_adds(&q, " FROM ");
+        if (ex_buf_add(&q, p->qtable.data, p->qtable.len) ||
+            ex_buf_adds(&q, " LIMIT 0"))
+            rc = ex_errf(st, TJ_ENOMEM, "out of memory");
+        if (!rc)
+            rc = run(st, q.data, "cannot create a staging table for");
+        if (!rc && !(p->stage[k].cols = strdup(cols)))
+            rc = ex_errf(st, TJ_ENOMEM, "out of memory");
+        p->stage[k].dirty = false;
+    } else if (p->stage[k].dirty) {
+        ex_buf_adds(&q, "TRUNCATE ");
+        if (ex_buf_adds(&q, name))
+            rc = ex_errf(st, TJ_ENOMEM, "out of memory");
+        else
+            rc = run(st, q.data, "cannot empty the staging table of");
+    }
+    if (!rc) {
+        p->stage[k].dirty = true;
+        p->stage[k].used = ++p->tick;
+    }
+    ex_buf_free(&q);
+    return rc;
+}
+
+/* Writes held[from, to) (same columns, no key twice) in one go: COPY
+ * straight into the table (append), or COPY into a temporary table and one
+ * INSERT ... SELECT ... ON CONFLICT (key) DO UPDATE (upsert). */
+static int insert_rows(ex_state *st, size_t from, size_t to)
+{
+    pg_impl *p = st->impl;
+    ex_buf *b = &p->sql;
+    row_arg a = {st, 0};
+    b->len = 0;
+    ex_buf_adds(b, " (");
+    ex_each_field(st->cfg, st->held[from], sql_col, &a);
+    if (ex_buf_addc(b, ')'))
+        return ex_errf(st, TJ_ENOMEM, "out of memory");
+    if (!st->upsert)
+        return copy_rows(st, from, to, p->qtable.data);
+    /* "(cols)" -> "cols" for the SELECT lists */
+    char *cols = strndup(b->data + 2, b->len - 3);
+    ex_buf q = {0};
+    int rc = TJ_ENOMEM;
+    if (!cols)
+        goto done;
+    char stage[32];
+    if ((rc = stage_table(st, cols, stage, sizeof stage)) ||
+        (rc = copy_rows(st, from, to, stage)))
+        goto done;
+    q.len = 0;
+    ex_buf_adds(&q, "INSERT INTO ");
+    ex_buf_add(&q, p->qtable.data, p->qtable.len);
+    ex_buf_adds(&q, " (");
+    ex_buf_adds(&q, cols);
+    ex_buf_adds(&q, ") SELECT ");
+    ex_buf_adds(&q, cols);
+    ex_buf_adds(&q, " FROM ");
+    ex_buf_adds(&q, stage);
+    ex_buf_adds(&q, " ON CONFLICT (");
+    ex_sql_ident(&q, st->cfg->key);
+    ex_buf_addc(&q, ')');
+    ex_buf swap = *b; /* sql_set appends to p->sql */
+    *b = q;
+    b->len = q.len;
+    a.k = 0;
+    ex_each_field(st->cfg, st->held[from], sql_set, &a);
+    if (a.k == 0)
+        ex_buf_adds(b, " DO NOTHING");
+    q = *b;
+    *b = swap;
+    if (!q.data) {
+        rc = TJ_ENOMEM;
+        goto done;
+    }
+    PGresult *res = PQexec(p->conn, q.data);
+    rc = PQresultStatus(res) == PGRES_COMMAND_OK
+             ? 0
+             : server_error(st, res, "cannot upsert into");
+    PQclear(res);
+done:
+    if (rc == TJ_ENOMEM)
+        ex_errf(st, rc, "out of memory");
+    free(cols);
+    ex_buf_free(&q);
     return rc;
 }
 
@@ -580,10 +718,7 @@ static int insert_range(ex_state *st, size_t from, size_t to)
         size_t ncols, n2, j = i + 1;
         if ((rc = record_sig(st, st->held[i], &sig, &ncols)))
             break;
-        size_t max_rows = ncols ? PG_MAX_PARAMS / ncols : PG_MAX_ROWS;
-        if (max_rows > PG_MAX_ROWS)
-            max_rows = PG_MAX_ROWS;
-        while (j < to && j - i < max_rows) {
+        while (j < to) {
             if ((rc = record_sig(st, st->held[j], &sig2, &n2)))
                 break;
             if (n2 != ncols || strcmp(sig.data, sig2.data) != 0 ||
@@ -592,7 +727,7 @@ static int insert_range(ex_state *st, size_t from, size_t to)
             j++;
         }
         if (!rc)
-            rc = insert_rows(st, i, j, ncols);
+            rc = insert_rows(st, i, j);
         i = j;
     }
     ex_buf_free(&sig);
@@ -614,7 +749,10 @@ static int tx_range(ex_state *st, size_t from, size_t to)
         rc = insert_range(st, from, to);
     if (!rc)
         rc = run(st, "COMMIT", "cannot commit");
+    for (size_t i = 0; i < sizeof p->stage / sizeof p->stage[0]; i++)
+        p->stage[i].dirty = false; /* emptied by the commit or rollback */
     if (rc) {
+        forget_stages(p);
         char saved[sizeof st->err];
         memcpy(saved, st->err, sizeof saved);
         PGresult *r = PQexec(p->conn, "ROLLBACK");
@@ -634,6 +772,7 @@ static int pg_commit(ex_state *st, bool final)
     if (rc && PQstatus(p->conn) == CONNECTION_BAD) {
         tj_log(st->ctx, TJ_LOG_WARN, "%s; reconnecting", st->err);
         PQreset(p->conn);
+        forget_stages(p);
         if (PQstatus(p->conn) != CONNECTION_OK) {
             char line[512];
             return ex_errf(st, TJ_ENET, "lost the connection to %s: %s",
@@ -661,16 +800,13 @@ static void pg_close(ex_state *st)
     pg_impl *p = st->impl;
     if (p->conn)
         PQfinish(p->conn);
+    forget_stages(p);
     ex_schema_clear(&p->sch);
     free(p->schema_name);
     free(p->table_name);
     ex_buf_free(&p->qtable);
     ex_buf_free(&p->sql);
     ex_buf_free(&p->vals);
-    free(p->pv);
-    free(p->pl);
-    free(p->pf);
-    free(p->voff);
     free(p);
     st->impl = NULL;
 }

@@ -206,6 +206,7 @@ static int lite_open(ex_state *st)
                st->cfg->path, mode);
     sqlite3_finalize(q);
     exec_sql(l, "PRAGMA synchronous=NORMAL"); /* durable with WAL */
+    exec_sql(l, "PRAGMA wal_autocheckpoint=16384");
     if ((rc = load_schema(st)))
         return rc;
     if (st->upsert && ex_schema_find(&l->sch, st->cfg->key) >= 0)

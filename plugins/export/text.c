@@ -100,6 +100,15 @@ bool ex_utf8_valid(const char *str, size_t n)
                 break;
             i += 8;
         }
+        /* Runs of three-byte sequences (CJK text) without the general
+         * decoder: lead E1..EC or EE..EF need only two continuations. */
+        while (i + 3 <= n && (s[i] & 0xF0) == 0xE0) {
+            unsigned c = s[i], c1 = s[i + 1];
+            if (((c1 | (unsigned)s[i + 2] << 8) & 0xC0C0) != 0x8080 ||
+                (c == 0xE0 && c1 < 0xA0) || (c == 0xED && c1 >= 0xA0))
+                return false;
+            i += 3;
+        }
         if (i >= n)
             break;
         size_t k = utf8_seq(s + i, n - i);
@@ -131,8 +140,26 @@ int ex_json_string(ex_buf *b, const char *str, size_t n)
     size_t i = 0, run = 0;
     while (i < n) {
         run = i;
-        while (i < n && !json_esc[s[i]])
+        /* Eight clean bytes at a time (none below 0x20, no '"', no '\\'),
+         * else one byte. */
+        while (i < n) {
+            if (i + 8 <= n) {
+                uint64_t w;
+                memcpy(&w, s + i, 8);
+                uint64_t q = w ^ 0x2222222222222222ull;
+                uint64_t b = w ^ 0x5C5C5C5C5C5C5C5Cull;
+                uint64_t bad = ((w - 0x2020202020202020ull) & ~w) |
+                               ((q - 0x0101010101010101ull) & ~q) |
+                               ((b - 0x0101010101010101ull) & ~b);
+                if (!(bad & 0x8080808080808080ull)) {
+                    i += 8;
+                    continue;
+                }
+            }
+            if (json_esc[s[i]])
+                break;
             i++;
+        }
         memcpy(o, s + run, i - run);
         o += i - run;
         if (i >= n)
