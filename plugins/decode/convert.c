@@ -321,7 +321,8 @@ static void fill_gb(iconv_t cd)
 }
 
 /* Big5 as browsers read it: the Big5 (ETEN) table first, then CP950's
- * additions, then HKSCS-2008 for the rest.  glibc's BIG5-HKSCS alone drops
+ * additions, then HKSCS-2008 for the rest and for codes that BIG5 maps to
+ * the private use area.  glibc's BIG5-HKSCS alone drops
  * Big5 codes that pages use (A2CC, A1C3, A1FE) and moves others (A145). */
 static void fill_b5(iconv_t cds[3])
 {
@@ -333,6 +334,13 @@ static void fill_b5(iconv_t cds[3])
             unsigned char code[2] = {(unsigned char)lead, (unsigned char)trail};
             for (int k = 0; ix >= 0 && k < 3 && !got; k++)
                 got = iconv_one(cds[k], code, 2, cp);
+            /* ETEN's kana and symbols (C6A1-C8FE) are private-use code
+             * points in glibc's BIG5; HKSCS has real characters there. */
+            uint32_t alt[2];
+            if (got == 1 && cp[0] >= 0xE000 && cp[0] <= 0xF8FF &&
+                iconv_one(cds[2], code, 2, alt) == 1 &&
+                (alt[0] < 0xE000 || alt[0] > 0xF8FF))
+                cp[0] = alt[0];
             if (got == 1 && cp[0] < 0x10000) {
                 b5[ix] = pack_utf8(cp[0]);
             } else if (got && npairs < B5_EXTRA_MAX) {

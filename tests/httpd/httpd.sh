@@ -22,8 +22,14 @@ httpd_start() {
     HTTPD="http://127.0.0.1:$HTTPD_PORT"
 }
 
+# httpd_get PATH: the server's response body for PATH on stdout.
+httpd_get() {
+    python3 -c 'import sys, urllib.request as u
+sys.stdout.buffer.write(u.urlopen(sys.argv[1]).read())' "$HTTPD$1"
+}
+
 # httpd_count PATH: how many requests the server has seen for PATH.
 httpd_count() {
-    curl -s "$HTTPD/_stats" | python3 -c \
+    httpd_get /_stats | python3 -c \
         'import json,sys; print(json.load(sys.stdin).get(sys.argv[1], 0))' "$1"
 }

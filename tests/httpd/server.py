@@ -54,14 +54,19 @@ ETAG = '"taojin-utf8-v1"'
 
 
 def encodable(text, charset):
-    """The characters of text that charset can encode, in order."""
+    """The characters of text that charset can encode, in order.  For Big5,
+    only codes every Big5 table agrees on: not the ETEN extension C6A1-C8FE
+    (kana, symbols), which tables map differently."""
     out = []
     for ch in text:
         try:
-            ch.encode(charset)
-            out.append(ch)
+            b = ch.encode(charset)
         except UnicodeEncodeError:
-            pass
+            continue
+        if charset == "big5" and len(b) == 2 and (
+                (b[0] == 0xC6 and b[1] >= 0xA1) or b[0] in (0xC7, 0xC8)):
+            continue
+        out.append(ch)
     return "".join(out)
 
 
