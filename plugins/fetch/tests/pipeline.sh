@@ -34,32 +34,37 @@ YAML
 rc=$?
 assert_eq 3 "$rc" "run completes with failed records (exit 3)"
 
+# One pass over the output: every field of every record to a file
+# $TMP/rec/<url path with / as _>/<field>, every failure to
+# $TMP/fail/<url path>; then lookups are plain reads.
+python3 - "$TMP" "$H" <<'PY'
+import json, os, sys
+tmp, base = sys.argv[1], sys.argv[2]
+def key(url):
+    return url[len(base):].replace("/", "_") if url.startswith(base) else "_other"
+for name, path in (("rec", "out.jsonl"), ("fail", "failed.jsonl")):
+    os.makedirs(os.path.join(tmp, name), exist_ok=True)
+    for line in open(os.path.join(tmp, path), encoding="utf-8"):
+        r = json.loads(line)
+        if name == "fail":
+            with open(os.path.join(tmp, "fail", key(r["record"]["url"])), "w") as f:
+                f.write(r["stage"] + ": " + r["error"])
+            continue
+        d = os.path.join(tmp, "rec", key(r["url"]))
+        os.makedirs(d, exist_ok=True)
+        for k, v in r.items():
+            with open(os.path.join(d, k), "w", encoding="utf-8") as f:
+                f.write(v if isinstance(v, str) else json.dumps(v))
+PY
 # field URL-PATH NAME: a field of the output record for $H/PATH.
 field() {
-    python3 - "$TMP/out.jsonl" "$H$1" "$2" <<'PY'
-import json, sys
-for line in open(sys.argv[1], encoding="utf-8"):
-    r = json.loads(line)
-    if r.get("url") == sys.argv[2]:
-        v = r.get(sys.argv[3], "(absent)")
-        sys.stdout.write(v if isinstance(v, str) else json.dumps(v))
-        break
-else:
-    sys.stdout.write("(no record)")
-PY
+    local f="$TMP/rec/${1//\//_}/$2"
+    if [ -f "$f" ]; then cat "$f"; else printf '(absent)'; fi
 }
-# failure URL-PATH: the error of the dead-letter entry for $H/PATH.
+# failure URL-PATH: "stage: error" of the dead-letter entry for $H/PATH.
 failure() {
-    python3 - "$TMP/failed.jsonl" "$H$1" <<'PY'
-import json, sys
-for line in open(sys.argv[1], encoding="utf-8"):
-    r = json.loads(line)
-    if r["record"].get("url") == sys.argv[2]:
-        sys.stdout.write(r["stage"] + ": " + r["error"])
-        break
-else:
-    sys.stdout.write("(no failure)")
-PY
+    local f="$TMP/fail/${1//\//_}"
+    if [ -f "$f" ]; then cat "$f"; else printf '(no failure)'; fi
 }
 
 simplified=$(httpd_get /_expect/simplified)
