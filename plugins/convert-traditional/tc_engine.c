@@ -1,0 +1,978 @@
+/*
+ * tc_engine.c - single-pass OpenCC conversion over the embedded data.
+ *
+ * How one configuration runs (tc_format.h has the data layout):
+ *
+ *   at each position, the segmentation trie is walked from the character's
+ *   entry; a match emits the precomputed chain output of the whole key;
+ *   otherwise a "simple" character emits its precomputed output; otherwise
+ *   the rest of the unsegmented run (up to the next segmentation match) is
+ *   converted by OpenCC's own stage-by-stage algorithm (slow_run).
+ *
+ */
+#include "tc_engine.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "taojin/stage.h"
+#include "tc_format.h"
+
+extern const unsigned char tc__blob_start[], tc__blob_end[];
+
+#define OUT_SLACK 1024 /* bytes the hot loop may write without checking */
+
+/* ---- the loaded data ------------------------------------------------------ */
+
+typedef struct trie {
+    const uint64_t *hash;
+    uint32_t mask;
+    const uint64_t *nodes; /* info word | child filter << 32 */
+    uint32_t n_nodes;
+    uint32_t max_chars; /* longest key, in characters */
+} trie;
+
+typedef struct config {
+    const char *name;
+    trie seg;
+    const uint16_t *pages;
+    const uint32_t *entries;
+    const tc_cp_side *side;
+    uint32_t n_side;
+    size_t resync; /* simple characters after which all stages align */
+    int ascii_plain;
+    int n_stages;
+    int stage_len[TC_MAX_STAGES];
+    const trie *stage[TC_MAX_STAGES][TC_MAX_GROUP];
+} config;
+
+static struct {
+    const unsigned char *base;
+    const unsigned char *pool;
+    const uint16_t *class_pages;
+    const uint8_t *class_entries;
+    int n_configs, n_dicts;
+    config configs[64];
+    trie dicts[64];
+    int tw2t, hk2t, tw2s, hk2s, t2s;
+    const char *why; /* NULL when the data is good */
+} D;
+
+static pthread_once_t data_once = PTHREAD_ONCE_INIT;
+
+static int in_blob(uint32_t off, uint64_t bytes, uint32_t size)
+{
+    return off <= size && bytes <= (uint64_t)size - off && off % 8 == 0;
+}
+
+static int trie_load(const tc_trie_desc *t, uint32_t size, trie *out)
+{
+    if ((t->hash_mask & (t->hash_mask + 1)) != 0 ||
+        !in_blob(t->hash_off, ((uint64_t)t->hash_mask + 1) * 8, size) ||
+        !in_blob(t->nodes_off, (uint64_t)t->n_nodes * 8, size) ||
+        t->n_nodes == 0)
+        return -1;
+    out->hash = (const uint64_t *)(D.base + t->hash_off);
+    out->mask = t->hash_mask;
+    out->nodes = (const uint64_t *)(D.base + t->nodes_off);
+    out->n_nodes = t->n_nodes;
+    return 0;
+}
+
+static int config_load(const tc_config_desc *c, uint32_t size, config *out)
+{
+    if (c->seg_dict >= (uint32_t)D.n_dicts || c->n_stages == 0 ||
+        c->n_stages > TC_MAX_STAGES || trie_load(&c->seg, size, &out->seg) ||
+        !in_blob(c->cp_pages_off, TC_NPAGES * 2, size) ||
+        c->name[TC_NAME_MAX - 1] != 0)
+        return -1;
+    if (!in_blob(c->side_off, (uint64_t)c->n_side * sizeof(tc_cp_side), size))
+        return -1;
+    out->name = c->name;
+    out->pages = (const uint16_t *)(D.base + c->cp_pages_off);
+    out->entries = (const uint32_t *)(D.base + c->cp_entries_off);
+    out->side = (const tc_cp_side *)(D.base + c->side_off);
+    out->n_side = c->n_side;
+    out->ascii_plain = (c->flags & TC_CFG_ASCII_PLAIN) != 0;
+    out->n_stages = (int)c->n_stages;
+    out->resync = c->resync;
+    for (uint32_t s = 0; s < c->n_stages; s++) {
+        if (c->stage_len[s] == 0 || c->stage_len[s] > TC_MAX_GROUP)
+            return -1;
+        out->stage_len[s] = (int)c->stage_len[s];
+        for (uint32_t g = 0; g < c->stage_len[s]; g++) {
+            if (c->stage_dict[s][g] >= (uint32_t)D.n_dicts)
+                return -1;
+            out->stage[s][g] = &D.dicts[c->stage_dict[s][g]];
+        }
+    }
+    return 0;
+}
+
+static int find_config(const char *name)
+{
+    for (int i = 0; i < D.n_configs; i++)
+        if (strcmp(D.configs[i].name, name) == 0)
+            return i;
+    return -1;
+}
+
+/* Checks the header and resolves every section into D (run once). */
+static void data_load(void)
+{
+    const tc_header *h = (const tc_header *)tc__blob_start;
+    size_t have = (size_t)(tc__blob_end - tc__blob_start);
+    D.base = tc__blob_start;
+    if (have < sizeof *h || memcmp(h->magic, TC_MAGIC, 8) != 0 ||
+        h->version != TC_FORMAT_VERSION || h->size != have) {
+        D.why = "embedded dictionary data is missing or of another version";
+        return;
+    }
+    D.why = "embedded dictionary data is corrupt";
+    if (h->n_dicts > 64 || h->n_configs > 64 ||
+        !in_blob(h->dicts_off, (uint64_t)h->n_dicts * sizeof(tc_dict_desc),
+                 h->size) ||
+        !in_blob(h->configs_off,
+                 (uint64_t)h->n_configs * sizeof(tc_config_desc), h->size) ||
+        !in_blob(h->pool_off, (uint64_t)h->pool_size + TC_POOL_SLACK,
+                 h->size) ||
+        !in_blob(h->class_pages_off, TC_NPAGES * 2, h->size))
+        return;
+    D.pool = D.base + h->pool_off;
+    D.class_pages = (const uint16_t *)(D.base + h->class_pages_off);
+    D.class_entries = D.base + h->class_entries_off;
+    D.n_dicts = (int)h->n_dicts;
+    const tc_dict_desc *dd = (const tc_dict_desc *)(D.base + h->dicts_off);
+    for (int i = 0; i < D.n_dicts; i++) {
+        if (trie_load(&dd[i].trie, h->size, &D.dicts[i]))
+            return;
+        D.dicts[i].max_chars = dd[i].max_key_chars;
+    }
+    const tc_config_desc *cd = (const tc_config_desc *)(D.base + h->configs_off);
+    D.n_configs = (int)h->n_configs;
+    for (int i = 0; i < D.n_configs; i++)
+        if (config_load(&cd[i], h->size, &D.configs[i]))
+            return;
+    D.why = NULL;
+    D.tw2t = find_config("tw2t");
+    D.hk2t = find_config("hk2t");
+    D.tw2s = find_config("tw2s");
+    D.hk2s = find_config("hk2s");
+    D.t2s = find_config("t2s");
+    if (D.tw2t < 0 || D.hk2t < 0 || D.tw2s < 0 || D.hk2s < 0 || D.t2s < 0)
+        D.why = "embedded data lacks t2s, tw2s, hk2s, tw2t or hk2t";
+}
+
+int tc_data_check(const char **why)
+{
+    pthread_once(&data_once, data_load);
+    if (why)
+        *why = D.why;
+    return D.why ? TJ_EIO : 0;
+}
+
+int tc_config_find(const char *name)
+{
+    return tc_data_check(NULL) ? -1 : find_config(name);
+}
+
+const char *tc_config_name(int idx)
+{
+    if (tc_data_check(NULL) || idx < 0 || idx >= D.n_configs)
+        return NULL;
+    return D.configs[idx].name;
+}
+
+int tc_config_count(void)
+{
+    return tc_data_check(NULL) ? 0 : D.n_configs;
+}
+
+/* ---- output ------------------------------------------------------------ */
+
+void tc_out_free(tc_out *o)
+{
+    free(o->buf);
+    memset(o, 0, sizeof *o);
+}
+
+/* Makes room for `need` more bytes plus OUT_SLACK; 0 or TJ_ENOMEM. */
+static int out_reserve(tc_out *o, size_t need)
+{
+    size_t want = o->len + need + OUT_SLACK, cap;
+    char *p;
+    if (want < need)
+        return TJ_ENOMEM;
+    if (o->buf && want <= o->cap)
+        return 0;
+    cap = o->cap ? o->cap : 256;
+    while (cap < want) {
+        if (cap > SIZE_MAX / 2)
+            return TJ_ENOMEM;
+        cap *= 2;
+    }
+    p = realloc(o->buf, cap);
+    if (!p)
+        return TJ_ENOMEM;
+    o->buf = p;
+    o->cap = cap;
+    return 0;
+}
+
+static int out_add(tc_out *o, const void *s, size_t n)
+{
+    if (out_reserve(o, n))
+        return TJ_ENOMEM;
+    memcpy(o->buf + o->len, s, n);
+    o->len += n;
+    o->buf[o->len] = 0;
+    return 0;
+}
+
+/* Appends the pool string at ref (a length byte, then the bytes). */
+static inline char *emit_ref(char *w, uint32_t ref)
+{
+    const unsigned char *s = D.pool + ref;
+    size_t n = s[0];
+    memcpy(w, s + 1, 16);
+    if (n > 16)
+        memcpy(w + 16, s + 17, n - 16);
+    return w + n;
+}
+
+/* ---- tries ----------------------------------------------------------- */
+
+static inline uint32_t trie_child(const trie *t, uint32_t node, uint32_t cp)
+{
+    uint64_t want = ((uint64_t)node << 21) | cp;
+    uint32_t i = tc_hash_slot(node, cp, t->mask);
+    for (;; i = (i + 1) & t->mask) {
+        uint64_t s = t->hash[i];
+        if (!s)
+            return 0;
+        if ((s & ((1ull << 42) - 1)) == want)
+            return (uint32_t)(s >> 42);
+    }
+}
+
+/* Longest key of t starting at p, whose first character (n bytes) led to
+ * `node`.  Returns the key's length in bytes (0: none) and its node's info
+ * word in *info. */
+static inline size_t trie_walk(const trie *t, uint32_t node, unsigned n,
+                               const unsigned char *p,
+                               const unsigned char *end, uint32_t *info)
+{
+    const unsigned char *q = p + n;
+    uint64_t in = t->nodes[node];
+    size_t best = 0;
+    if (in & TC_INFO_REF) {
+        best = n;
+        *info = (uint32_t)in;
+    }
+    while ((in & TC_INFO_CHILD) && q < end) {
+        unsigned l;
+        uint32_t c = tc_utf8_decode(q, end, &l);
+        if (c == TC_INVALID || !((in >> 32) >> tc_filter_bit(c) & 1) ||
+            !(node = trie_child(t, node, c)))
+            break;
+        q += l;
+        in = t->nodes[node];
+        if (in & TC_INFO_REF) {
+            best = (size_t)(q - p);
+            *info = (uint32_t)in;
+        }
+    }
+    return best;
+}
+
+/* Longest key of t at p (any first character); as trie_walk. */
+static size_t trie_longest(const trie *t, const unsigned char *p,
+                           const unsigned char *end, uint32_t *info)
+{
+    unsigned n;
+    uint32_t c = tc_utf8_decode(p, end, &n), node;
+    if (c == TC_INVALID || !((t->nodes[0] >> 32) >> tc_filter_bit(c) & 1) ||
+        !(node = trie_child(t, 0, c)))
+        return 0;
+    return trie_walk(t, node, n, p, end, info);
+}
+
+static inline uint32_t cp_entry(const config *cf, uint32_t c)
+{
+    return cf->entries[(size_t)cf->pages[c >> 8] * 256 + (c & 255)];
+}
+
+/* What the table says about character c: its segmentation node (0: none)
+ * and its output word (TC_OUT_* flags | pool offset; no TC_OUT_SIMPLE: the
+ * slow path).  For the inline kinds only TC_OUT_SIMPLE is meaningful: the
+ * hot loop handles those itself. */
+static inline tc_cp_side cp_side(const config *cf, uint32_t e)
+{
+    tc_cp_side sd = {TC_OUT_SIMPLE, 0};
+    uint32_t kind = e >> 24;
+    if (kind == TC_CP_SIDE)
+        return cf->side[e & 0xFFFFFF];
+    if (kind == TC_CP_POOL)
+        sd.out |= TC_OUT_CHANGED | (e & 0xFFFFFF);
+    return sd; /* inline kinds: simple (their output is not needed here) */
+}
+
+/* ---- converters --------------------------------------------------------- */
+
+struct tc_conv {
+    const config *cf;
+    const tc_userdict *ud;
+    int protect;
+    tc_out a, b, scratch; /* slow-path stages; tc_detect */
+};
+
+int tc_conv_new(int cfg, const tc_userdict *ud, int protect, tc_conv **out)
+{
+    tc_conv *cv;
+    *out = NULL;
+    if (tc_data_check(NULL) || cfg < 0 || cfg >= D.n_configs)
+        return TJ_EINVAL;
+    cv = calloc(1, sizeof *cv);
+    if (!cv)
+        return TJ_ENOMEM;
+    cv->cf = &D.configs[cfg];
+    cv->ud = ud;
+    cv->protect = protect;
+    *out = cv;
+    return 0;
+}
+
+int tc_conv_set(tc_conv *cv, int cfg, int protect)
+{
+    if (cfg < 0 || cfg >= D.n_configs)
+        return TJ_EINVAL;
+    cv->cf = &D.configs[cfg];
+    cv->protect = protect;
+    return 0;
+}
+
+void tc_conv_free(tc_conv *cv)
+{
+    if (!cv)
+        return;
+    tc_out_free(&cv->a);
+    tc_out_free(&cv->b);
+    tc_out_free(&cv->scratch);
+    free(cv);
+}
+
+/* One OpenCC stage over in[0..len) into o (Conversion::Convert): at each
+ * position the first dictionary of the group with a key there gives its
+ * longest key's first value; elsewhere the character is copied. */
+static int stage_run(const config *cf, int k, const unsigned char *in,
+                     size_t len, tc_out *o, size_t *invalid)
+{
+    const unsigned char *p = in, *end = in + len;
+    while (p < end) {
+        uint32_t info = 0;
+        size_t m = 0;
+        for (int g = 0; g < cf->stage_len[k] && !m; g++)
+            m = trie_longest(cf->stage[k][g], p, end, &info);
+        if (out_reserve(o, 256 + (m ? 0 : 4)))
+            return TJ_ENOMEM;
+        if (m) {
+            o->len = (size_t)(emit_ref(o->buf + o->len, info & TC_INFO_REF) -
+                              o->buf);
+            p += m;
+        } else {
+            unsigned n;
+            if (tc_utf8_decode(p, end, &n) == TC_INVALID && invalid)
+                (*invalid)++;
+            memcpy(o->buf + o->len, p, n);
+            o->len += n;
+            p += n;
+        }
+    }
+    o->buf[o->len] = 0;
+    return 0;
+}
+
+/* The rest of an unsegmented run, in[0..len), through every stage, appended
+ * to o.  Counts one change when the text changed. */
+#ifdef TC_STATS
+size_t tc__slow_calls, tc__slow_bytes;
+#endif
+static int slow_run(tc_conv *cv, const unsigned char *in, size_t len,
+                    tc_out *o)
+{
+    const config *cf = cv->cf;
+    const unsigned char *src = in;
+    size_t srclen = len;
+    tc_out *dst = &cv->a, *other = &cv->b;
+#ifdef TC_STATS
+    tc__slow_calls++;
+    tc__slow_bytes += len;
+#endif
+    for (int k = 0; k < cf->n_stages; k++) {
+        dst->len = 0;
+        if (stage_run(cf, k, src, srclen, dst, k == 0 ? &o->invalid : NULL))
+            return TJ_ENOMEM;
+        src = (const unsigned char *)dst->buf;
+        srclen = dst->len;
+        tc_out *t = dst;
+        dst = other;
+        other = t;
+    }
+    if (srclen != len || memcmp(src, in, len) != 0)
+        o->changes++;
+    return out_add(o, src, srclen);
+}
+
+/* Where the slow path that began before p may stop: at the next position
+ * where a segmentation key matches (the run ends), or after cf->resync
+ * simple characters in a row, when no stage's match can reach further and
+ * every stage is back at a character boundary (see README.md). */
+static const unsigned char *slow_end(const config *cf, const unsigned char *p,
+                                     const unsigned char *end)
+{
+    size_t streak = 0;
+    while (p < end && streak < cf->resync) {
+        unsigned n;
+        uint32_t c = tc_utf8_decode(p, end, &n), info;
+        if (c == TC_INVALID) {
+            streak++;
+        } else {
+            tc_cp_side sd = cp_side(cf, cp_entry(cf, c));
+            if (sd.node && trie_walk(&cf->seg, sd.node, n, p, end, &info))
+                return p;
+            streak = (sd.out & TC_OUT_SIMPLE) ? streak + 1 : 0;
+        }
+        p += n;
+    }
+    return p;
+}
+
+/* Copies n input bytes to w; short ones without a call. */
+static inline char *copy_bytes(char *w, const unsigned char *p, size_t n)
+{
+    if (n <= 4) {
+        for (size_t i = 0; i < n; i++)
+            w[i] = (char)p[i];
+        return w + n;
+    }
+    memcpy(w, p, n);
+    return w + n;
+}
+
+/* Converts one piece in[0..len) with the configuration alone (OpenCC's
+ * Converter::Convert) and appends it to o.
+ *
+ * The loop writes as it reads, at most 255 bytes per step, and checks for
+ * room once per step (OUT_SLACK covers a step).  Most characters are one
+ * table load and one 4-byte store with no data-dependent branch: their
+ * entry holds the output bytes whether or not they changed. */
+static int convert_piece(tc_conv *cv, const unsigned char *p, size_t len,
+                         tc_out *o)
+{
+    const config *cf = cv->cf;
+    const uint16_t *pages = cf->pages;
+    const uint32_t *entries = cf->entries;
+    const unsigned char *end = p + len;
+    const int ascii_plain = cf->ascii_plain;
+    size_t changes = 0, invalid = 0;
+    char *w, *wend;
+    if (out_reserve(o, len + len / 4))
+        return TJ_ENOMEM;
+    w = o->buf + o->len;
+    wend = o->buf + o->cap - OUT_SLACK;
+    while (p < end) {
+        unsigned n;
+        uint32_t c, e, k, info;
+        size_t m;
+        if (w >= wend) {
+            o->len = (size_t)(w - o->buf);
+            if (out_reserve(o, (size_t)(end - p) + 4096))
+                goto nomem;
+            w = o->buf + o->len;
+            wend = o->buf + o->cap - OUT_SLACK;
+        }
+        if (*p < 0x80 && ascii_plain) {
+            const unsigned char *q = p + 1;
+            while (q < end && *q < 0x80 && q - p < OUT_SLACK / 2)
+                q++;
+            w = copy_bytes(w, p, (size_t)(q - p));
+            p = q;
+            continue;
+        }
+        c = tc_utf8_decode(p, end, &n);
+        if (c == TC_INVALID) {
+            invalid++;
+            *w++ = (char)*p++;
+            continue;
+        }
+        e = entries[(size_t)pages[c >> 8] * 256 + (c & 255)];
+        k = e >> 24;
+        if (k - 1 < 7) { /* inline output, changed (1..3) or not (5..7) */
+            memcpy(w, &e, 4);
+            w += k & 3;
+            changes += k < TC_CP_SAME;
+            p += n;
+            continue;
+        }
+        if (e == 0) {
+            w = copy_bytes(w, p, n);
+            p += n;
+            continue;
+        }
+        tc_cp_side sd = cp_side(cf, e);
+        if (sd.node && (m = trie_walk(&cf->seg, sd.node, n, p, end, &info))) {
+            if (info & TC_INFO_CHANGED) {
+                w = emit_ref(w, info & TC_INFO_REF);
+                changes++;
+            } else if (m <= OUT_SLACK / 2) {
+                w = copy_bytes(w, p, m);
+            } else {
+                o->len = (size_t)(w - o->buf);
+                if (out_add(o, p, m))
+                    goto nomem;
+                w = o->buf + o->len;
+                wend = o->buf + o->cap - OUT_SLACK;
+            }
+            p += m;
+            continue;
+        }
+        if (sd.out & TC_OUT_SIMPLE) {
+            if (sd.out & TC_OUT_CHANGED) {
+                w = emit_ref(w, sd.out & TC_INFO_REF);
+                changes++;
+            } else {
+                w = copy_bytes(w, p, n);
+            }
+            p += n;
+            continue;
+        }
+        /* The slow path, up to where every stage is in step again. */
+        const unsigned char *q = slow_end(cf, p + n, end);
+        o->len = (size_t)(w - o->buf);
+        o->changes += changes;
+        o->invalid += invalid;
+        changes = invalid = 0;
+        if (slow_run(cv, p, (size_t)(q - p), o) ||
+            out_reserve(o, (size_t)(end - q) + 4096))
+            return TJ_ENOMEM;
+        w = o->buf + o->len;
+        wend = o->buf + o->cap - OUT_SLACK;
+        p = q;
+    }
+    o->len = (size_t)(w - o->buf);
+    o->buf[o->len] = 0;
+    o->changes += changes;
+    o->invalid += invalid;
+    return 0;
+nomem:
+    o->changes += changes;
+    o->invalid += invalid;
+    return TJ_ENOMEM;
+}
+
+static inline int char_class(uint32_t c)
+{
+    return D.class_entries[(size_t)D.class_pages[c >> 8] * 256 + (c & 255)];
+}
+
+/* With protect: Simplified-only characters are copied and split the text
+ * into pieces converted on their own.  Otherwise one piece. */
+static int convert_protected(tc_conv *cv, const unsigned char *p, size_t len,
+                             tc_out *o)
+{
+    const unsigned char *end = p + len, *start = p;
+    if (!cv->protect)
+        return convert_piece(cv, p, len, o);
+    while (p < end) {
+        unsigned n;
+        uint32_t c = tc_utf8_decode(p, end, &n);
+        if (c != TC_INVALID && (char_class(c) & TC_CLASS_SIMP)) {
+            if (convert_piece(cv, start, (size_t)(p - start), o) ||
+                out_add(o, p, n))
+                return TJ_ENOMEM;
+            start = p + n;
+        }
+        p += n;
+    }
+    return convert_piece(cv, start, (size_t)(end - start), o);
+}
+
+/* ---- user dictionaries ----------------------------------------------------- */
+
+struct tc_userdict {
+    uint64_t *slots;
+    uint32_t mask, n_edges;
+    uint32_t *val; /* per node: entry index + 1, 0 = none */
+    uint32_t n_nodes, cap_nodes;
+    char **keys;
+    char **vals;
+    size_t *val_len;
+    size_t n, cap;
+    uint8_t first[0x10000 / 8]; /* BMP first characters */
+    int first_astral;           /* some key starts past the BMP */
+};
+
+size_t tc_userdict_size(const tc_userdict *ud) { return ud ? ud->n : 0; }
+
+void tc_userdict_free(tc_userdict *ud)
+{
+    if (!ud)
+        return;
+    for (size_t i = 0; i < ud->n; i++) {
+        free(ud->keys[i]);
+        free(ud->vals[i]);
+    }
+    free(ud->keys);
+    free(ud->vals);
+    free(ud->val_len);
+    free(ud->slots);
+    free(ud->val);
+    free(ud);
+}
+
+static uint32_t ud_child(const tc_userdict *ud, uint32_t node, uint32_t cp)
+{
+    uint64_t want = ((uint64_t)node << 21) | cp;
+    uint32_t i = tc_hash_slot(node, cp, ud->mask);
+    for (; ud->slots[i]; i = (i + 1) & ud->mask)
+        if ((ud->slots[i] & ((1ull << 42) - 1)) == want)
+            return (uint32_t)(ud->slots[i] >> 42);
+    return 0;
+}
+
+static int ud_grow_hash(tc_userdict *ud)
+{
+    uint32_t old_n = ud->slots ? ud->mask + 1 : 0;
+    uint32_t n = old_n ? old_n * 2 : 256;
+    uint64_t *old = ud->slots, *s = calloc(n, 8);
+    if (!s)
+        return TJ_ENOMEM;
+    ud->slots = s;
+    ud->mask = n - 1;
+    for (uint32_t i = 0; i < old_n; i++) {
+        if (!old[i])
+            continue;
+        uint32_t cp = old[i] & 0x1FFFFF, parent = (old[i] >> 21) & 0x1FFFFF;
+        uint32_t j = tc_hash_slot(parent, cp, ud->mask);
+        while (s[j])
+            j = (j + 1) & ud->mask;
+        s[j] = old[i];
+    }
+    free(old);
+    return 0;
+}
+
+static int ud_new_node(tc_userdict *ud, uint32_t *id)
+{
+    if (ud->n_nodes == ud->cap_nodes) {
+        uint32_t cap = ud->cap_nodes * 2 + 64;
+        uint32_t *v = realloc(ud->val, cap * sizeof *v);
+        if (!v)
+            return TJ_ENOMEM;
+        ud->val = v;
+        ud->cap_nodes = cap;
+    }
+    if (ud->n_nodes >= TC_MAX_NODES)
+        return TJ_EFULL;
+    ud->val[ud->n_nodes] = 0;
+    *id = ud->n_nodes++;
+    return 0;
+}
+
+/* Inserts key[0..n) (valid UTF-8) and returns its node in *node. */
+static int ud_insert(tc_userdict *ud, const char *key, size_t n,
+                     uint32_t *node)
+{
+    const unsigned char *p = (const unsigned char *)key, *end = p + n;
+    uint32_t cur = 0;
+    int rc;
+    if (ud->n_nodes == 0 && (rc = ud_new_node(ud, &cur)))
+        return rc;
+    while (p < end) {
+        unsigned l;
+        uint32_t c = tc_utf8_decode(p, end, &l), child;
+        child = ud->slots ? ud_child(ud, cur, c) : 0;
+        if (!child) {
+            if ((!ud->slots || (ud->n_edges + 1) * 2 > ud->mask + 1) &&
+                (rc = ud_grow_hash(ud)))
+                return rc;
+            if ((rc = ud_new_node(ud, &child)))
+                return rc;
+            uint32_t j = tc_hash_slot(cur, c, ud->mask);
+            while (ud->slots[j])
+                j = (j + 1) & ud->mask;
+            ud->slots[j] = ((uint64_t)child << 42) | ((uint64_t)cur << 21) | c;
+            ud->n_edges++;
+        }
+        cur = child;
+        p += l;
+    }
+    *node = cur;
+    return 0;
+}
+
+static int is_utf8(const char *s, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)s, *end = p + n;
+    while (p < end) {
+        unsigned l;
+        if (tc_utf8_decode(p, end, &l) == TC_INVALID)
+            return 0;
+        p += l;
+    }
+    return 1;
+}
+
+static char *dup_n(const char *s, size_t n)
+{
+    char *d = malloc(n + 1);
+    if (d) {
+        memcpy(d, s, n);
+        d[n] = 0;
+    }
+    return d;
+}
+
+/* Adds one entry; TJ_EPARSE (message in *why) for a duplicate key. */
+static int ud_add(tc_userdict *ud, const char *key, size_t kn,
+                  const char *val, size_t vn, const char **why)
+{
+    uint32_t node;
+    unsigned l;
+    int rc;
+    if (ud->n == ud->cap) {
+        size_t cap = ud->cap * 2 + 16;
+        char **k = realloc(ud->keys, cap * sizeof *k);
+        if (k)
+            ud->keys = k;
+        char **v = realloc(ud->vals, cap * sizeof *v);
+        if (v)
+            ud->vals = v;
+        size_t *vl = realloc(ud->val_len, cap * sizeof *vl);
+        if (vl)
+            ud->val_len = vl;
+        if (!k || !v || !vl)
+            return TJ_ENOMEM;
+        ud->cap = cap;
+    }
+    if ((rc = ud_insert(ud, key, kn, &node)))
+        return rc;
+    if (ud->val[node]) {
+        *why = "duplicate key";
+        return TJ_EPARSE;
+    }
+    ud->keys[ud->n] = dup_n(key, kn);
+    ud->vals[ud->n] = dup_n(val, vn);
+    if (!ud->keys[ud->n] || !ud->vals[ud->n]) {
+        free(ud->keys[ud->n]);
+        free(ud->vals[ud->n]);
+        return TJ_ENOMEM;
+    }
+    ud->val_len[ud->n] = vn;
+    ud->n++;
+    ud->val[node] = (uint32_t)ud->n;
+    uint32_t c = tc_utf8_decode((const unsigned char *)key,
+                                (const unsigned char *)key + kn, &l);
+    if (c < 0x10000)
+        ud->first[c >> 3] |= (uint8_t)(1u << (c & 7));
+    else
+        ud->first_astral = 1;
+    return 0;
+}
+
+/* Parses one line (without its newline); TJ_EPARSE with *why on error. */
+static int ud_line(tc_userdict *ud, const char *s, size_t n, const char **why)
+{
+    const char *tab, *val, *sp;
+    if (n && s[n - 1] == '\r')
+        n--;
+    if (n == 0 || s[0] == '#')
+        return 0;
+    tab = memchr(s, '\t', n);
+    if (!tab) {
+        *why = "expected 'key<TAB>value'";
+        return TJ_EPARSE;
+    }
+    if (tab == s) {
+        *why = "empty key";
+        return TJ_EPARSE;
+    }
+    if (!is_utf8(s, n)) {
+        *why = "not UTF-8";
+        return TJ_EPARSE;
+    }
+    val = tab + 1;
+    sp = memchr(val, ' ', (size_t)(s + n - val));
+    return ud_add(ud, s, (size_t)(tab - s), val,
+                  (size_t)((sp ? sp : s + n) - val), why);
+}
+
+int tc_userdict_parse(const char *text, size_t len, const char *label,
+                      tc_userdict **out, char **err)
+{
+    tc_userdict *ud = calloc(1, sizeof *ud);
+    const char *p = text, *end = text + len, *why = "out of memory";
+    int rc = TJ_ENOMEM, line = 0;
+    *out = NULL;
+    if (err)
+        *err = NULL;
+    if (!ud)
+        goto fail;
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        if (!nl)
+            nl = end;
+        line++;
+        if ((rc = ud_line(ud, p, (size_t)(nl - p), &why)))
+            goto fail;
+        p = nl + 1;
+    }
+    *out = ud;
+    return 0;
+fail:
+    if (err) {
+        size_t n = strlen(label) + strlen(why) + 32;
+        if ((*err = malloc(n)))
+            snprintf(*err, n, "%s:%d: %s", label, line, why);
+    }
+    tc_userdict_free(ud);
+    return rc == TJ_ENOMEM ? TJ_ENOMEM : TJ_EPARSE;
+}
+
+int tc_userdict_load(const char *path, tc_userdict **out, char **err)
+{
+    FILE *f = fopen(path, "rb");
+    tc_out text = {0};
+    char chunk[65536];
+    size_t n;
+    int rc;
+    *out = NULL;
+    if (err)
+        *err = NULL;
+    if (!f) {
+        if (err && (*err = malloc(strlen(path) + 64)))
+            sprintf(*err, "%s: cannot open the user dictionary", path);
+        return TJ_EIO;
+    }
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        if (out_add(&text, chunk, n)) {
+            fclose(f);
+            tc_out_free(&text);
+            return TJ_ENOMEM;
+        }
+    fclose(f);
+    rc = tc_userdict_parse(text.buf ? text.buf : "", text.len, path, out, err);
+    tc_out_free(&text);
+    return rc;
+}
+
+/* Longest user key at p; its length (0: none) and entry index in *entry. */
+static size_t ud_match(const tc_userdict *ud, const unsigned char *p,
+                       const unsigned char *end, size_t *entry)
+{
+    uint32_t node = 0;
+    size_t best = 0;
+    const unsigned char *q = p;
+    while (q < end) {
+        unsigned l;
+        uint32_t c = tc_utf8_decode(q, end, &l);
+        if (c == TC_INVALID || !(node = ud_child(ud, node, c)))
+            break;
+        q += l;
+        if (ud->val[node]) {
+            best = (size_t)(q - p);
+            *entry = ud->val[node] - 1;
+        }
+    }
+    return best;
+}
+
+int tc_convert(tc_conv *cv, const char *in, size_t len, tc_out *o)
+{
+    const unsigned char *p = (const unsigned char *)in, *end = p + len;
+    const unsigned char *start = p;
+    const tc_userdict *ud = cv->ud;
+    if (out_reserve(o, 0))
+        return TJ_ENOMEM;
+    o->buf[o->len] = 0;
+    if (!ud || ud->n == 0)
+        return convert_protected(cv, p, len, o);
+    while (p < end) {
+        unsigned n;
+        size_t m, entry = 0;
+        uint32_t c = tc_utf8_decode(p, end, &n);
+        int maybe = c != TC_INVALID &&
+                    (c < 0x10000 ? (ud->first[c >> 3] >> (c & 7)) & 1
+                                 : ud->first_astral);
+        if (maybe && (m = ud_match(ud, p, end, &entry))) {
+            if (convert_protected(cv, start, (size_t)(p - start), o) ||
+                out_add(o, ud->vals[entry], ud->val_len[entry]))
+                return TJ_ENOMEM;
+            if (m != ud->val_len[entry] ||
+                memcmp(p, ud->vals[entry], m) != 0)
+                o->changes++;
+            p += m;
+            start = p;
+            continue;
+        }
+        p += n;
+    }
+    return convert_protected(cv, start, (size_t)(end - start), o);
+}
+
+/* ---- config: auto -------------------------------------------------------- */
+
+/* Changes config `cfg` (protected) would make to the texts, via scratch. */
+static int count_changes(tc_conv *cv, int cfg, const char *const *texts,
+                         const size_t *lens, size_t n, size_t *changes)
+{
+    const config *keep_cf = cv->cf;
+    const tc_userdict *keep_ud = cv->ud;
+    int keep_protect = cv->protect, rc = 0;
+    cv->cf = &D.configs[cfg];
+    cv->ud = NULL;
+    cv->protect = 1;
+    *changes = 0;
+    for (size_t i = 0; i < n && !rc; i++) {
+        cv->scratch.len = 0;
+        cv->scratch.changes = 0;
+        rc = tc_convert(cv, texts[i], lens[i], &cv->scratch);
+        *changes += cv->scratch.changes;
+    }
+    cv->cf = keep_cf;
+    cv->ud = keep_ud;
+    cv->protect = keep_protect;
+    return rc;
+}
+
+int tc_detect(tc_conv *cv, const char *const *texts, const size_t *lens,
+              size_t n, tc_evidence *ev)
+{
+    tc_evidence e = {0, 0, 0, 0};
+    int rc, choice = -1;
+    for (size_t i = 0; i < n; i++) {
+        const unsigned char *p = (const unsigned char *)texts[i];
+        const unsigned char *end = p + lens[i];
+        while (p < end) {
+            unsigned l;
+            uint32_t c = tc_utf8_decode(p, end, &l);
+            if (c >= 0x80 && c != TC_INVALID) {
+                int k = char_class(c);
+                e.trad += (k & TC_CLASS_TRAD) != 0;
+                e.simp += (k & TC_CLASS_SIMP) != 0;
+            }
+            p += l;
+        }
+    }
+    if (e.trad > 0) {
+        if ((rc = count_changes(cv, D.tw2t, texts, lens, n, &e.tw)) ||
+            (rc = count_changes(cv, D.hk2t, texts, lens, n, &e.hk)))
+            return rc;
+        choice = e.tw > e.hk ? D.tw2s : e.hk > e.tw ? D.hk2s : D.t2s;
+    }
+    if (ev)
+        *ev = e;
+    return choice;
+}
