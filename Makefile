@@ -23,12 +23,12 @@ ifeq ($(SAN),1)
   SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined
 endif
 
-PKGS_CORE  := yaml-0.1 libcjson
+PKGS_CORE  := yaml-0.1 libcjson sqlite3
 CFLAGS_ALL := -std=c11 -D_GNU_SOURCE $(OPT) -g -Wall -Wextra -Wno-unused-parameter \
               -Iinclude -fvisibility=hidden -pthread -fPIC $(SANFLAGS) \
               -DTJ_VERSION='"$(VERSION)"' -DTJ_PREFIX='"$(PREFIX)"' $(CFLAGS)
 LDFLAGS_ALL:= -pthread $(SANFLAGS) $(LDFLAGS)
-CORE_LIBS  := $(shell pkg-config --libs $(PKGS_CORE) 2>/dev/null || echo -lyaml -lcjson) -ldl -lm
+CORE_LIBS  := $(shell pkg-config --libs $(PKGS_CORE) 2>/dev/null || echo -lyaml -lcjson -lsqlite3) -ldl -lm
 
 CORE_SRC   := $(filter-out core/main.c,$(wildcard core/*.c))
 CORE_OBJ   := $(CORE_SRC:%.c=$(BUILD)/%.o)

@@ -4,6 +4,7 @@
  * rules of stage.h.
  */
 #include "ctx.h"
+#include "state.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -90,6 +91,21 @@ static const char *api_pipeline_dir(tj_ctx *ctx)
     return ctx->pipeline_dir ? ctx->pipeline_dir : ".";
 }
 
+static int api_state_get(tj_ctx *ctx, const char *ns, const char *key,
+                         char **value)
+{
+    *value = NULL;
+    return ctx->state_db ? tj__state_get(ctx->state_db, ns, key, value)
+                         : TJ_EINVAL;
+}
+
+static int api_state_put(tj_ctx *ctx, const char *ns, const char *key,
+                         const char *value)
+{
+    return ctx->state_db ? tj__state_put(ctx->state_db, ns, key, value)
+                         : TJ_EINVAL;
+}
+
 static const tj_host_api host_api = {
     .abi_version = TJ_ABI_VERSION,
     .struct_size = sizeof(tj_host_api),
@@ -121,6 +137,8 @@ static const tj_host_api host_api = {
     .worker_index = api_worker_index,
     .strerror = tj__strerror,
     .pipeline_dir = api_pipeline_dir,
+    .state_get = api_state_get,
+    .state_put = api_state_put,
 };
 
 /* The table every stage gets; also what in-process tests hand to

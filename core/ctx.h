@@ -60,6 +60,7 @@ struct tj_ctx {
     const char *pipeline_dir;
     tj_on_error on_error;
     tj_dead_letter *dead_letter;
+    struct tj_state *state_db; /* NULL when the pipeline keeps no state */
     const tj_ctx_ops *ops;
     void *owner;
 

@@ -132,7 +132,7 @@ static int parse_stage(tj_pipeline *p, const tj_node *n, tj_stage_spec *s,
 static int parse_top(tj_pipeline *p, tj_err *err)
 {
     const tj_node *r = p->root;
-    const char *name, *desc, *dl;
+    const char *name, *desc, *dl, *state;
     long buffer = 1024;
     if (r->kind != TJ_NODE_MAP)
         return tj__errf(err, TJ_ECONFIG, "%s:%d:%d: a pipeline is a mapping "
@@ -150,8 +150,17 @@ static int parse_top(tj_pipeline *p, tj_err *err)
         rc = get_scalar(r, "dead_letter", &dl, err);
     if (!rc)
         rc = get_int(r, "buffer", 2, 1 << 24, &buffer, err);
+    if (!rc)
+        rc = get_scalar(r, "state", &state, err);
     if (rc)
         return rc;
+    if (state)
+        p->state_path = strdup(state);
+    else if (tj__node_get(r, "schedule")) {
+        char path[1024];
+        snprintf(path, sizeof path, "state/%s.db", name);
+        p->state_path = strdup(path);
+    }
     p->name = strdup(name);
     p->description = desc ? strdup(desc) : NULL;
     p->dead_letter = dl ? strdup(dl) : NULL;
@@ -343,6 +352,7 @@ void tj__pipeline_free(tj_pipeline *p)
     free(p->name);
     free(p->description);
     free(p->dead_letter);
+    free(p->state_path);
     free(p);
 }
 

@@ -27,6 +27,7 @@ typedef struct tj_pipeline {
     char *description;
     size_t buffer; /* ring capacity in records */
     char *dead_letter;
+    char *state_path; /* `state:`, or state/<name>.db when scheduled */
     tj_node *root; /* the whole document (schedule keys etc. read later) */
     tj_plugin_path path;
     tj_stage_spec *stages;

@@ -12,9 +12,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* One record family's acknowledgement: callbacks run once, in the order
+ * attached, when the last copy is finished. */
+#define MAX_ACK_FNS 4
 typedef struct tj_ack {
-    tj_ack_fn fn;
-    void *arg;
+    tj_ack_fn fn[MAX_ACK_FNS];
+    void *arg[MAX_ACK_FNS];
+    int nfn;
     atomic_int refs;
     atomic_int worst; /* highest tj_ack_status seen */
 } tj_ack;
@@ -154,7 +158,9 @@ static void ack_release(tj_ack *ack, tj_ack_status status)
            !atomic_compare_exchange_weak(&ack->worst, &worst, (int)status))
         ;
     if (atomic_fetch_sub(&ack->refs, 1) == 1) {
-        ack->fn(ack->arg, (tj_ack_status)atomic_load(&ack->worst));
+        tj_ack_status final = (tj_ack_status)atomic_load(&ack->worst);
+        for (int i = 0; i < ack->nfn; i++)
+            ack->fn[i](ack->arg[i], final);
         free(ack);
     }
 }
@@ -222,19 +228,24 @@ tj_record *tj__record_clone(const tj_record *rec)
 /* Payload size in bytes of the text fields (for the bytes counters). */
 size_t tj__record_bytes(const tj_record *rec) { return rec ? rec->bytes : 0; }
 
-/* Attaches an acknowledgement; TJ_EINVAL if the record already has one. */
+/* Attaches a callback to the record's family acknowledgement, creating
+ * the family when the record has none.  The caller must own rec (no copy of
+ * it may be finishing concurrently).  TJ_EINVAL past MAX_ACK_FNS. */
 int tj__record_set_ack(tj_record *rec, tj_ack_fn fn, void *arg)
 {
-    if (!rec || !fn || rec->ack)
+    if (!rec || !fn)
         return TJ_EINVAL;
-    tj_ack *a = calloc(1, sizeof *a);
-    if (!a)
-        return TJ_ENOMEM;
-    a->fn = fn;
-    a->arg = arg;
-    atomic_init(&a->refs, 1);
-    atomic_init(&a->worst, TJ_ACK_DROPPED);
-    rec->ack = a;
+    if (!rec->ack) {
+        if (!(rec->ack = calloc(1, sizeof *rec->ack)))
+            return TJ_ENOMEM;
+        atomic_init(&rec->ack->refs, 1);
+        atomic_init(&rec->ack->worst, TJ_ACK_DROPPED);
+    }
+    tj_ack *a = rec->ack;
+    if (a->nfn == MAX_ACK_FNS)
+        return TJ_EINVAL;
+    a->fn[a->nfn] = fn;
+    a->arg[a->nfn++] = arg;
     return 0;
 }
 

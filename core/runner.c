@@ -21,6 +21,7 @@
  */
 #include "runner.h"
 #include "ring.h"
+#include "state.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -71,6 +72,8 @@ struct tj_run {
     char fail_msg[1024];
     tj_dead_letter dl;
     atomic_int running;
+    tj_state *state;
+    int64_t run_id;
 };
 
 static volatile sig_atomic_t external_stop;
@@ -389,6 +392,7 @@ static int build(tj_run *run, tj_err *err)
             in->ctx.config = s->config.data;
             in->ctx.on_error = s->on_error;
             in->ctx.dead_letter = &run->dl;
+            in->ctx.state_db = run->state;
             in->ctx.pipeline_dir = p->dir;
             tj_err e;
             int rc = tj__ctx_init(&in->ctx, &e);
@@ -553,35 +557,38 @@ static void write_custom(tj_run *run, size_t g, tj_buf *b)
     tj__buf_free(&seen);
 }
 
-static void write_stats(tj_run *run, const char *path, double elapsed,
-                        const char *status)
+/* The counters as one JSON object (the --stats-json format). */
+static void build_stats(tj_run *run, double elapsed, const char *status,
+                        tj_buf *b)
 {
-    tj_buf b = {0};
-    tj__buf_add(&b, "{\"pipeline\":", 12);
-    tj__json_add_string(&b, run->p->name, strlen(run->p->name));
-    tj__buf_addf(&b, ",\"status\":\"%s\",\"elapsed_s\":%.3f,\"stages\":[",
+    tj__buf_add(b, "{\"pipeline\":", 12);
+    tj__json_add_string(b, run->p->name, strlen(run->p->name));
+    tj__buf_addf(b, ",\"status\":\"%s\",\"elapsed_s\":%.3f,\"stages\":[",
                  status, elapsed);
     for (size_t g = 0; g < run->p->nstages; g++) {
         stage_sum s = sum_group(run, g);
-        tj__buf_addf(&b, "%s{\"name\":", g ? "," : "");
-        tj__json_add_string(&b, run->p->stages[g].name,
+        tj__buf_addf(b, "%s{\"name\":", g ? "," : "");
+        tj__json_add_string(b, run->p->stages[g].name,
                             strlen(run->p->stages[g].name));
-        tj__buf_addf(&b, ",\"stage\":\"%s\",\"workers\":%d,\"in\":%lld,"
+        tj__buf_addf(b, ",\"stage\":\"%s\",\"workers\":%d,\"in\":%lld,"
                      "\"out\":%lld,\"dropped\":%lld,\"failed\":%lld,"
                      "\"bytes_in\":%lld,\"busy_s\":%.6f,\"counters\":{",
                      run->p->stages[g].plugin->desc->name,
                      run->p->stages[g].workers, s.in, s.out, s.dropped,
                      s.failed, s.bytes, (double)s.busy_ns / 1e9);
-        write_custom(run, g, &b);
-        tj__buf_add(&b, "}}", 2);
+        write_custom(run, g, b);
+        tj__buf_add(b, "}}", 2);
     }
-    tj__buf_add(&b, "]}\n", 3);
+    tj__buf_add(b, "]}", 2);
+}
+
+static void write_stats(const char *path, const tj_buf *b)
+{
     FILE *fp = fopen(path, "w");
-    if (!fp || fwrite(b.data, 1, b.len, fp) != b.len)
+    if (!fp || fwrite(b->data, 1, b->len, fp) != b->len || fputc('\n', fp) < 0)
         tj__log(TJ_LOG_ERROR, NULL, "--stats-json: cannot write %s: %m", path);
     if (fp)
         fclose(fp);
-    tj__buf_free(&b);
 }
 
 /* ---- the run ----------------------------------------------------------- */
@@ -602,9 +609,14 @@ static void supervise(tj_run *run, const tj_run_opts *o, double t0)
         struct timespec ts = {0, 50 * 1000000L};
         int sig = o->handle_signals ? sigtimedwait(&set, NULL, &ts)
                                     : (nanosleep(&ts, NULL), -1);
-        if (external_stop && !signals) {
+        if ((external_stop || (o->stop && atomic_load(o->stop))) &&
+            !atomic_load(&run->stop)) {
             external_stop = 0;
-            sig = SIGTERM;
+            atomic_store(&run->stop, 1);
+        }
+        if (o->abort && atomic_load(o->abort) && !atomic_load(&run->abort)) {
+            atomic_store(&run->abort, 1);
+            run_fail(run, "aborted");
         }
         if (sig == SIGINT || sig == SIGTERM) {
             if (++signals == 1) {
@@ -662,8 +674,14 @@ int tj__run(tj_pipeline *p, const tj_run_opts *o, tj_run_result *res)
         pthread_sigmask(SIG_BLOCK, &set, &old);
     double t0 = now_s();
     int rc = open_dead_letter(&run, &err);
+    if (!rc && p->state_path) {
+        rc = tj__state_open(p->state_path, &run.state, &err);
+        if (!rc)
+            tj__state_run_begin(run.state, p->name, &run.run_id);
+    }
     if (!rc)
         rc = build(&run, &err);
+    bool built = rc == 0;
     if (!rc)
         rc = start_threads(&run, &err);
     if (!rc || run.groups)
@@ -687,13 +705,28 @@ int tj__run(tj_pipeline *p, const tj_run_opts *o, tj_run_result *res)
     const char *status = res->failed ? "failed"
                          : res->records_failed ? "completed with failures"
                                                : "completed";
-    if (!rc || atomic_load(&run.failed)) {
+    tj_buf stats = {0};
+    if (built)
+        build_stats(&run, elapsed, status, &stats);
+    if (built) {
         if (o->summary)
             print_summary(&run, elapsed, status);
-        if (o->stats_json)
-            write_stats(&run, o->stats_json, elapsed, status);
+        if (o->stats_json && stats.len)
+            write_stats(o->stats_json, &stats);
     }
     teardown(&run);
+    /* history is written after teardown: every acknowledgement has run */
+    if (run.state) {
+        tj__state_run_end(run.state, run.run_id,
+                          res->failed ? "failed"
+                          : res->records_failed ? "partial" : "ok",
+                          stats.data, res->failed ? res->message : NULL);
+        tj__state_close(run.state);
+    }
+    if (o->keep_stats)
+        res->stats_json = stats.data;
+    else
+        tj__buf_free(&stats);
     if (o->handle_signals)
         pthread_sigmask(SIG_SETMASK, &old, NULL);
     return rc;

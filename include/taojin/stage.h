@@ -227,6 +227,12 @@ typedef struct tj_host_api {
     int (*worker_index)(tj_ctx *ctx);
     const char *(*strerror)(int code);
     const char *(*pipeline_dir)(tj_ctx *ctx);
+
+    /* state store (the pipeline's `state:` database) */
+    int (*state_get)(tj_ctx *ctx, const char *ns, const char *key,
+                     char **value);
+    int (*state_put)(tj_ctx *ctx, const char *ns, const char *key,
+                     const char *value);
 } tj_host_api;
 
 typedef const tj_stage_desc *(*tj_entry_fn)(const tj_host_api *api);
@@ -330,9 +336,13 @@ static inline const char *tj_record_field_at(const tj_record *rec, size_t i,
 {
     return tj_api->record_field_at(rec, i, type);
 }
-/* Attaches an end-to-end acknowledgement to a new record (sources only).
- * `fn(arg, status)` runs exactly once, when the record and every clone of it
- * have been delivered, dropped or failed.  TJ_EINVAL if one is attached. */
+/* Attaches an end-to-end acknowledgement.  `fn(arg, status)` runs exactly
+ * once, when the record and every clone of it have been delivered, dropped
+ * or failed (status: failed if any copy failed, else delivered if any was
+ * delivered, else dropped).  Sources attach one to commit their own state;
+ * a later stage may attach another (up to four per record), which then runs
+ * for the whole family too.  Callbacks run on whichever stage thread
+ * finishes the last copy: keep them thread-safe and short. */
 static inline int tj_record_set_ack(tj_record *rec, tj_ack_fn fn, void *arg)
 {
     return tj_api->record_set_ack(rec, fn, arg);
@@ -410,6 +420,22 @@ static inline const char *tj_strerror(int code)
 static inline const char *tj_pipeline_dir(tj_ctx *ctx)
 {
     return tj_api->pipeline_dir(ctx);
+}
+/* Reads (ns, key) from the pipeline's state database into a malloc()ed
+ * string the caller frees.  TJ_ENOENT when absent; TJ_EINVAL when the
+ * pipeline has no state database (no `state:` and no `schedule:`). */
+static inline int tj_state_get(tj_ctx *ctx, const char *ns, const char *key,
+                               char **value)
+{
+    return tj_api->state_get(ctx, ns, key, value);
+}
+/* Stores (ns, key) = value (NULL deletes), committed before it returns.
+ * Safe from any thread, including acknowledgement callbacks.  TJ_EINVAL
+ * when the pipeline has no state database. */
+static inline int tj_state_put(tj_ctx *ctx, const char *ns, const char *key,
+                               const char *value)
+{
+    return tj_api->state_put(ctx, ns, key, value);
 }
 #endif /* TJ_HOST */
 

@@ -88,21 +88,21 @@ static void test_ack_once_per_family(void **st)
     ack_calls = 0;
     tj_record *r = tj__record_new();
     assert_int_equal(tj__record_set_ack(r, on_ack, NULL), 0);
-    assert_int_equal(tj__record_set_ack(r, on_ack, NULL), TJ_EINVAL);
+    assert_int_equal(tj__record_set_ack(r, on_ack, NULL), 0); /* a second callback */
     tj_record *c1 = tj__record_clone(r), *c2 = tj__record_clone(r);
     tj__record_finish(r, TJ_ACK_DROPPED);
     tj__record_finish(c1, TJ_ACK_DELIVERED);
     assert_int_equal(ack_calls, 0);
     tj__record_finish(c2, TJ_ACK_DROPPED);
-    assert_int_equal(ack_calls, 1);
-    assert_int_equal(acks[TJ_ACK_DELIVERED], 1);
+    assert_int_equal(ack_calls, 2); /* both callbacks, once each */
+    assert_int_equal(acks[TJ_ACK_DELIVERED], 2);
 
     r = tj__record_new();
     tj__record_set_ack(r, on_ack, NULL);
     c1 = tj__record_clone(r);
     tj__record_finish(c1, TJ_ACK_FAILED);
     tj__record_finish(r, TJ_ACK_DELIVERED);
-    assert_int_equal(ack_calls, 2);
+    assert_int_equal(ack_calls, 3);
     assert_int_equal(acks[TJ_ACK_FAILED], 1);
 }
 
