@@ -212,9 +212,12 @@ static int load_stages(tj_pipeline *p, tj_err *err)
                             d->kind == TJ_SOURCE ? "source" : d->kind == TJ_SINK ? "sink" : "transform",
                             i == 0 ? "the first stage must be a source"
                                    : "only the first stage may be a source");
-        if (d->kind == TJ_SINK && i + 1 != p->nstages)
-            return tj__errf(err, TJ_ECONFIG, "%s:%d:%d: stage '%s' is a sink "
-                            "and must be the last stage", LOC(s->at), s->name);
+        if (i > 0 && d->kind != TJ_SINK &&
+            p->stages[i - 1].plugin->desc->kind == TJ_SINK)
+            return tj__errf(err, TJ_ECONFIG, "%s:%d:%d: stage '%s' follows "
+                            "sink '%s': sinks come last (several sinks at the "
+                            "end each receive every record)", LOC(s->at),
+                            s->name, p->stages[i - 1].name);
         if (d->kind == TJ_SOURCE && s->workers > 1)
             return tj__errf(err, TJ_ECONFIG, "%s:%d:%d: stage '%s' is a source "
                             "and runs as one worker", LOC(s->at), s->name);

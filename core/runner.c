@@ -46,21 +46,30 @@ static inline void cpu_relax(void)
 
 typedef struct tj_run tj_run;
 
+/* The rings to one downstream stage (one per instance of it) and the
+ * batch waiting for them.  A stage before the sinks has one output group
+ * per sink stage: every record goes to each (clones share the ack). */
+typedef struct out_group {
+    tj_ring **rings;
+    size_t n, rr;
+    void *batch[BATCH];
+    size_t nbatch;
+} out_group;
+
 typedef struct tj_instance {
     tj_ctx ctx;
     tj_run *run;
     size_t group;
     pthread_t thread;
     bool started;
-    tj_ring **in, **out;
-    size_t nin, nout;
-    size_t rr_out, rr_in;
+    tj_ring **in;
+    size_t nin, rr_in;
+    out_group *outs;
+    size_t nouts;
     bool strict_rr;  /* deal to outputs strictly in turn (ordered next) */
     bool mark_out;   /* follow each processed record with MARK */
     bool ordered_in; /* read inputs in turn, one marker at a time */
     tj_waiter in_wait, out_wait;
-    void *obatch[BATCH];
-    size_t nobatch;
     atomic_bool finished;
 } tj_instance;
 
@@ -97,81 +106,103 @@ static void run_fail(tj_run *run, const char *fmt, ...)
 
 /* ---- output side ------------------------------------------------------- */
 
-static void drop_batch(tj_instance *in)
+static void drop_batch(out_group *g)
 {
-    for (size_t i = 0; i < in->nobatch; i++)
-        if (in->obatch[i] != MARK)
-            tj__record_finish(in->obatch[i], TJ_ACK_FAILED);
-    in->nobatch = 0;
+    for (size_t i = 0; i < g->nbatch; i++)
+        if (g->batch[i] != MARK)
+            tj__record_finish(g->batch[i], TJ_ACK_FAILED);
+    g->nbatch = 0;
 }
 
-/* Pushes as much of the batch as the rings take now; returns items moved. */
-static size_t push_some(tj_instance *in, size_t from)
+/* Pushes as much of g's batch as its rings take now; returns items moved. */
+static size_t push_some(tj_instance *in, out_group *g, size_t from)
 {
-    size_t left = in->nobatch - from;
+    size_t left = g->nbatch - from;
     if (in->strict_rr) {
         size_t moved = 0;
         while (moved < left &&
-               tj__ring_push(in->out[in->rr_out], &in->obatch[from + moved], 1)) {
+               tj__ring_push(g->rings[g->rr], &g->batch[from + moved], 1)) {
             moved++;
-            in->rr_out = (in->rr_out + 1) % in->nout;
+            g->rr = (g->rr + 1) % g->n;
         }
         return moved;
     }
-    for (size_t k = 0; k < in->nout; k++) {
-        size_t r = (in->rr_out + k) % in->nout;
-        size_t got = tj__ring_push(in->out[r], &in->obatch[from], left);
+    for (size_t k = 0; k < g->n; k++) {
+        size_t r = (g->rr + k) % g->n;
+        size_t got = tj__ring_push(g->rings[r], &g->batch[from], left);
         if (got) {
-            in->rr_out = (r + 1) % in->nout;
+            g->rr = (r + 1) % g->n;
             return got;
         }
     }
     return 0;
 }
 
-/* Pushes the whole local batch downstream, blocking while rings are full.
+/* Pushes g's whole batch downstream, blocking while its rings are full.
  * On abort the rest is freed as failed and TJ_ECANCELED returned. */
-static int flush_out(tj_instance *in)
+static int flush_group(tj_instance *in, out_group *g)
 {
     size_t done = 0;
-    while (done < in->nobatch) {
+    while (done < g->nbatch) {
         if (atomic_load(&in->run->abort)) {
-            memmove(in->obatch, in->obatch + done,
-                    (in->nobatch - done) * sizeof *in->obatch);
-            in->nobatch -= done;
-            drop_batch(in);
+            memmove(g->batch, g->batch + done,
+                    (g->nbatch - done) * sizeof *g->batch);
+            g->nbatch -= done;
+            drop_batch(g);
             return TJ_ECANCELED;
         }
-        size_t got = push_some(in, done);
+        size_t got = push_some(in, g, done);
         for (int spin = 0; !got && spin < SPINS; spin++) {
             cpu_relax();
-            got = push_some(in, done);
+            got = push_some(in, g, done);
         }
         if (got) {
             done += got;
             continue;
         }
         unsigned snap = tj__waiter_prepare(&in->out_wait);
-        got = push_some(in, done); /* re-check after announcing the wait */
+        got = push_some(in, g, done); /* re-check after announcing the wait */
         if (got)
             done += got;
         else
             tj__waiter_wait(&in->out_wait, snap, WAIT_MS);
         tj__waiter_done(&in->out_wait);
     }
-    in->nobatch = 0;
+    g->nbatch = 0;
     return 0;
 }
 
-/* Appends an item (record or MARK) to the local batch. */
+static int flush_out(tj_instance *in)
+{
+    int rc = 0;
+    for (size_t k = 0; k < in->nouts; k++) {
+        int r = flush_group(in, &in->outs[k]);
+        if (r)
+            rc = r;
+    }
+    return rc;
+}
+
+/* Appends an item (record or MARK) to every output group's batch; groups
+ * after the first get a clone of a record. */
 static int add_out(tj_instance *in, void *item)
 {
-    if (in->nobatch == BATCH) {
-        int rc = flush_out(in);
-        if (rc)
-            return rc;
+    for (size_t k = 0; k < in->nouts; k++)
+        if (in->outs[k].nbatch == BATCH) {
+            int rc = flush_out(in);
+            if (rc)
+                return rc;
+            break;
+        }
+    for (size_t k = in->nouts; k-- > 0;) {
+        void *copy = item;
+        if (k && item != MARK && !(copy = tj__record_clone(item))) {
+            tj__log(TJ_LOG_ERROR, in->ctx.name, "out of memory copying a "
+                    "record for sink %zu", k);
+            continue;
+        }
+        in->outs[k].batch[in->outs[k].nbatch++] = copy;
     }
-    in->obatch[in->nobatch++] = item;
     return 0;
 }
 
@@ -182,7 +213,7 @@ static int inst_emit(tj_ctx *ctx, tj_record *rec)
         tj__record_finish(rec, TJ_ACK_FAILED);
         return TJ_ECANCELED;
     }
-    if (!in->nout) { /* a sink emitting: nothing downstream */
+    if (!in->nouts) { /* a sink emitting: nothing downstream */
         tj__record_finish(rec, TJ_ACK_DELIVERED);
         return 0;
     }
@@ -291,8 +322,9 @@ static void finish_instance(tj_instance *in)
                      in->ctx.has_error ? in->ctx.errmsg : tj__strerror(rc));
     }
     flush_out(in);
-    for (size_t i = 0; i < in->nout; i++)
-        tj__ring_close(in->out[i]);
+    for (size_t k = 0; k < in->nouts; k++)
+        for (size_t i = 0; i < in->outs[k].n; i++)
+            tj__ring_close(in->outs[k].rings[i]);
     atomic_store(&in->finished, true);
     atomic_fetch_sub(&run->running, 1);
 }
@@ -354,6 +386,54 @@ static int open_dead_letter(tj_run *run, tj_err *err)
     return 0;
 }
 
+/* Joins every instance of stage g to every instance of stages
+ * first..last with one SPSC ring per pair. */
+static int wire(tj_run *run, size_t g, size_t first, size_t last)
+{
+    tj_pipeline *p = run->p;
+    int np = p->stages[g].workers;
+    size_t ngroups = last - first + 1;
+    bool ord_prev = p->stages[g].ordered && np > 1;
+    for (int a = 0; a < np; a++) {
+        tj_instance *pi = run->groups[g][a];
+        pi->outs = calloc(ngroups, sizeof *pi->outs);
+        if (!pi->outs)
+            return TJ_ENOMEM;
+        pi->nouts = ngroups;
+        pi->mark_out = ord_prev;
+        pi->strict_rr = ngroups == 1 && p->stages[first].ordered &&
+                        p->stages[first].workers > 1;
+    }
+    for (size_t t = first; t <= last; t++) {
+        int nc = p->stages[t].workers;
+        for (int b = 0; b < nc; b++) {
+            tj_instance *ci = run->groups[t][b];
+            ci->in = calloc((size_t)np, sizeof *ci->in);
+            ci->nin = (size_t)np;
+            ci->ordered_in = ord_prev;
+            if (!ci->in)
+                return TJ_ENOMEM;
+        }
+        for (int a = 0; a < np; a++) {
+            out_group *og = &run->groups[g][a]->outs[t - first];
+            og->rings = calloc((size_t)nc, sizeof *og->rings);
+            og->n = (size_t)nc;
+            if (!og->rings)
+                return TJ_ENOMEM;
+            for (int b = 0; b < nc; b++) {
+                tj_instance *pi = run->groups[g][a], *ci = run->groups[t][b];
+                tj_ring *r = tj__ring_new(p->buffer, &ci->in_wait,
+                                          &pi->out_wait);
+                if (!r)
+                    return TJ_ENOMEM;
+                og->rings[b] = r;
+                ci->in[a] = r;
+            }
+        }
+    }
+    return 0;
+}
+
 /* Creates instances, runs every init (in stage order), wires the rings. */
 static int build(tj_run *run, tj_err *err)
 {
@@ -403,35 +483,15 @@ static int build(tj_run *run, tj_err *err)
         }
     }
     for (size_t g = 0; g + 1 < p->nstages; g++) {
-        int np = p->stages[g].workers, nc = p->stages[g + 1].workers;
-        bool ord = p->stages[g + 1].ordered && nc > 1;
-        bool ord_prev = p->stages[g].ordered && np > 1;
-        for (int a = 0; a < np; a++) {
-            tj_instance *pi = run->groups[g][a];
-            pi->out = calloc((size_t)nc, sizeof *pi->out);
-            pi->nout = (size_t)nc;
-            pi->strict_rr = ord;
-            pi->mark_out = ord_prev;
-            if (!pi->out)
-                return TJ_ENOMEM;
-        }
-        for (int b = 0; b < nc; b++) {
-            tj_instance *ci = run->groups[g + 1][b];
-            ci->in = calloc((size_t)np, sizeof *ci->in);
-            ci->nin = (size_t)np;
-            ci->ordered_in = ord_prev;
-            if (!ci->in)
-                return TJ_ENOMEM;
-        }
-        for (int a = 0; a < np; a++)
-            for (int b = 0; b < nc; b++) {
-                tj_instance *pi = run->groups[g][a], *ci = run->groups[g + 1][b];
-                tj_ring *r = tj__ring_new(p->buffer, &ci->in_wait, &pi->out_wait);
-                if (!r)
-                    return TJ_ENOMEM;
-                pi->out[b] = r;
-                ci->in[a] = r;
-            }
+        if (p->stages[g].plugin->desc->kind == TJ_SINK)
+            break;
+        /* targets: the next stage, or every sink when sinks come next */
+        size_t first = g + 1, last = g + 1;
+        if (p->stages[first].plugin->desc->kind == TJ_SINK)
+            last = p->nstages - 1;
+        int rc = wire(run, g, first, last);
+        if (rc)
+            return rc;
     }
     return 0;
 }
@@ -454,7 +514,11 @@ static void teardown(tj_run *run)
             }
             tj__ctx_teardown(&in->ctx);
             free(in->in);
-            free(in->out);
+            for (size_t k = 0; k < in->nouts; k++) {
+                drop_batch(&in->outs[k]);
+                free(in->outs[k].rings);
+            }
+            free(in->outs);
             free(in);
         }
         free(run->groups[g]);

@@ -97,8 +97,9 @@ static void test_stage_errors(void **st)
                                  "first stage must be a source");
     assert_int_equal(parse("stages:\n  - use: gen\n  - use: collect\n    with: {path: /dev/null}"
                            "\n  - use: xform\n", &err, NULL), TJ_ECONFIG);
-    assert_string_equal(err.msg, "p.yaml:5:5: stage 'collect' is a sink and must be the last "
-                                 "stage");
+    assert_string_equal(err.msg, "p.yaml:7:5: stage 'xform' follows sink 'collect': sinks "
+                                 "come last (several sinks at the end each receive every "
+                                 "record)");
     assert_int_equal(parse("stages:\n  - use: gen\n  - use: collect\n", &err, NULL), TJ_ECONFIG);
     assert_string_equal(err.msg, "p.yaml:5:5: stage 'collect': missing required option "
                                  "'path' (output file)");

@@ -206,6 +206,22 @@ static void test_init_failure_message(void **st)
     assert_non_null(strstr(res.message, "tests/fixtures/init_fail.so)"));
 }
 
+static void test_several_sinks_each_get_every_record(void **st)
+{
+    tj_run_result res;
+    assert_int_equal(run("stages:\n  - use: gen\n    with: {count: 3000, ack_file: $D/acks7}\n"
+                         "  - use: xform\n    workers: 2\n    with: {fail_every: 1000}\n"
+                         "  - use: collect\n    name: c1\n    with: {path: $D/s1, hold: true}\n"
+                         "  - use: collect\n    name: c2\n    workers: 2\n"
+                         "    with: {path: $D/s2}\n", &res), 0);
+    char *a = slurp("s1"), *acks = slurp("acks7");
+    assert_int_equal(count_lines(a), 2997);
+    /* one family each: delivered once although two sinks got a copy */
+    assert_string_equal(acks, "delivered 2997 dropped 0 failed 3\n");
+    free(a);
+    free(acks);
+}
+
 static void *stop_later(void *arg)
 {
     usleep(300 * 1000);
@@ -246,6 +262,7 @@ int main(void)
         cmocka_unit_test(test_flush_failure_fails_run),
         cmocka_unit_test(test_init_failure_message),
         cmocka_unit_test(test_stop_drains_without_loss),
+        cmocka_unit_test(test_several_sinks_each_get_every_record),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
