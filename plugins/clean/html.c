@@ -335,7 +335,8 @@ static int marked_boilerplate(xmlNodePtr n)
         for (const char *p = (const char *)v; p && *p && len + 2 < sizeof buf;
              p++)
             buf[len++] = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
-        buf[len++] = ' ';
+        if (len + 1 < sizeof buf)
+            buf[len++] = ' ';
         xmlFree(v);
     }
     buf[len] = 0;
