@@ -1,0 +1,378 @@
+/*
+ * test_engine.c - the conversion engine against OpenCC: the v1.1.6 case
+ * files, the real `opencc` CLI on those inputs and on zuozhuan.txt's round
+ * trip (s2t, then t2s and tw2s back), plus what OpenCC does not do: invalid
+ * UTF-8, user dictionaries, protection, detection, JSON strings.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "taojin/stage.h" /* before cmocka.h, whose fail() is a macro */
+#include "tc_engine.h"
+#include "tc_json.h"
+
+#include <cmocka.h>
+
+static const char *shared(void)
+{
+    const char *s = getenv("TJ_SHARED");
+    return s && *s ? s : "../shared";
+}
+
+/* Reads a whole file (NULL when missing); *len gets its size. */
+static char *slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    char *buf = NULL;
+    size_t n = 0, cap = 0, got;
+    if (!f)
+        return NULL;
+    do {
+        if (cap - n < 65536) {
+            cap = cap * 2 + 65536;
+            buf = realloc(buf, cap);
+            assert_non_null(buf);
+        }
+        got = fread(buf + n, 1, cap - n - 1, f);
+        n += got;
+    } while (got);
+    fclose(f);
+    buf[n] = 0;
+    *len = n;
+    return buf;
+}
+
+/* Converts text with configuration name (protect off); caller frees. */
+static char *conv(const char *name, const char *text, size_t len,
+                  size_t *outlen)
+{
+    tc_conv *cv;
+    tc_out o = {0};
+    int cfg = tc_config_find(name);
+    assert_true(cfg >= 0);
+    assert_int_equal(tc_conv_new(cfg, NULL, 0, &cv), 0);
+    assert_int_equal(tc_convert(cv, text, len, &o), 0);
+    tc_conv_free(cv);
+    if (outlen)
+        *outlen = o.len;
+    return o.buf;
+}
+
+static char *conv_s(const char *name, const char *text)
+{
+    return conv(name, text, strlen(text), NULL);
+}
+
+/* Runs `opencc -c cfg` on file `in`, returns its stdout. */
+static char *opencc_cli(const char *cfg, const char *in, size_t *len)
+{
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd, "opencc -c %s < '%s'", cfg, in);
+    FILE *p = popen(cmd, "r");
+    char *buf = NULL;
+    size_t n = 0, cap = 0, got;
+    assert_non_null(p);
+    do {
+        if (cap - n < 65536) {
+            cap = cap * 2 + 65536;
+            buf = realloc(buf, cap);
+            assert_non_null(buf);
+        }
+        got = fread(buf + n, 1, cap - n - 1, p);
+        n += got;
+    } while (got);
+    assert_int_equal(pclose(p), 0);
+    buf[n] = 0;
+    *len = n;
+    return buf;
+}
+
+static void test_data_loads(void **state)
+{
+    const char *why = "x";
+    (void)state;
+    assert_int_equal(tc_data_check(&why), 0);
+    assert_null(why);
+    assert_int_equal(tc_config_count(), 14);
+    const char *names[] = {"t2s", "s2t", "tw2s", "tw2sp", "s2tw",
+                           "s2twp", "hk2s", "s2hk", "t2tw", "t2hk",
+                           "tw2t", "hk2t", "t2jp", "jp2t"};
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++)
+        assert_true(tc_config_find(names[i]) >= 0);
+    assert_int_equal(tc_config_find("nope"), -1);
+}
+
+static const char *const v116[] = {"hk2s", "s2t", "t2s", "tw2s", "tw2sp"};
+
+/* Every v1.1.6 case file, against its .ans and against the real CLI. */
+static void test_case_files(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof v116 / sizeof *v116; i++) {
+        char in[4096], ans[4096];
+        size_t n, an, cn, on;
+        snprintf(in, sizeof in, "%s/corpora/opencc/v1.1.6/%s.in", shared(),
+                 v116[i]);
+        snprintf(ans, sizeof ans, "%s/corpora/opencc/v1.1.6/%s.ans",
+                 shared(), v116[i]);
+        char *text = slurp(in, &n), *expect = slurp(ans, &an);
+        assert_non_null(text);
+        assert_non_null(expect);
+        char *out = conv(v116[i], text, n, &on);
+        char *cli = opencc_cli(v116[i], in, &cn);
+        assert_int_equal(on, an);
+        assert_memory_equal(out, expect, an);
+        assert_int_equal(on, cn);
+        assert_memory_equal(out, cli, cn);
+        free(text);
+        free(expect);
+        free(out);
+        free(cli);
+    }
+}
+
+static void write_file(const char *path, const char *s, size_t n)
+{
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(s, 1, n, f), n);
+    fclose(f);
+}
+
+/* zuozhuan.txt -> s2t -> t2s and tw2s, each step against the CLI. */
+static void test_zuozhuan_round_trip(void **state)
+{
+    char in[4096], tmp[] = "/tmp/tc_zz_XXXXXX";
+    size_t n, tn, cn, bn;
+    (void)state;
+    snprintf(in, sizeof in, "%s/corpora/opencc/zuozhuan.txt", shared());
+    char *text = slurp(in, &n);
+    assert_non_null(text);
+    assert_true(n > 1000000);
+    char *trad = conv("s2t", text, n, &tn);
+    char *cli = opencc_cli("s2t", in, &cn);
+    assert_int_equal(tn, cn);
+    assert_memory_equal(trad, cli, cn);
+    free(cli);
+    int fd = mkstemp(tmp);
+    assert_true(fd >= 0);
+    close(fd);
+    write_file(tmp, trad, tn);
+    const char *back[] = {"t2s", "tw2s"};
+    for (int i = 0; i < 2; i++) {
+        char *simp = conv(back[i], trad, tn, &bn);
+        cli = opencc_cli(back[i], tmp, &cn);
+        assert_int_equal(bn, cn);
+        assert_memory_equal(simp, cli, cn);
+        free(simp);
+        free(cli);
+    }
+    remove(tmp);
+    free(text);
+    free(trad);
+}
+
+/* Known conversions, one per configuration family. */
+static void test_spot_values(void **state)
+{
+    (void)state;
+    struct { const char *cfg, *in, *out; } c[] = {
+        {"t2s", "憂鬱的臺灣烏龜", "忧郁的台湾乌龟"},
+        {"s2t", "忧郁的台湾乌龟", "憂鬱的臺灣烏龜"},
+        {"s2tw", "着", "著"},
+        {"s2twp", "软件", "軟體"},
+        {"tw2s", "隨著", "随着"},
+        {"t2s", "隨著", "随著"},
+        {"tw2s", "那么", "那幺"},
+        {"t2s", "", ""},
+        {"t2s", "plain ASCII\n", "plain ASCII\n"},
+    };
+    for (size_t i = 0; i < sizeof c / sizeof *c; i++) {
+        char *o = conv_s(c[i].cfg, c[i].in);
+        assert_string_equal(o ? o : "", c[i].out);
+        free(o);
+    }
+}
+
+static void test_invalid_utf8(void **state)
+{
+    const char in[] = "\xff\xfe\xe6\xbc\xa2\xe5\xad\x97\xc3 \xed\xa0\x80"
+                      "\xe8\x87\xba";
+    const char want[] = "\xff\xfe\xe6\xb1\x89\xe5\xad\x97\xc3 \xed\xa0\x80"
+                        "\xe5\x8f\xb0";
+    tc_conv *cv;
+    tc_out o = {0};
+    (void)state;
+    assert_int_equal(tc_conv_new(tc_config_find("t2s"), NULL, 0, &cv), 0);
+    assert_int_equal(tc_convert(cv, in, sizeof in - 1, &o), 0);
+    assert_int_equal(o.len, sizeof want - 1);
+    assert_memory_equal(o.buf, want, o.len);
+    assert_int_equal(o.invalid, 6); /* ff fe c3 ed a0 80 */
+    /* A truncated sequence at the very end. */
+    o.len = o.invalid = 0;
+    assert_int_equal(tc_convert(cv, "\xe6\xbc", 2, &o), 0);
+    assert_int_equal(o.len, 2);
+    assert_memory_equal(o.buf, "\xe6\xbc", 2);
+    assert_int_equal(o.invalid, 2);
+    /* NUL bytes are ordinary characters. */
+    o.len = 0;
+    assert_int_equal(tc_convert(cv, "\xe6\xbc\xa2\0\xe6\xbc\xa2", 7, &o), 0);
+    assert_int_equal(o.len, 7);
+    assert_memory_equal(o.buf, "\xe6\xb1\x89\0\xe6\xb1\x89", 7);
+    tc_out_free(&o);
+    tc_conv_free(cv);
+}
+
+static void test_empty_input(void **state)
+{
+    tc_conv *cv;
+    tc_out o = {0};
+    (void)state;
+    assert_int_equal(tc_conv_new(tc_config_find("s2twp"), NULL, 0, &cv), 0);
+    assert_int_equal(tc_convert(cv, "", 0, &o), 0);
+    assert_int_equal(o.len, 0);
+    assert_non_null(o.buf);
+    assert_string_equal(o.buf, "");
+    assert_int_equal(o.changes, 0);
+    tc_out_free(&o);
+    tc_conv_free(cv);
+}
+
+static void test_user_dict(void **state)
+{
+    const char text[] = "# names\n臺灣\t台灣 臺灣\n昇騰\t昇腾\r\n\n騰訊\t腾讯X\n";
+    tc_userdict *ud;
+    tc_conv *cv;
+    tc_out o = {0};
+    char *err = NULL;
+    (void)state;
+    assert_int_equal(tc_userdict_parse(text, strlen(text), "u.txt", &ud, &err),
+                     0);
+    assert_int_equal(tc_userdict_size(ud), 3);
+    assert_int_equal(tc_conv_new(tc_config_find("t2s"), ud, 0, &cv), 0);
+    /* 臺灣 -> 台灣 (the user's first value, not t2s's 台湾); the text around
+     * is converted; 發騰訊 would be segmented otherwise. */
+    assert_int_equal(tc_convert(cv, "臺灣的昇騰與騰訊發展", 30, &o), 0);
+    assert_string_equal(o.buf, "台灣的昇腾与腾讯X发展");
+    tc_conv_free(cv);
+    tc_userdict_free(ud);
+    tc_out_free(&o);
+
+    assert_int_equal(tc_userdict_parse("a\tb\nno tab here\n", 16, "u.txt",
+                                       &ud, &err),
+                     TJ_EPARSE);
+    assert_null(ud);
+    assert_string_equal(err, "u.txt:2: expected 'key<TAB>value'");
+    free(err);
+    assert_int_equal(tc_userdict_parse("甲\t乙\n甲\t丙\n", 16, "d", &ud, &err),
+                     TJ_EPARSE);
+    assert_string_equal(err, "d:2: duplicate key");
+    free(err);
+    assert_int_equal(tc_userdict_load("/nonexistent/u.txt", &ud, &err),
+                     TJ_EIO);
+    assert_non_null(strstr(err, "/nonexistent/u.txt"));
+    free(err);
+}
+
+/* With protect (config: auto), Simplified-only characters stay. */
+static void test_protect(void **state)
+{
+    tc_conv *cv;
+    tc_out o = {0};
+    (void)state;
+    assert_int_equal(tc_conv_new(tc_config_find("tw2s"), NULL, 1, &cv), 0);
+    assert_int_equal(tc_convert(cv, "那么隨著臺灣", 18, &o), 0);
+    assert_string_equal(o.buf, "那么随着台湾");
+    tc_out_free(&o);
+    tc_conv_free(cv);
+}
+
+static void test_detect(void **state)
+{
+    tc_conv *cv;
+    tc_evidence ev;
+    (void)state;
+    assert_int_equal(tc_conv_new(tc_config_find("t2s"), NULL, 0, &cv), 0);
+    const char *simp = "随着人工智能的发展，那么台湾的芯片产业";
+    size_t sl = strlen(simp);
+    assert_int_equal(tc_detect(cv, &simp, &sl, 1, &ev), -1);
+    assert_int_equal(ev.trad, 0);
+    assert_true(ev.simp > 3);
+    const char *tw = "隨著人工智慧的發展，台灣的晶片產業裡";
+    size_t tl = strlen(tw);
+    assert_int_equal(tc_detect(cv, &tw, &tl, 1, &ev), tc_config_find("tw2s"));
+    assert_true(ev.trad > 3);
+    assert_true(ev.tw > ev.hk);
+    const char *hk = "衞生署説明温度";
+    size_t hl = strlen(hk);
+    assert_int_equal(tc_detect(cv, &hk, &hl, 1, &ev), tc_config_find("hk2s"));
+    const char *plain = "人工智慧的發展與晶片產業";
+    size_t pl = strlen(plain);
+    assert_int_equal(tc_detect(cv, &plain, &pl, 1, &ev),
+                     tc_config_find("t2s"));
+    tc_conv_free(cv);
+}
+
+static void test_json_strings(void **state)
+{
+    const char *in = "{\"title\": \"隨著臺灣\", \"h1\":[\"漢字\", \"ok\", 3],"
+                     " \"臺灣\": {\"m\":\"\\u81fa\\u7063\\n\\\"\"}, \"x\":"
+                     " \"\\ud800\"}";
+    tc_conv *cv;
+    tc_out o = {0};
+    (void)state;
+    assert_int_equal(tc_conv_new(tc_config_find("t2s"), NULL, 0, &cv), 0);
+    assert_int_equal(tc_json_convert(cv, in, strlen(in), &o), 0);
+    assert_string_equal(o.buf, "{\"title\": \"随著台湾\", \"h1\":[\"汉字\", "
+                               "\"ok\", 3], \"臺灣\": {\"m\":\"台湾\\n\\\"\"}, "
+                               "\"x\": \"\\ud800\"}");
+    tc_out_free(&o);
+    assert_int_equal(tc_json_convert(cv, "[\"abc", 5, &o), TJ_EPARSE);
+    tc_out_free(&o);
+    tc_conv_free(cv);
+}
+
+/* A large input: output grows past every initial guess. */
+static void test_large(void **state)
+{
+    const char unit[] = "臺灣烏龜憂鬱地說：ABC。\n";
+    size_t reps = getenv("TJ_SANITIZED") ? 20000 : 400000, n = 0, on;
+    char *big = malloc(reps * (sizeof unit - 1) + 1);
+    (void)state;
+    assert_non_null(big);
+    for (size_t i = 0; i < reps; i++, n += sizeof unit - 1)
+        memcpy(big + n, unit, sizeof unit - 1);
+    char *out = conv("t2s", big, n, &on);
+    const char want[] = "台湾乌龟忧郁地说：ABC。\n";
+    assert_int_equal(on, reps * (sizeof want - 1));
+    assert_memory_equal(out + on - (sizeof want - 1), want, sizeof want - 1);
+    free(out);
+    out = conv("s2twp", big, n, &on);
+    assert_int_equal(on, n);
+    free(out);
+    free(big);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_data_loads),
+        cmocka_unit_test(test_case_files),
+        cmocka_unit_test(test_zuozhuan_round_trip),
+        cmocka_unit_test(test_spot_values),
+        cmocka_unit_test(test_invalid_utf8),
+        cmocka_unit_test(test_empty_input),
+        cmocka_unit_test(test_user_dict),
+        cmocka_unit_test(test_protect),
+        cmocka_unit_test(test_detect),
+        cmocka_unit_test(test_json_strings),
+        cmocka_unit_test(test_large),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
