@@ -191,7 +191,7 @@ void tj__ctx_fail_record(tj_ctx *ctx, tj_record *rec, const char *msg)
         tj__log(TJ_LOG_WARN, ctx->name, "%s", msg);
     }
     tj_dead_letter *dl = ctx->dead_letter;
-    if (ctx->on_error == TJ_ON_ERROR_DEAD_LETTER && dl && dl->fp) {
+    if (ctx->on_error == TJ_ON_ERROR_DEAD_LETTER && dl && dl->path) {
         tj_buf b = {0};
         tj__buf_add(&b, "{\"stage\":", 9);
         tj__json_add_string(&b, ctx->name, strlen(ctx->name));
@@ -201,9 +201,15 @@ void tj__ctx_fail_record(tj_ctx *ctx, tj_record *rec, const char *msg)
         tj__record_to_json(rec, &b);
         tj__buf_add(&b, "}\n", 2);
         pthread_mutex_lock(&dl->lock);
-        fwrite(b.data, 1, b.len, dl->fp);
-        fflush(dl->fp);
-        dl->written++;
+        if (!dl->fp && !(dl->fp = fopen(dl->path, "a")))
+            tj__log(TJ_LOG_ERROR, ctx->name, "dead_letter: cannot open %s: "
+                    "%m; the record is only logged", dl->path);
+        if (dl->fp && (fwrite(b.data, 1, b.len, dl->fp) != b.len ||
+                       fflush(dl->fp) != 0))
+            tj__log(TJ_LOG_ERROR, ctx->name, "dead_letter: cannot write %s:"
+                    " %m", dl->path);
+        else if (dl->fp)
+            dl->written++;
         pthread_mutex_unlock(&dl->lock);
         tj__buf_free(&b);
     }

@@ -42,6 +42,9 @@ void tj__logv(tj_log_level level, const char *who, const char *fmt,
               va_list ap);
 int tj__parse_log_level(const char *s);
 
+/* Creates the directories above path (mkdir -p of its dirname). */
+int tj__mkdir_parent(const char *path);
+
 /* Monotonic clock in nanoseconds. */
 uint64_t tj__now_ns(void);
 

@@ -373,16 +373,17 @@ static void *worker_main(void *arg)
 
 /* ---- set-up ------------------------------------------------------------ */
 
+/* The dead-letter file is opened on the first failed record (api.c), so a
+ * clean run leaves none behind; its directory must be creatable now. */
 static int open_dead_letter(tj_run *run, tj_err *err)
 {
     pthread_mutex_init(&run->dl.lock, NULL);
     if (!run->p->dead_letter)
         return 0;
     run->dl.path = run->p->dead_letter;
-    run->dl.fp = fopen(run->dl.path, "a");
-    if (!run->dl.fp)
-        return tj__errf(err, TJ_EIO, "dead_letter: cannot open %s: %m",
-                        run->dl.path);
+    if (tj__mkdir_parent(run->dl.path))
+        return tj__errf(err, TJ_EIO, "dead_letter: cannot create the "
+                        "directory of %s: %m", run->dl.path);
     return 0;
 }
 

@@ -33,21 +33,6 @@ static double wall_now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* mkdir -p for the directory holding path. */
-static void make_parent(const char *path)
-{
-    char *copy = strdup(path), *dir = copy ? dirname(copy) : NULL;
-    for (char *p = dir ? dir + 1 : NULL; p && *p; p++)
-        if (*p == '/') {
-            *p = 0;
-            mkdir(dir, 0755);
-            *p = '/';
-        }
-    if (dir)
-        mkdir(dir, 0755);
-    free(copy);
-}
-
 int tj__state_open(const char *path, tj_state **out, tj_err *err)
 {
     *out = NULL;
@@ -56,7 +41,7 @@ int tj__state_open(const char *path, tj_state **out, tj_err *err)
         free(st);
         return TJ_ENOMEM;
     }
-    make_parent(path);
+    tj__mkdir_parent(path);
     char *msg = NULL;
     int rc = sqlite3_open_v2(path, &st->db,
                              SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |

@@ -1,12 +1,15 @@
 /* util.c - errors, growable buffers, logging and the clock. */
 #include "core.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
 #include <pthread.h>
+#include <libgen.h>
+#include <sys/stat.h>
 
 int tj__log_level = TJ_LOG_INFO;
 
@@ -128,4 +131,19 @@ uint64_t tj__now_ns(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Creates the directories above path (like mkdir -p on its dirname). */
+int tj__mkdir_parent(const char *path)
+{
+    char *copy = strdup(path), *dir = copy ? dirname(copy) : NULL;
+    for (char *p = dir ? dir + 1 : NULL; p && *p; p++)
+        if (*p == '/') {
+            *p = 0;
+            mkdir(dir, 0755);
+            *p = '/';
+        }
+    int rc = dir && (mkdir(dir, 0755) == 0 || errno == EEXIST) ? 0 : TJ_EIO;
+    free(copy);
+    return rc;
 }
