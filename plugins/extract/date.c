@@ -336,7 +336,7 @@ static size_t rfc2822(cur c, ext_dt *dt)
 {
     static const char *days[] = {"Mon", "Tue", "Wed", "Thu", "Fri", "Sat",
                                  "Sun"};
-    for (int i = 0; i < 7; i++)
+    for (int i = 0; c.i < c.n && c.s[c.i] >= 'A' && c.s[c.i] <= 'Z' && i < 7; i++)
         if (lit(&c, days[i])) {
             while (c.i < c.n && c.s[c.i] >= 'a' && c.s[c.i] <= 'z')
                 c.i++;
@@ -384,7 +384,7 @@ static size_t relative(cur c, const ext_dref *ref, ext_dt *dt)
         c.i += l;
     else
         return 0;
-    if (v < 0 || v > 100000)
+    if (v < 0 || v > 100000 || c.i >= c.n || (unsigned char)c.s[c.i] < 0x80)
         return 0;
     (void)(lit(&c, "个") || lit(&c, "個"));
     static const struct { const char *w; int sec; } units[] = {
@@ -412,6 +412,13 @@ size_t ext_date_parse(const char *s, size_t n, const ext_dref *ref,
     memset(&dt, 0, sizeof dt);
     unsigned char ch = (unsigned char)s[0];
     if (ch >= '0' && ch <= '9') {
+        /* what follows the leading digits decides which forms can apply */
+        size_t k = 0;
+        while (k < n && k < 5 && s[k] >= '0' && s[k] <= '9')
+            k++;
+        if (k == n || (k < 4 && (unsigned char)s[k] < 0x80 && s[k] != '-' &&
+                       s[k] != ' '))
+            return 0;
         if (!(l = numeric_ymd(c, &dt)) && !(l = rfc2822(c, &dt)) && !strict_ymd) {
             memset(&dt, 0, sizeof dt);
             if (!(l = month_day(c, ref, &dt)))

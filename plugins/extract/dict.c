@@ -1,10 +1,11 @@
 /*
  * dict.c - the organisation alias dictionary and script detection.
  *
- * Aliases are bucketed by their first character in an open-addressing
+ * Aliases are bucketed by their first two characters in an open-addressing
  * table; a bucket lists its aliases longest first, so a lookup at a text
  * position costs one hash probe and usually nothing more (most characters
- * start no alias, which a 64K-bit filter answers before the probe).  ASCII
+ * start no alias, which a 64K-bit filter on the first character answers
+ * before the probe).  One-character aliases are ignored.  ASCII
  * letters compare case-insensitively and an alias that begins or ends with
  * an ASCII letter or digit must not touch another one in the text, so
  * "Meta" does not match inside "metaverse".
@@ -20,11 +21,12 @@ typedef struct alias {
     char *s;
     uint32_t len;
     uint32_t org;
-    uint32_t first; /* first character, ASCII lower-cased */
+    uint32_t first;  /* first character, ASCII lower-cased */
+    uint64_t key;    /* first two characters, ASCII lower-cased */
 } alias;
 
 typedef struct slot {
-    uint32_t key;  /* first character + 1; 0 = empty */
+    uint64_t key;  /* two-character key + 1; 0 = empty */
     uint32_t start, count;
 } slot;
 
@@ -83,6 +85,12 @@ static int add_alias(ext_dict *d, const char *s, size_t n, uint32_t org)
     a->len = (uint32_t)n;
     a->org = org;
     a->first = fold(ext_utf8_next(s, n, &l));
+    if (l >= n) { /* one character: too ambiguous to match */
+        free(a->s);
+        return 0;
+    }
+    size_t l2;
+    a->key = (uint64_t)a->first << 32 | fold(ext_utf8_next(s + l, n - l, &l2));
     d->nal++;
     return 0;
 }
@@ -130,13 +138,12 @@ oom:
     return -1;
 }
 
-static uint32_t hash32(uint32_t x)
+static uint64_t hash64(uint64_t x)
 {
-    x ^= x >> 16;
-    x *= 0x7feb352dU;
-    x ^= x >> 15;
-    x *= 0x846ca68bU;
-    return x ^ (x >> 16);
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdULL;
+    x ^= x >> 33;
+    return x;
 }
 
 static const ext_dict *sort_dict;
@@ -145,8 +152,8 @@ static int by_first_then_len(const void *a, const void *b)
 {
     const alias *x = &sort_dict->al[*(const uint32_t *)a];
     const alias *y = &sort_dict->al[*(const uint32_t *)b];
-    if (x->first != y->first)
-        return x->first < y->first ? -1 : 1;
+    if (x->key != y->key)
+        return x->key < y->key ? -1 : 1;
     if (x->len != y->len)
         return x->len > y->len ? -1 : 1;
     return 0;
@@ -171,14 +178,15 @@ static int build_index(ext_dict *d)
     qsort(d->order, d->nal, sizeof *d->order, by_first_then_len);
     pthread_mutex_unlock(&sort_lock);
     for (size_t i = 0; i < d->nal;) {
+        uint64_t key = d->al[d->order[i]].key;
         uint32_t first = d->al[d->order[i]].first;
         size_t j = i;
-        while (j < d->nal && d->al[d->order[j]].first == first)
+        while (j < d->nal && d->al[d->order[j]].key == key)
             j++;
-        size_t h = hash32(first) & d->tabmask;
+        size_t h = hash64(key) & d->tabmask;
         while (d->tab[h].key)
             h = (h + 1) & d->tabmask;
-        d->tab[h] = (slot){first + 1, (uint32_t)i, (uint32_t)(j - i)};
+        d->tab[h] = (slot){key + 1, (uint32_t)i, (uint32_t)(j - i)};
         d->filter[(first & 0xFFFF) >> 3] |= (uint8_t)(1u << (first & 7));
         i = j;
     }
@@ -253,6 +261,12 @@ size_t ext_dict_size(const ext_dict *d) { return d->nnames; }
 
 const char *ext_dict_name(const ext_dict *d, size_t i) { return d->names[i]; }
 
+int ext_dict_may_start(const ext_dict *d, uint32_t c)
+{
+    c = fold(c);
+    return (d->filter[(c & 0xFFFF) >> 3] >> (c & 7)) & 1;
+}
+
 static int same_folded(const char *a, const char *b, size_t n)
 {
     for (size_t i = 0; i < n; i++)
@@ -264,12 +278,13 @@ static int same_folded(const char *a, const char *b, size_t n)
 size_t ext_dict_match(const ext_dict *d, const char *s, size_t n,
                       size_t *org)
 {
-    size_t l;
+    size_t l, l2;
     uint32_t c = fold(ext_utf8_next(s, n, &l));
-    if (!(d->filter[(c & 0xFFFF) >> 3] & (1u << (c & 7))))
+    if (!(d->filter[(c & 0xFFFF) >> 3] & (1u << (c & 7))) || l >= n)
         return 0;
-    size_t h = hash32(c) & d->tabmask;
-    while (d->tab[h].key && d->tab[h].key != c + 1)
+    uint64_t key = (uint64_t)c << 32 | fold(ext_utf8_next(s + l, n - l, &l2));
+    size_t h = hash64(key) & d->tabmask;
+    while (d->tab[h].key && d->tab[h].key != key + 1)
         h = (h + 1) & d->tabmask;
     if (!d->tab[h].key)
         return 0;

@@ -21,6 +21,7 @@
 /* ---- triggers ------------------------------------------------------------ */
 
 static uint8_t trigger[65536 / 8];
+static uint8_t numeral[65536 / 8]; /* digits and units: 一..九 十百千万亿 几数 */
 static pthread_once_t trigger_once = PTHREAD_ONCE_INIT;
 
 static void trigger_init(void)
@@ -33,6 +34,14 @@ static void trigger_init(void)
     for (size_t i = 0; i < n; i += l) {
         uint32_t c = ext_utf8_next(chars + i, n - i, &l);
         trigger[c >> 3] |= (uint8_t)(1u << (c & 7));
+    }
+    static const char *nums =
+        "零〇一壹幺二贰貳两兩三叁參四肆五伍六陆陸七柒八捌九玖十拾百佰千仟万萬亿億"
+        "几幾数數";
+    n = strlen(nums);
+    for (size_t i = 0; i < n; i += l) {
+        uint32_t c = ext_utf8_next(nums + i, n - i, &l);
+        numeral[c >> 3] |= (uint8_t)(1u << (c & 7));
     }
     static const uint32_t signs[] = {0xA5, 0xFFE5, 0x20AC, 0xA3};
     for (size_t k = 0; k < sizeof signs / sizeof signs[0]; k++)
@@ -112,6 +121,9 @@ static size_t ticker_exchange(const char *s, size_t n, char *out)
         {"紐交所", "US"}, {"HKEX", "HK"}, {"SEHK", "HK"}, {"HK", "HK"},
         {"港交所", "HK"}, {"SSE", "SH"}, {"上交所", "SH"}, {"SZSE", "SZ"},
         {"深交所", "SZ"}, {"北交所", "BJ"}};
+    unsigned char b = (unsigned char)s[0];
+    if (b < 0x80 && b != 'N' && b != 'A' && b != 'H' && b != 'S')
+        return 0;
     for (size_t k = 0; k < sizeof ex / sizeof ex[0]; k++) {
         if (!ext_starts(s, n, ex[k].w))
             continue;
@@ -232,6 +244,27 @@ static void add_date(scan *sc, const char *s, size_t n, const ext_dt *dt)
         cJSON_AddStringToObject(o, "date", iso);
 }
 
+static int is_numeral(uint32_t c)
+{
+    return c < 65536 && ((numeral[c >> 3] >> (c & 7)) & 1);
+}
+
+/* Relative day words need no number: 今天, 昨天, 前天, 刚刚. */
+static int day_word(const char *s, size_t n)
+{
+    size_t cl;
+    switch (ext_utf8_next(s, n, &cl)) {
+    case 0x4ECA: case 0x6628: case 0x524D: case 0x521A: case 0x525B:
+        break; /* 今昨前刚剛 */
+    default:
+        return 0;
+    }
+    return ext_starts(s, n, "今天") || ext_starts(s, n, "昨天") ||
+           ext_starts(s, n, "前天") || ext_starts(s, n, "今日") ||
+           ext_starts(s, n, "昨日") || ext_starts(s, n, "刚刚") ||
+           ext_starts(s, n, "剛剛");
+}
+
 /* Tries every numeric kind at s; returns the bytes matched or 0. */
 static size_t try_numeric(scan *sc, const char *s, size_t n)
 {
@@ -248,7 +281,9 @@ static size_t try_numeric(scan *sc, const char *s, size_t n)
         add_percent(sc, s, l, v);
         return l;
     }
-    if (o->dates && (l = ext_date_parse(s, n, o->ref, 0, &dt)) > 0) {
+    unsigned char b = (unsigned char)s[0];
+    if (o->dates && ((b >= '0' && b <= '9') || day_word(s, n)) &&
+        (l = ext_date_parse(s, n, o->ref, 0, &dt)) > 0) {
         if (dt.has_year || o->ref->year || o->ref->has_now) {
             add_date(sc, s, l, &dt);
             return l;
@@ -263,6 +298,17 @@ static size_t try_ticker(scan *sc, const char *s, size_t n)
     size_t l;
     if (!sc->o->tickers)
         return 0;
+    unsigned char b = (unsigned char)s[0];
+    if (b >= 0x80) {
+        size_t cl;
+        switch (ext_utf8_next(s, n, &cl)) {
+        case 0x7EB3: case 0x7D0D: case 0x7EBD: case 0x7D10: /* 纳納纽紐 */
+        case 0x6E2F: case 0x4E0A: case 0x6DF1: case 0x5317: /* 港上深北 */
+            break;
+        default:
+            return 0;
+        }
+    }
     if ((l = ticker_dotted(s, n, key)) > 0 ||
         (l = ticker_exchange(s, n, key)) > 0) {
         count_ticker(sc, key);
@@ -283,20 +329,49 @@ static size_t try_org(scan *sc, const char *s, size_t n)
     return l;
 }
 
-/* Scans s[0..n) into the collections of sc. */
-static void scan_text(scan *sc, const char *s, size_t n)
+/* Offset of the first digit or Chinese numeral at or after i (n if none). */
+static size_t next_number(const char *s, size_t n, size_t i)
 {
-    int prev_alnum = 0;
-    size_t i = 0, l, m;
+    size_t l;
     while (i < n) {
         unsigned char b = (unsigned char)s[i];
+        if (b >= '0' && b <= '9')
+            return i;
+        if (b < 0x80) {
+            i++;
+            continue;
+        }
+        if (is_numeral(ext_utf8_next(s + i, n - i, &l)))
+            return i;
+        i += l;
+    }
+    return n;
+}
+
+/* Scans s[0..n) into the collections of sc.  Every money, percent or date
+ * expression has a digit or numeral within its first six characters
+ * (约合人民币2184亿 is the longest lead-in), so the numeric parsers run
+ * only that close to the next number, which is tracked as the scan goes;
+ * organisations are tried only where the dictionary's first-character
+ * filter says an alias may start. */
+static void scan_text(scan *sc, const char *s, size_t n)
+{
+    const ext_ent_opts *o = sc->o;
+    int numeric = o->money || o->percents || o->dates;
+    int prev_alnum = 0;
+    size_t i = 0, l, m, num_at = 0;
+    while (i < n) {
+        unsigned char b = (unsigned char)s[i];
+        if (num_at < i)
+            num_at = numeric ? next_number(s, n, i) : n;
+        int near = num_at - i <= 18;
         if (b < 0x80) {
             int an = alnum(b);
             if ((an && !prev_alnum) || b == '$') {
                 if ((m = try_ticker(sc, s + i, n - i)) ||
-                    (b <= '9' && (m = try_numeric(sc, s + i, n - i))) ||
+                    (near && b <= '9' && (m = try_numeric(sc, s + i, n - i))) ||
                     (m = try_org(sc, s + i, n - i)) ||
-                    ((b > '9' || b == '$') &&
+                    (near && (b > '9' || b == '$') &&
                      (m = try_numeric(sc, s + i, n - i)))) {
                     i += m;
                     prev_alnum = alnum((unsigned char)s[i - 1]);
@@ -311,13 +386,15 @@ static void scan_text(scan *sc, const char *s, size_t n)
         prev_alnum = 0;
         if (c < 65536 && (trigger[c >> 3] >> (c & 7)) & 1) {
             if ((m = try_ticker(sc, s + i, n - i)) ||
-                (m = try_numeric(sc, s + i, n - i))) {
+                ((near || (o->dates && day_word(s + i, n - i))) &&
+                 (m = try_numeric(sc, s + i, n - i)))) {
                 i += m;
                 prev_alnum = alnum((unsigned char)s[i - 1]);
                 continue;
             }
         }
-        if ((m = try_org(sc, s + i, n - i))) {
+        if (o->orgs && o->dict && ext_dict_may_start(o->dict, c) &&
+            (m = try_org(sc, s + i, n - i))) {
             i += m;
             continue;
         }

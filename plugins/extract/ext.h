@@ -27,8 +27,26 @@ int ext_buf_puts(ext_buf *b, const char *s);
 void ext_buf_free(ext_buf *b);
 
 /* Decodes the UTF-8 character at s[0..n); stores its length (1 for an
- * invalid byte, which decodes as U+FFFD) in *len.  n must be > 0. */
-uint32_t ext_utf8_next(const char *s, size_t n, size_t *len);
+ * invalid byte, which decodes as U+FFFD) in *len.  n must be > 0.  The
+ * inline wrapper takes the ASCII and well-formed 3-byte (CJK) paths
+ * itself; ext_utf8_next_slow handles the rest. */
+uint32_t ext_utf8_next_slow(const char *s, size_t n, size_t *len);
+
+static inline uint32_t ext_utf8_next(const char *str, size_t n, size_t *len)
+{
+    const unsigned char *s = (const unsigned char *)str;
+    if (s[0] < 0x80) {
+        *len = 1;
+        return s[0];
+    }
+    if (s[0] >= 0xE1 && s[0] <= 0xEC && n >= 3 && (s[1] & 0xC0) == 0x80 &&
+        (s[2] & 0xC0) == 0x80) {
+        *len = 3;
+        return (uint32_t)(s[0] & 0x0F) << 12 | (uint32_t)(s[1] & 0x3F) << 6 |
+               (s[2] & 0x3F);
+    }
+    return ext_utf8_next_slow(str, n, len);
+}
 
 /* Number of characters (code points) in s[0..n). */
 size_t ext_utf8_count(const char *s, size_t n);
@@ -45,8 +63,13 @@ const char *ext_trim(const char *s, size_t *n);
  * and both ends trimmed; NULL when out of memory. */
 char *ext_clean_dup(const char *s, size_t n);
 
-/* Non-zero when s[0..n) begins with the NUL-terminated prefix p. */
-int ext_starts(const char *s, size_t n, const char *p);
+/* Non-zero when s[0..n) begins with the NUL-terminated prefix p (inline:
+ * with a literal p the length folds away). */
+static inline int ext_starts(const char *s, size_t n, const char *p)
+{
+    size_t l = __builtin_strlen(p);
+    return l <= n && __builtin_memcmp(s, p, l) == 0;
+}
 
 /* Han ideograph test (CJK unified, extension A, compatibility). */
 int ext_is_han(uint32_t cp);
@@ -150,6 +173,9 @@ const char *ext_dict_name(const ext_dict *d, size_t i);
  * the organisation index in *org, or 0. */
 size_t ext_dict_match(const ext_dict *d, const char *s, size_t n,
                       size_t *org);
+
+/* Non-zero when an alias of d may begin with character c (a bit test). */
+int ext_dict_may_start(const ext_dict *d, uint32_t c);
 
 /* Adds a TSV text (canonical<TAB>alias<TAB>...) to d; returns 0 or -1 with
  * a message naming `what` and the line in err. */

@@ -13,6 +13,7 @@
 #include "ext.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <string.h>
 
 typedef struct qty {
@@ -312,9 +313,62 @@ static const char *range_sep[] = {
     "\xef\xbd\x9e", "\xe3\x80\x9c", "\xef\xbc\x8d", "\xe2\x80\x93", "至",
     "到", NULL};
 
+/* First characters of the words of each table (currencies, modifiers,
+ * range separators): 64K-bit sets built once, so a position that cannot
+ * start a word costs one bit test instead of a loop of comparisons. */
+static uint8_t cur_first[65536 / 8], mod_first[65536 / 8],
+    sep_first[65536 / 8], suf_first[65536 / 8];
+static pthread_once_t cur_once = PTHREAD_ONCE_INIT;
+
+static void mark(uint8_t *bits, const char *w)
+{
+    size_t l;
+    uint32_t c = ext_utf8_next(w, strlen(w), &l);
+    bits[(c & 0xFFFF) >> 3] |= (uint8_t)(1u << (c & 7));
+}
+
+static void cur_init(void)
+{
+    for (size_t i = 0; suffix_cur[i].w; i++)
+        mark(cur_first, suffix_cur[i].w);
+    for (size_t i = 0; prefix_cur[i].w; i++)
+        mark(cur_first, prefix_cur[i].w);
+    for (size_t i = 0; prefix_mod[i].w; i++)
+        mark(mod_first, prefix_mod[i].w);
+    mark(mod_first, "从");
+    mark(mod_first, "從");
+    for (size_t i = 0; range_sep[i]; i++)
+        mark(sep_first, range_sep[i]);
+    for (size_t i = 0; suffix_mod[i].w; i++)
+        mark(suf_first, suffix_mod[i].w);
+    mark(sep_first, "(");
+    mark(sep_first, "（");
+    mark(sep_first, " ");
+    mark(suf_first, "(");
+    mark(suf_first, "（");
+    mark(suf_first, " ");
+}
+
+/* Non-zero when the character at s may start a word of the table. */
+static int may_start(const uint8_t *bits, const char *s, size_t n)
+{
+    size_t l;
+    if (!n)
+        return 0;
+    uint32_t c = ext_utf8_next(s, n, &l);
+    return (bits[(c & 0xFFFF) >> 3] >> (c & 7)) & 1;
+}
+
 static size_t match_word(const word *list, const char *s, size_t n,
                          const char **code)
 {
+    size_t l;
+    if (!n)
+        return 0;
+    pthread_once(&cur_once, cur_init);
+    uint32_t c = ext_utf8_next(s, n, &l);
+    if (!((cur_first[(c & 0xFFFF) >> 3] >> (c & 7)) & 1))
+        return 0;
     for (size_t k = 0; list[k].w; k++)
         if (ext_starts(s, n, list[k].w)) {
             *code = list[k].code;
@@ -433,10 +487,12 @@ size_t ext_money_parse(const char *s, size_t n, int need_currency,
     size_t i = 0, l;
     int approx = 0;
     memset(out, 0, sizeof *out);
-    int from = ext_starts(s, n, "从") || ext_starts(s, n, "從");
+    pthread_once(&cur_once, cur_init);
+    int lead = may_start(mod_first, s, n);
+    int from = lead && (ext_starts(s, n, "从") || ext_starts(s, n, "從"));
     if (from)
         i += 3;
-    for (size_t k = 0; prefix_mod[k].w; k++)
+    for (size_t k = 0; lead && i < n && prefix_mod[k].w; k++)
         if (ext_starts(s + i, n - i, prefix_mod[k].w)) {
             approx = prefix_mod[k].approx;
             i += strlen(prefix_mod[k].w);
@@ -447,8 +503,8 @@ size_t ext_money_parse(const char *s, size_t n, int need_currency,
         return 0;
     i += l;
     int range = 0;
-    size_t j = i + skip_included(s + i, n - i);
-    for (size_t k = 0; range_sep[k]; k++) {
+    size_t j = may_start(sep_first, s + i, n - i) ? i + skip_included(s + i, n - i) : i;
+    for (size_t k = 0; may_start(sep_first, s + j, n - j) && range_sep[k]; k++) {
         if (!ext_starts(s + j, n - j, range_sep[k]))
             continue;
         size_t t = j + strlen(range_sep[k]);
@@ -473,8 +529,9 @@ size_t ext_money_parse(const char *s, size_t n, int need_currency,
         if (tail > 1 && lo.value <= hi.q.v / tail && !lo.cur)
             lo.value *= tail;
     }
-    size_t j2 = i + skip_included(s + i, n - i);
-    for (size_t k = 0; suffix_mod[k].w; k++)
+    int tail = may_start(suf_first, s + i, n - i);
+    size_t j2 = tail ? i + skip_included(s + i, n - i) : i;
+    for (size_t k = 0; tail && suffix_mod[k].w; k++)
         if (ext_starts(s + j2, n - j2, suffix_mod[k].w)) {
             approx = approx_merge(approx, suffix_mod[k].approx);
             i = j2 + strlen(suffix_mod[k].w);

@@ -41,7 +41,7 @@ void ext_buf_free(ext_buf *b)
     b->len = b->cap = 0;
 }
 
-uint32_t ext_utf8_next(const char *str, size_t n, size_t *len)
+uint32_t ext_utf8_next_slow(const char *str, size_t n, size_t *len)
 {
     const unsigned char *s = (const unsigned char *)str;
     uint32_t c = s[0];
@@ -142,12 +142,6 @@ char *ext_clean_dup(const char *s, size_t n)
     }
     out[o] = '\0';
     return out;
-}
-
-int ext_starts(const char *s, size_t n, const char *p)
-{
-    size_t l = strlen(p);
-    return l <= n && memcmp(s, p, l) == 0;
 }
 
 int ext_is_han(uint32_t cp)
