@@ -1,13 +1,16 @@
 # Shell helper for tests that need the loopback fixture server.
-# Source it after tests/lib.sh, then call `httpd_start`: it runs
+# Source it after tests/lib.sh, then call `httpd_start [SERVER-ARGS...]`
+# (e.g. --tls-cert C --tls-key K for HTTPS, then $HTTPD is https://): it runs
 # tests/httpd/server.py in the background on a free 127.0.0.1 port, sets
 # $HTTPD_PORT, $HTTPD (http://127.0.0.1:PORT) and $HTTPD_PID, and kills the
 # server when the test exits (the EXIT trap also removes $TMP, as lib.sh's).
 
 httpd_start() {
     local pf="$TMP/httpd.port" i
+    local scheme=http
+    case " $* " in *" --tls-cert "*) scheme=https ;; esac
     python3 "$TJ_TOP/tests/httpd/server.py" --port-file "$pf" \
-        --seeds "$TJ_SHARED/seeds" --max-seconds 300 > /dev/null 2>"$TMP/httpd.log" &
+        --seeds "$TJ_SHARED/seeds" --max-seconds 300 "$@" > /dev/null 2>"$TMP/httpd.log" &
     HTTPD_PID=$!
     trap 'kill "$HTTPD_PID" 2>/dev/null; wait "$HTTPD_PID" 2>/dev/null; rm -rf "$TMP"' EXIT
     for i in $(seq 1 100); do
@@ -19,7 +22,7 @@ httpd_start() {
         return 1
     fi
     HTTPD_PORT=$(cat "$pf")
-    HTTPD="http://127.0.0.1:$HTTPD_PORT"
+    HTTPD="$scheme://127.0.0.1:$HTTPD_PORT"
 }
 
 # httpd_get PATH: the server's response body for PATH on stdout.

@@ -2,11 +2,12 @@
 """Loopback HTTP server for the fetch/decode tests (Python standard library).
 
     server.py [--port-file FILE] [--seeds DIR] [--max-seconds N]
+              [--tls-cert PEM --tls-key PEM]
 
 Binds 127.0.0.1 on a free port (port 0), writes the port to --port-file
 (or to stdout without one), and serves fixtures with chosen headers until killed or for
 --max-seconds (default 600) at most, so it can never outlive a test run by
-much.  Fixture texts come from ../shared/seeds (--seeds), cut to the
+much.  With --tls-cert/--tls-key it speaks HTTPS.  Fixture texts come from ../shared/seeds (--seeds), cut to the
 characters the target charset can hold.
 
 Fixtures (GET):
@@ -273,8 +274,15 @@ def main():
     ap.add_argument("--seeds", default=os.path.join(here, "..", "..", "..",
                                                      "shared", "seeds"))
     ap.add_argument("--max-seconds", type=float, default=600)
+    ap.add_argument("--tls-cert", help="serve HTTPS with this PEM certificate")
+    ap.add_argument("--tls-key", help="... and this PEM key")
     args = ap.parse_args()
     server = Server(("127.0.0.1", 0), Handler)
+    if args.tls_cert:
+        import ssl
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(args.tls_cert, args.tls_key)
+        server.socket = ctx.wrap_socket(server.socket, server_side=True)
     server.lock = threading.Lock()
     server.counts = {}
     server.fixtures = Fixtures(args.seeds)
