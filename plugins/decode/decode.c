@@ -79,7 +79,7 @@ static int decode_init(tj_ctx *ctx, const void *config, void **state)
                              st->fallback)))
         goto fail;
     if (cfg->max_inflated <= 0) {
-        rc = tj_error(ctx, "option 'max_inflated' must be positive");
+        tj_error(ctx, "option 'max_inflated' must be positive");
         rc = TJ_ECONFIG;
         goto fail;
     }
