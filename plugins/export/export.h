@@ -49,8 +49,6 @@ void ex_buf_free(ex_buf *b);
 /* ---- encoders (text.c) ---------------------------------------------------- */
 /* True when s[0..n) is well-formed UTF-8 (no overlongs, no surrogates). */
 bool ex_utf8_valid(const char *s, size_t n);
-/* Appends s as a JSON string literal (quotes included); s must be UTF-8. */
-int ex_json_string(ex_buf *b, const char *s, size_t n);
 /* Appends a BYTES value as JSON: a string when it is UTF-8, otherwise
  * {"$base64":"..."}. */
 int ex_json_bytes(ex_buf *b, const char *s, size_t n);

@@ -129,65 +129,93 @@ static const unsigned char json_esc[256] = {
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0,
 };
 
-int ex_json_string(ex_buf *b, const char *str, size_t n)
+/* Writes the escape for ASCII byte c (a control, '"' or '\\') at o;
+ * returns the new end. */
+static char *json_escape(char *o, unsigned c)
 {
-    /* Worst case: every byte becomes \u00XX (6 bytes), plus the quotes. */
-    if (n > (SIZE_MAX - 3) / 6 || ex_buf_reserve(b, n * 6 + 3))
-        return TJ_ENOMEM;
-    const unsigned char *s = (const unsigned char *)str;
+    *o++ = '\\';
+    switch (c) {
+    case '"': *o++ = '"'; break;
+    case '\\': *o++ = '\\'; break;
+    case '\n': *o++ = 'n'; break;
+    case '\r': *o++ = 'r'; break;
+    case '\t': *o++ = 't'; break;
+    case '\b': *o++ = 'b'; break;
+    case '\f': *o++ = 'f'; break;
+    default: o += sprintf(o, "u%04x", c);
+    }
+    return o;
+}
+
+/* One pass over s: validates UTF-8 while escaping into a JSON string.
+ * Returns false (output undefined past the mark) at the first malformed
+ * sequence. */
+static bool json_utf8_string(ex_buf *b, const unsigned char *s, size_t n)
+{
     char *o = b->data + b->len;
     *o++ = '"';
-    size_t i = 0, run = 0;
+    size_t i = 0;
     while (i < n) {
-        run = i;
-        /* Eight clean bytes at a time (none below 0x20, no '"', no '\\'),
-         * else one byte. */
-        while (i < n) {
-            if (i + 8 <= n) {
-                uint64_t w;
-                memcpy(&w, s + i, 8);
-                uint64_t q = w ^ 0x2222222222222222ull;
-                uint64_t b = w ^ 0x5C5C5C5C5C5C5C5Cull;
-                uint64_t bad = ((w - 0x2020202020202020ull) & ~w) |
-                               ((q - 0x0101010101010101ull) & ~q) |
-                               ((b - 0x0101010101010101ull) & ~b);
-                if (!(bad & 0x8080808080808080ull)) {
-                    i += 8;
-                    continue;
-                }
+        if (i + 8 <= n) {
+            uint64_t w;
+            memcpy(&w, s + i, 8);
+            uint64_t q = w ^ 0x2222222222222222ull;
+            uint64_t k = w ^ 0x5C5C5C5C5C5C5C5Cull;
+            uint64_t bad = w | ((w - 0x2020202020202020ull) & ~w) |
+                           ((q - 0x0101010101010101ull) & ~q) |
+                           ((k - 0x0101010101010101ull) & ~k);
+            if (!(bad & 0x8080808080808080ull)) { /* clean ASCII */
+                memcpy(o, &w, 8);
+                o += 8;
+                i += 8;
+                continue;
             }
-            if (json_esc[s[i]])
-                break;
-            i++;
         }
-        memcpy(o, s + run, i - run);
-        o += i - run;
+        /* Runs of three-byte sequences (CJK) */
+        while (i + 3 <= n && (s[i] & 0xF0) == 0xE0) {
+            unsigned c = s[i], c1 = s[i + 1];
+            if (((c1 | (unsigned)s[i + 2] << 8) & 0xC0C0) != 0x8080 ||
+                (c == 0xE0 && c1 < 0xA0) || (c == 0xED && c1 >= 0xA0))
+                return false;
+            o[0] = (char)c;
+            o[1] = (char)c1;
+            o[2] = (char)s[i + 2];
+            o += 3;
+            i += 3;
+        }
         if (i >= n)
             break;
-        unsigned c = s[i++];
-        *o++ = '\\';
-        switch (c) {
-        case '"': *o++ = '"'; break;
-        case '\\': *o++ = '\\'; break;
-        case '\n': *o++ = 'n'; break;
-        case '\r': *o++ = 'r'; break;
-        case '\t': *o++ = 't'; break;
-        case '\b': *o++ = 'b'; break;
-        case '\f': *o++ = 'f'; break;
-        default:
-            o += sprintf(o, "u%04x", c);
+        unsigned c = s[i];
+        if (c < 0x80) {
+            if (json_esc[c])
+                o = json_escape(o, c);
+            else
+                *o++ = (char)c;
+            i++;
+            continue;
         }
+        size_t len = utf8_seq(s + i, n - i);
+        if (!len)
+            return false;
+        for (size_t j = 0; j < len; j++)
+            *o++ = (char)s[i + j];
+        i += len;
     }
     *o++ = '"';
     b->len = (size_t)(o - b->data);
     b->data[b->len] = '\0';
-    return 0;
+    return true;
 }
 
 int ex_json_bytes(ex_buf *b, const char *s, size_t n)
 {
-    if (ex_utf8_valid(s, n))
-        return ex_json_string(b, s, n);
+    /* Worst case: every byte becomes \u00XX (6 bytes), quotes, slack. */
+    if (n > (SIZE_MAX - 16) / 6 || ex_buf_reserve(b, n * 6 + 16))
+        return TJ_ENOMEM;
+    size_t mark = b->len;
+    if (json_utf8_string(b, (const unsigned char *)s, n))
+        return 0;
+    b->len = mark;
     if (ex_buf_adds(b, "{\"$base64\":\"") ||
         ex_base64(b, (const unsigned char *)s, n) || ex_buf_adds(b, "\"}"))
         return TJ_ENOMEM;
@@ -196,24 +224,39 @@ int ex_json_bytes(ex_buf *b, const char *s, size_t n)
 
 int ex_json_compact(ex_buf *b, const char *s, size_t n)
 {
-    if (!memchr(s, '\n', n) && !memchr(s, '\r', n))
+    size_t i = 0;
+    while (i < n && (unsigned char)s[i] >= 0x20)
+        i++;
+    if (i == n) /* the usual case: already one line, nothing to escape */
         return ex_buf_add(b, s, n);
-    if (ex_buf_reserve(b, n))
+    /* Whitespace outside strings goes; a raw control character inside a
+     * string (which strict JSON forbids, but a lenient producer may leave)
+     * is escaped, so the value stays on one line. */
+    if (n > (SIZE_MAX - 16) / 6 || ex_buf_reserve(b, n * 6 + 16))
         return TJ_ENOMEM;
     char *o = b->data + b->len;
     bool in_str = false;
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
+    for (i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
         if (in_str) {
-            *o++ = c;
-            if (c == '\\' && i + 1 < n)
-                *o++ = s[++i];
-            else if (c == '"')
-                in_str = false;
-        } else if (c == ' ' || c == '\n' || c == '\r' || c == '\t') {
+            if (c < 0x20) {
+                o = json_escape(o, c);
+            } else {
+                *o++ = (char)c;
+                if (c == '\\' && i + 1 < n) {
+                    unsigned char e = (unsigned char)s[++i];
+                    if (e < 0x20)
+                        o = json_escape(o - 1, e); /* "\<LF>" -> "\n" */
+                    else
+                        *o++ = (char)e;
+                } else if (c == '"') {
+                    in_str = false;
+                }
+            }
+        } else if (c <= ' ') {
             continue;
         } else {
-            *o++ = c;
+            *o++ = (char)c;
             in_str = c == '"';
         }
     }
