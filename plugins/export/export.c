@@ -184,7 +184,7 @@ static void finish_held(ex_state *st, const char *error)
         free(st->rec_err[i]);
         st->rec_err[i] = NULL;
     }
-    if (!error)
+    if (!error && st->nheld)
         tj_count(st->ctx, "batches", 1);
     st->nheld = 0;
 }

@@ -51,6 +51,20 @@ typedef struct lite_impl {
     ex_buf sql, sig;
 } lite_impl;
 
+/* sqlite's message for the last error, with the system's reason when an
+ * I/O call failed ("disk I/O error (File too large)"). */
+static const char *lite_errmsg(lite_impl *l, char *buf, size_t n)
+{
+    int e = sqlite3_system_errno(l->db);
+    int code = sqlite3_errcode(l->db) & 0xff;
+    if (e && (code == SQLITE_IOERR || code == SQLITE_FULL ||
+              code == SQLITE_CANTOPEN))
+        snprintf(buf, n, "%s (%s)", sqlite3_errmsg(l->db), strerror(e));
+    else
+        snprintf(buf, n, "%s", sqlite3_errmsg(l->db));
+    return buf;
+}
+
 /* Runs one statement without results; 0 or the sqlite error code. */
 static int exec_sql(lite_impl *l, const char *sql)
 {
@@ -469,9 +483,11 @@ static int lite_add(ex_state *st, tj_record *rec)
     sqlite3_reset(s);
     sqlite3_clear_bindings(s);
     if (rc != SQLITE_DONE) {
+        char why[512];
         rc = ex_errf(st, rc == SQLITE_FULL ? TJ_EFULL : TJ_EIO,
                      "cannot insert into table '%s' of %s: %s",
-                     st->cfg->table, st->cfg->path, sqlite3_errmsg(l->db));
+                     st->cfg->table, st->cfg->path,
+                     lite_errmsg(l, why, sizeof why));
         note_rollback(st);
         return rc;
     }
@@ -487,8 +503,10 @@ static int lite_commit(ex_state *st, bool final)
     if (exec_sql(l, "COMMIT") == SQLITE_OK)
         return 0;
     int code = sqlite3_errcode(l->db) == SQLITE_FULL ? TJ_EFULL : TJ_EIO;
+    char why[512];
     int rc = ex_errf(st, code, "cannot commit to table '%s' of %s: %s",
-                     st->cfg->table, st->cfg->path, sqlite3_errmsg(l->db));
+                     st->cfg->table, st->cfg->path,
+                     lite_errmsg(l, why, sizeof why));
     if (!sqlite3_get_autocommit(l->db))
         exec_sql(l, "ROLLBACK");
     load_schema(st); /* columns added in the batch are gone */

@@ -140,6 +140,21 @@ assert_contains "$out" "File too large" "full disk: message gives the cause"
 assert_eq '{"old": true}' "$(cat full.jsonl)" "full disk: path keeps its old content"
 assert_eq "" "$(ls -A | grep tmp-)" "full disk: temporary removed"
 
+# The same for SQLite: the batch's transaction fails, nothing half-written.
+python3 -c "
+import json
+for i in range(1200): print(json.dumps({'url': f'u{i}', 'body': 'x' * 2000}))" >big.jsonl
+out=$(trap '' XFSZ; ulimit -f 512; "$TAOJIN" exec export path=full.db --jsonl <big.jsonl 2>&1); rc=$?
+assert_eq 3 "$rc" "sqlite full disk: records fail (exit 3)"
+assert_contains "$out" "cannot commit to table 'records' of full.db: disk I/O error" \
+    "sqlite full disk: message names table, file and cause"
+# Batches of 500: the first two (1 MB each) cannot commit and leave no row;
+# the last (200 records, 400 KB) fits and is there whole.
+assert_eq "200|u1000|u1199" "$(sqlite3 full.db "SELECT count(*), min(url), max(url) FROM records")" \
+    "sqlite full disk: failed batches leave no row, the one that fit is whole"
+assert_eq 1000 "$(printf '%s\n' "$out" | grep -c "disk I/O error")" \
+    "sqlite full disk: each record of the failed batches is reported failed"
+
 # A run killed midway leaves path untouched (only a hidden temporary).
 mkfifo feed
 "$TAOJIN" exec export format=jsonl path=killed.jsonl --jsonl <feed 2>/dev/null &

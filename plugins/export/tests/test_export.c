@@ -123,6 +123,9 @@ static void test_encoders(void **state)
     b.len = 0;
     ex_json_compact(&b, "{ \"a b\" :\n [1, 2] }", 19);
     assert_string_equal(b.data, "{\"a b\":[1,2]}");
+    b.len = 0; /* raw controls inside strings (lenient producers) escaped */
+    ex_json_compact(&b, "[\"a\nb\x01\", \t1]", 12);
+    assert_string_equal(b.data, "[\"a\\nb\\u0001\",1]");
     b.len = 0;
     ex_double_text(&b, 1.0, true);
     ex_buf_addc(&b, ' ');
@@ -438,6 +441,29 @@ static void test_sqlite_columns_and_clash(void **state)
         "http://example.cn/a/1|201|NULL;http://example.cn/a/2|202|刘一鸣;");
 }
 
+static void test_sqlite_batch_timeout(void **state)
+{
+    const char *db = path_in("bt.db");
+    char opt[500];
+    snprintf(opt, sizeof opt, "path=%s", db);
+    const char *opts[] = {opt, "batch=100", "batch_timeout=50ms", NULL};
+    tj_harness *h = open_h(opts);
+    memset(acks, 0, sizeof acks);
+    for (int i = 0; i < 2; i++) {
+        tj_record *r = sample(i);
+        tj_record_set_ack(r, on_ack, NULL);
+        assert_int_equal(tj_harness_process(h, r), 0);
+        if (i == 0)
+            usleep(80 * 1000);
+    }
+    /* The second arrival found the batch older than 50 ms: committed. */
+    assert_int_equal(acks[TJ_ACK_DELIVERED], 2);
+    assert_string_equal(query(db, "SELECT count(*) FROM records"), "2;");
+    assert_int_equal(tj_harness_flush(h), 0);
+    assert_int_equal(tj_harness_counter(h, "batches"), 1);
+    tj_harness_free(h);
+}
+
 /* ---- errors ---------------------------------------------------------------------- */
 static void expect_init_error(const char **opts, const char *needle)
 {
@@ -491,6 +517,7 @@ int main(void)
         cmocka_unit_test(test_csv),
         cmocka_unit_test(test_sqlite_upsert),
         cmocka_unit_test(test_sqlite_columns_and_clash),
+        cmocka_unit_test(test_sqlite_batch_timeout),
         cmocka_unit_test(test_init_errors),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
