@@ -396,9 +396,6 @@ static int stage_run(const config *cf, int k, const unsigned char *in,
 
 /* The rest of an unsegmented run, in[0..len), through every stage, appended
  * to o.  Counts one change when the text changed. */
-#ifdef TC_STATS
-size_t tc__slow_calls, tc__slow_bytes;
-#endif
 static int slow_run(tc_conv *cv, const unsigned char *in, size_t len,
                     tc_out *o)
 {
@@ -406,10 +403,6 @@ static int slow_run(tc_conv *cv, const unsigned char *in, size_t len,
     const unsigned char *src = in;
     size_t srclen = len;
     tc_out *dst = &cv->a, *other = &cv->b;
-#ifdef TC_STATS
-    tc__slow_calls++;
-    tc__slow_bytes += len;
-#endif
     for (int k = 0; k < cf->n_stages; k++) {
         dst->len = 0;
         if (stage_run(cf, k, src, srclen, dst, k == 0 ? &o->invalid : NULL))

@@ -695,11 +695,8 @@ static char *simple_output(const gconfig *c, const reach *r, const char *ch,
         if (a.len == 0) /* resynchronisation counts characters */
             goto no;
         for (; p < end; p += ulen(p, end))
-            if (cps_has(r->starts[k], first_cp(p))) {
-                if (getenv("TCGEN_DEBUG") && !strcmp(getenv("TCGEN_DEBUG"), c->name))
-                    fprintf(stderr, "NS %d %.*s\n", k, (int)chlen, ch);
+            if (cps_has(r->starts[k], first_cp(p)))
                 goto no;
-            }
         b.len = 0;
         sb_add(&b, "", 0);
         ref_stage(c, k, a.p, a.len, &b);
