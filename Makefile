@@ -18,17 +18,18 @@ BUILD      ?= build
 CC         ?= cc
 OPT        ?= -O2
 SAN        ?=
+JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 ifeq ($(SAN),1)
   OPT      := -O1 -fno-omit-frame-pointer
   SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined
 endif
 
-PKGS_CORE  := yaml-0.1 libcjson sqlite3
+PKGS_CORE  := yaml-0.1 libcjson sqlite3 libmicrohttpd
 CFLAGS_ALL := -std=c11 -D_GNU_SOURCE $(OPT) -g -Wall -Wextra -Wno-unused-parameter \
               -Iinclude -fvisibility=hidden -pthread -fPIC $(SANFLAGS) \
               -DTJ_VERSION='"$(VERSION)"' -DTJ_PREFIX='"$(PREFIX)"' $(CFLAGS)
 LDFLAGS_ALL:= -pthread $(SANFLAGS) $(LDFLAGS)
-CORE_LIBS  := $(shell pkg-config --libs $(PKGS_CORE) 2>/dev/null || echo -lyaml -lcjson -lsqlite3) -ldl -lm
+CORE_LIBS  := $(shell pkg-config --libs $(PKGS_CORE) 2>/dev/null || echo -lyaml -lcjson -lsqlite3 -lmicrohttpd) -ldl -lm
 
 CORE_SRC   := $(filter-out core/main.c,$(wildcard core/*.c))
 CORE_OBJ   := $(CORE_SRC:%.c=$(BUILD)/%.o)
@@ -104,8 +105,8 @@ tests-build: all $(UNIT_BIN) $(FIXT_SO) $(PTEST_BIN)
 # Runs the suite on a normal build, then on an ASan+UBSan build, and prints
 # one summary line for both.
 test: deps
-	@$(MAKE) --no-print-directory tests-build
-	@$(MAKE) --no-print-directory tests-build SAN=1 BUILD=build-asan
+	@$(MAKE) --no-print-directory -j$(JOBS) tests-build
+	@$(MAKE) --no-print-directory -j$(JOBS) tests-build SAN=1 BUILD=build-asan
 	@bash tests/run.sh build build-asan
 
 # The suite on the normal build only (no deps, no sanitizers): for iterating.

@@ -7,8 +7,10 @@
  */
 #include "builtin.h"
 #include "runner.h"
+#include "schedule.h"
 
 #include <getopt.h>
+#include <time.h>
 #include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,8 +22,15 @@ static const char usage_text[] =
     "usage: taojin COMMAND [ARGS]\n"
     "\n"
     "  run FILE [--set STAGE.OPTION=VALUE]... [--no-progress]\n"
-    "           [--stats-json FILE] [--log-level LEVEL]\n"
+    "           [--stats-json FILE] [--log-level LEVEL] [--quiet] [--if-due]\n"
     "                         run a pipeline to the end of its input\n"
+    "                         (--if-due: only when its schedule has a tick\n"
+    "                         since the last recorded run)\n"
+    "  schedule FILE... [--listen 127.0.0.1:PORT]\n"
+    "                         run pipelines on their schedules; serve\n"
+    "                         /metrics and /health\n"
+    "  history NAME|FILE [--json] [--limit N] [--state PATH]\n"
+    "                         past runs from the pipeline's state\n"
     "  validate FILE...       check pipeline files without running them\n"
     "  stages [--json] [NAME] list stages, or one stage's options\n"
     "  exec STAGE [OPTION=VALUE]... [--jsonl]\n"
@@ -59,7 +68,9 @@ static int cmd_run(int argc, char **argv)
         {"stats-json", required_argument, NULL, 'j'},
         {"log-level", required_argument, NULL, 'l'},
         {"quiet", no_argument, NULL, 'q'},
+        {"if-due", no_argument, NULL, 'd'},
         {NULL, 0, NULL, 0}};
+    bool if_due = false;
     tj_override ov[64];
     size_t nov = 0;
     tj_run_opts o = {.progress = true, .summary = true, .handle_signals = true};
@@ -77,6 +88,8 @@ static int cmd_run(int argc, char **argv)
             o.stats_json = optarg;
         else if (c == 'q')
             o.summary = false, o.progress = false;
+        else if (c == 'd')
+            if_due = true;
         else if (c == 'l') {
             int lvl = tj__parse_log_level(optarg);
             if (lvl < 0)
@@ -94,6 +107,24 @@ static int cmd_run(int argc, char **argv)
     if (rc) {
         fprintf(stderr, "taojin: %s\n", err.msg);
         return EXIT_USAGE;
+    }
+    if (if_due) {
+        time_t next = -1;
+        int due = tj__is_due(p, time(NULL), &next, &err);
+        if (due <= 0) {
+            if (due < 0)
+                fprintf(stderr, "taojin: %s\n", err.msg);
+            else {
+                char when[64] = "never";
+                struct tm tm;
+                if (next >= 0 && localtime_r(&next, &tm))
+                    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S%z", &tm);
+                fprintf(stderr, "taojin: %s: not due (next tick %s)\n",
+                        p->name, when);
+            }
+            tj__pipeline_free(p);
+            return due < 0 ? EXIT_USAGE : EXIT_OK;
+        }
     }
     tj_run_result res;
     rc = tj__run(p, &o, &res);
@@ -332,6 +363,10 @@ int main(int argc, char **argv)
         rc = cmd_stages(argc - 1, argv + 1);
     else if (strcmp(cmd, "exec") == 0)
         rc = cmd_exec(argc - 1, argv + 1);
+    else if (strcmp(cmd, "schedule") == 0)
+        rc = tj__cmd_schedule(argc - 1, argv + 1);
+    else if (strcmp(cmd, "history") == 0)
+        rc = tj__cmd_history(argc - 1, argv + 1);
     else if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
         printf("taojin %s (stage ABI %d)\n", TJ_VERSION, TJ_ABI_VERSION);
         rc = 0;

@@ -7,6 +7,7 @@
 #include <libgen.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define LOC(n) (n)->file, (n)->line, (n)->col
 
@@ -168,6 +169,56 @@ static int parse_top(tj_pipeline *p, tj_err *err)
     return 0;
 }
 
+/* Reads schedule, timezone, jitter, catch_up and shutdown_timeout. */
+static int parse_schedule(tj_pipeline *p, tj_err *err)
+{
+    const tj_node *r = p->root;
+    const char *sched, *tz, *jitter, *catch_up, *timeout;
+    int rc = get_scalar(r, "schedule", &sched, err);
+    if (!rc)
+        rc = get_scalar(r, "timezone", &tz, err);
+    if (!rc)
+        rc = get_scalar(r, "jitter", &jitter, err);
+    if (!rc)
+        rc = get_scalar(r, "catch_up", &catch_up, err);
+    if (!rc)
+        rc = get_scalar(r, "shutdown_timeout", &timeout, err);
+    if (rc)
+        return rc;
+    p->shutdown_timeout = 30;
+    tj_err e;
+    if (sched && tj__cron_parse(sched, tz, &p->cron, &e))
+        return tj__errf(err, TJ_ECONFIG, "%s:%d:%d: schedule: %s",
+                        LOC(tj__node_get(r, "schedule")), e.msg);
+    p->scheduled = sched != NULL;
+    if (jitter && tj__parse_duration(jitter, &p->jitter))
+        return tj__errf(err, TJ_ECONFIG, "%s:%d:%d: jitter must be a duration "
+                        "such as 30s (got '%s')",
+                        LOC(tj__node_get(r, "jitter")), jitter);
+    if (timeout && tj__parse_duration(timeout, &p->shutdown_timeout))
+        return tj__errf(err, TJ_ECONFIG, "%s:%d:%d: shutdown_timeout must be "
+                        "a duration such as 30s (got '%s')",
+                        LOC(tj__node_get(r, "shutdown_timeout")), timeout);
+    int b = 0;
+    if (catch_up && tj__parse_bool(catch_up, &b))
+        return tj__errf(err, TJ_ECONFIG, "%s:%d:%d: catch_up must be true or "
+                        "false", LOC(tj__node_get(r, "catch_up")));
+    p->catch_up = b;
+    if (tz && !sched)
+        return tj__errf(err, TJ_ECONFIG, "%s:%d:%d: timezone applies to a "
+                        "schedule, and this pipeline has none",
+                        LOC(tj__node_get(r, "timezone")));
+    if (tz) {
+        char zone[600];
+        snprintf(zone, sizeof zone, "/usr/share/zoneinfo/%s", tz);
+        if (strchr(tz, '.') || access(zone, R_OK) != 0)
+            return tj__errf(err, TJ_ECONFIG, "%s:%d:%d: unknown timezone '%s' "
+                            "(an IANA name such as Asia/Shanghai)",
+                            LOC(tj__node_get(r, "timezone")), tz);
+    }
+    return 0;
+}
+
 /* Applies --set overrides to the stages' with: blocks. */
 static int apply_overrides(tj_pipeline *p, const tj_override *ov, size_t nov,
                            tj_err *err)
@@ -299,6 +350,8 @@ int tj__pipeline_parse(const char *text, size_t len, const char *file,
     rc = p->root ? 0 : TJ_ECONFIG;
     if (!rc)
         rc = parse_top(p, err);
+    if (!rc)
+        rc = parse_schedule(p, err);
     if (!rc)
         rc = parse_stages(p, err);
     if (!rc)

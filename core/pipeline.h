@@ -7,6 +7,7 @@
 #include "node.h"
 #include "options.h"
 #include "plugin.h"
+#include "cron.h"
 
 typedef struct tj_stage_spec {
     char *use;           /* stage name or .so path */
@@ -28,6 +29,11 @@ typedef struct tj_pipeline {
     size_t buffer; /* ring capacity in records */
     char *dead_letter;
     char *state_path; /* `state:`, or state/<name>.db when scheduled */
+    bool scheduled;   /* `schedule:` given; then `cron` holds it */
+    tj_cron cron;
+    double jitter;           /* seconds of random delay per start */
+    bool catch_up;           /* run once for ticks missed while down */
+    double shutdown_timeout; /* seconds to drain on SIGTERM */
     tj_node *root; /* the whole document (schedule keys etc. read later) */
     tj_plugin_path path;
     tj_stage_spec *stages;

@@ -17,7 +17,7 @@ for c in core/*.c; do
     clang $FL -DTJ_HOST -c "$c" -o "$o"
     core_objs+=("$o")
 done
-LIBS="$(pkg-config --libs yaml-0.1 libcjson sqlite3) -ldl -lm"
+LIBS="$(pkg-config --libs yaml-0.1 libcjson sqlite3 libmicrohttpd) -ldl -lm"
 targets=()
 for t in fuzz/fuzz_*.c plugins/*/fuzz/fuzz_*.c; do
     [ -f "$t" ] || continue
