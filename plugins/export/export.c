@@ -231,6 +231,8 @@ static int hold_record(ex_state *st, tj_record *rec)
 static int ex_process(tj_ctx *ctx, void *state, tj_record *rec)
 {
     ex_state *st = state;
+    if (!st->impl) /* output abandoned by a stopped flush */
+        return tj_error(ctx, "%s", st->err);
     if (held_room(st))
         return tj_error(ctx, "out of memory holding records");
     int rc = st->be->add(st, rec);
@@ -255,6 +257,8 @@ static int ex_process(tj_ctx *ctx, void *state, tj_record *rec)
 static int ex_flush(tj_ctx *ctx, void *state)
 {
     ex_state *st = state;
+    if (!st->impl)
+        return tj_error(ctx, "%s", st->err);
     if (!st->batches && tj_should_stop(ctx)) {
         /* The run is ending early (an error elsewhere, or a signal): a
          * temporary file holds only part of the input, and replacing path
