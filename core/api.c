@@ -183,6 +183,8 @@ int tj__ctx_init(tj_ctx *ctx, tj_err *err)
 void tj__ctx_fail_record(tj_ctx *ctx, tj_record *rec, const char *msg)
 {
     TJ_COUNT(ctx->c.failed, 1);
+    if (msg != ctx->lastfail)
+        snprintf(ctx->lastfail, sizeof ctx->lastfail, "%s", msg);
     if (ctx->on_error == TJ_ON_ERROR_FAIL) {
         tj__log(TJ_LOG_ERROR, ctx->name, "%s (on_error: fail stops the run)",
                 msg);

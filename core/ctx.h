@@ -68,6 +68,7 @@ struct tj_ctx {
     bool current_taken;
     bool has_error;
     char errmsg[1024];
+    char lastfail[1024]; /* message of the last failed record */
 
     tj_counters c;
     atomic_int ncustom; /* published with release after the name is set */

@@ -102,6 +102,7 @@ fail:
 
 static void remember_error(tj_harness *h, int rc)
 {
+    h->lasterr[0] = 0;
     if (h->ctx.has_error)
         snprintf(h->lasterr, sizeof h->lasterr, "%s", h->ctx.errmsg);
     else if (rc < 0)
@@ -141,7 +142,9 @@ tj_record *tj_harness_next(tj_harness *h)
 
 const char *tj_harness_error(tj_harness *h)
 {
-    return h->ctx.has_error ? h->ctx.errmsg : h->lasterr;
+    if (h->ctx.has_error)
+        return h->ctx.errmsg;
+    return h->lasterr[0] ? h->lasterr : h->ctx.lastfail;
 }
 
 int64_t tj_harness_counter(tj_harness *h, const char *name)

@@ -38,7 +38,8 @@ int tj_harness_produce(tj_harness *h);
 int tj_harness_flush(tj_harness *h);
 /* Oldest emitted record not yet taken, or NULL.  The caller owns it. */
 tj_record *tj_harness_next(tj_harness *h);
-/* The message of the last failure (tj_error / tj_fail text), or "". */
+/* The message of the last failure: the last call's tj_error text, else
+ * the last record failed with tj_fail (or by on_error), else "". */
 const char *tj_harness_error(tj_harness *h);
 /* A counter: "in", "out", "dropped", "failed" or a stage's tj_count name. */
 int64_t tj_harness_counter(tj_harness *h, const char *name);

@@ -30,7 +30,8 @@ for t in fuzz/fuzz_*.c plugins/*/fuzz/fuzz_*.c; do
         done
         extra=$(make -s print-libs-$p) ;;
     esac
-    clang $FL -Iplugins/"${p:-x}" -fsanitize=fuzzer "$t" "${objs[@]}" "${core_objs[@]}" $LIBS $extra -o "$OUT/$name"
+    tflags=""; [ -n "${p:-}" ] && tflags=$(make -s print-cflags-$p)
+    clang $FL $tflags -Iplugins/"${p:-x}" -fsanitize=fuzzer "$t" "${objs[@]}" "${core_objs[@]}" $LIBS $extra -o "$OUT/$name"
     targets+=("$OUT/$name"); unset p
 done
 for t in "${targets[@]}"; do
