@@ -114,7 +114,7 @@ test-fast: tests-build
 	@bash tests/run.sh $(BUILD)
 
 demo: deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory -j$(JOBS) all
 	@bash scripts/demo.sh
 
 bench: deps
@@ -126,6 +126,7 @@ $(BUILD)/bench/%: bench/%.c $(CORE_LIB)
 	$(CC) $(CFLAGS_ALL) -DTJ_HOST -Icore -o $@ $< $(CORE_LIB) $(LDFLAGS_ALL) $(CORE_LIBS)
 
 fuzz: deps
+	@$(MAKE) --no-print-directory -j$(JOBS) all
 	@bash fuzz/run.sh
 
 install: all
