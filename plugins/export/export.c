@@ -21,8 +21,10 @@
 #include <string.h>
 
 static const tj_option ex_options[] = {
-    {"format", TJ_OPT_STRING, "sqlite", 0, "jsonl|csv|sqlite|postgres",
-     "output format", offsetof(ex_config, format)},
+    {"format", TJ_OPT_STRING, NULL, 0, "jsonl|csv|sqlite|postgres",
+     "output format; unset: postgres when dsn is set, jsonl for '-' and "
+     ".jsonl/.ndjson paths, csv for .csv paths (also with .gz), else sqlite",
+     offsetof(ex_config, format)},
     {"path", TJ_OPT_STRING, NULL, 0, NULL,
      "output file (jsonl, csv: '-' is stdout, '.gz' compresses) or SQLite "
      "database",
@@ -83,6 +85,26 @@ void ex_strip_record(ex_state *st, tj_record *rec)
         memcpy(name, f, strlen(f) + 1); /* f dies with the field */
         tj_record_del(rec, name);
     }
+}
+
+static bool ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), m = strlen(suffix);
+    return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+/* The format when `format:` is not given: from dsn or the path's name. */
+static const char *infer_format(const ex_config *c)
+{
+    if (c->dsn && *c->dsn)
+        return "postgres";
+    const char *p = c->path ? c->path : "";
+    if (!strcmp(p, "-") || ends_with(p, ".jsonl") || ends_with(p, ".ndjson") ||
+        ends_with(p, ".jsonl.gz") || ends_with(p, ".ndjson.gz"))
+        return "jsonl";
+    if (ends_with(p, ".csv") || ends_with(p, ".csv.gz"))
+        return "csv";
+    return "sqlite";
 }
 
 /* Picks the backend for cfg->format. */
@@ -153,15 +175,21 @@ static void state_free(ex_state *st)
 
 static int ex_init(tj_ctx *ctx, const void *config, void **state)
 {
-    const ex_config *cfg = config;
-    int rc = check_config(ctx, cfg);
-    if (rc)
-        return rc;
     ex_state *st = calloc(1, sizeof *st);
     if (!st)
         return TJ_ENOMEM;
+    /* A copy, so the inferred format can be filled in; its strings belong
+     * to the host and stay valid until fini. */
+    st->conf = *(const ex_config *)config;
+    if (!st->conf.format)
+        st->conf.format = infer_format(&st->conf);
+    const ex_config *cfg = st->cfg = &st->conf;
+    int rc = check_config(ctx, cfg);
+    if (rc) {
+        free(st);
+        return rc;
+    }
     st->ctx = ctx;
-    st->cfg = cfg;
     st->be = backend_for(cfg->format);
     st->upsert = strcmp(cfg->mode, "upsert") == 0;
     st->batches = true;

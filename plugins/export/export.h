@@ -135,7 +135,8 @@ extern const ex_backend ex_backend_jsonl, ex_backend_csv, ex_backend_sqlite,
 
 struct ex_state {
     tj_ctx *ctx;
-    const ex_config *cfg;
+    const ex_config *cfg; /* &conf */
+    ex_config conf;
     const ex_backend *be;
     void *impl; /* the backend's own state */
     bool upsert;

@@ -203,7 +203,8 @@ static void test_jsonl_gz_fields_exclude(void **state)
     const char *p = path_in("out.jsonl.gz");
     char opt[500];
     snprintf(opt, sizeof opt, "path=%s", p);
-    const char *opts[] = {"format=jsonl", opt, "fields=[status, url, nope]",
+    /* no format: inferred from the name */
+    const char *opts[] = {opt, "fields=[status, url, nope]",
                           "exclude=[url]", NULL};
     tj_harness *h = open_h(opts);
     for (int i = 0; i < 3; i++)
@@ -480,6 +481,8 @@ static void test_init_errors(void **state)
 {
     const char *a[] = {"format=jsonl", NULL};
     expect_init_error(a, "format jsonl needs `path`");
+    const char *a2[] = {NULL};
+    expect_init_error(a2, "format sqlite needs `path`");
     const char *b[] = {"format=jsonl", "path=/nonexistent/dir/x.jsonl", NULL};
     expect_init_error(b, "cannot create a file in directory /nonexistent/dir "
                          "(for /nonexistent/dir/x.jsonl): No such file");
