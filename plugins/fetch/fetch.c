@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "fetch.h"
+#include "sha256.h"
 
 #ifndef TJ_VERSION
 #define TJ_VERSION "dev"
@@ -30,6 +31,7 @@ typedef struct fetch_state {
     strlist local_feeds; /* `feeds` entries that are file paths */
     size_t next_file, next_missing, next_feed;
     http_engine *http;
+    int incremental; /* resolved from the option and the state database */
 } fetch_state;
 
 static const tj_option fetch_options[] = {
@@ -77,6 +79,12 @@ static const tj_option fetch_options[] = {
     {"headers", TJ_OPT_MAP, NULL, 0, NULL,
      "extra request headers ({Name: value}); they replace ours of the "
      "same name", offsetof(fetch_config, headers)},
+    {"incremental", TJ_OPT_STRING, "auto", 0, "auto|true|false",
+     "send If-None-Match / If-Modified-Since from the state database and "
+     "emit nothing for a 304 or an unchanged SHA-256 (counted as "
+     "`unchanged`); validators are stored when the record is exported. "
+     "auto = true when the pipeline has a state database (state: or "
+     "schedule:)", offsetof(fetch_config, incremental)},
     TJ_OPTION_END};
 
 /* ---- shared helpers ----------------------------------------------------- */
@@ -185,6 +193,26 @@ static int gather(tj_ctx *ctx, fetch_state *st)
     return rc;
 }
 
+/* Resolves `incremental`: auto means on when the pipeline has a state
+ * database (tj_state_get answers anything but TJ_EINVAL).  0, or
+ * TJ_ECONFIG when `true` is asked for without a database. */
+static int resolve_incremental(tj_ctx *ctx, const fetch_config *cfg,
+                               int *on)
+{
+    char *v = NULL;
+    int rc = tj_state_get(ctx, "fetch", "", &v);
+    free(v);
+    int have_db = rc != TJ_EINVAL;
+    const char *want = cfg->incremental ? cfg->incremental : "auto";
+    *on = strcmp(want, "false") && have_db;
+    if (!strcmp(want, "true") && !have_db) {
+        tj_error(ctx, "incremental: true needs a state database: set "
+                 "'state: FILE' (or 'schedule:') at the top of the pipeline");
+        return TJ_ECONFIG;
+    }
+    return 0;
+}
+
 static int fetch_init(tj_ctx *ctx, const void *config, void **state)
 {
     const fetch_config *cfg = config;
@@ -203,11 +231,14 @@ static int fetch_init(tj_ctx *ctx, const void *config, void **state)
         return TJ_ENOMEM;
     }
     st->cfg = cfg;
+    if ((rc = resolve_incremental(ctx, cfg, &st->incremental)) != 0)
+        goto fail;
     if (!(st->http = http_new(cfg, err, sizeof err))) {
         tj_error(ctx, "%s", err);
         rc = TJ_ENOMEM;
         goto fail;
     }
+    http_set_incremental(st->http, st->incremental);
     if ((rc = gather(ctx, st)) != 0)
         goto fail;
     if (cfg->insecure)
@@ -255,24 +286,45 @@ static int read_file(const char *path, int64_t max, char **data, size_t *n,
     return 0;
 }
 
-/* One local file as a record: url, final_url, fetched_at, body. */
-static int emit_file(tj_ctx *ctx, fetch_state *st, const char *path)
+/* Incremental, before reading a file: loads url's stored entry into old
+ * and puts the file's mtime and size in fresh.  1 when both match the
+ * entry (the file is unchanged and need not be read), else 0. */
+static int file_same_stat(tj_ctx *ctx, const char *url, const char *path,
+                          fstate *old, fstate *fresh)
 {
-    char msg[1024], why[256], now[32];
-    char *url = paths_file_url(path), *data;
-    size_t n = 0;
-    if (!url)
-        return TJ_ENOMEM;
-    int rc = read_file(path, st->cfg->max_bytes, &data, &n, why, sizeof why);
-    if (rc) {
-        snprintf(msg, sizeof msg, "read %s: %s", url, why);
-        rc = fetch_fail(ctx, url, NULL, 0, msg);
-        free(url);
-        return rc;
-    }
+    struct stat sb;
+    char mtime[48];
+    if (fstate_load(ctx, url, old) < 0 || stat(path, &sb) != 0)
+        return 0;
+    snprintf(mtime, sizeof mtime, "%lld.%09ld", (long long)sb.st_mtim.tv_sec,
+             (long)sb.st_mtim.tv_nsec);
+    fresh->mtime = strdup(mtime);
+    fresh->size = (long long)sb.st_size;
+    return old->mtime && fresh->mtime && !strcmp(old->mtime, fresh->mtime) &&
+           old->size == fresh->size && old->sha256[0];
+}
+
+/* Incremental, after reading: 1 when the content has the stored SHA-256
+ * (a touched file; the new mtime is stored at once), else 0. */
+static int file_same_content(tj_ctx *ctx, const char *url, const char *data,
+                             size_t n, const fstate *old, fstate *fresh)
+{
+    sha256_hex_of(data, n, fresh->sha256);
+    if (!old->sha256[0] || strcmp(old->sha256, fresh->sha256))
+        return 0;
+    if (!fstate_same(old, fresh))
+        fstate_store(ctx, url, fresh);
+    return 1;
+}
+
+/* The record of a file read into data (taken over). */
+static int file_record(tj_ctx *ctx, fetch_state *st, const char *url,
+                       char *data, size_t n, const fstate *fresh)
+{
+    char now[32];
     tj_record *rec = tj_record_new();
     fetch_now_iso(now);
-    rc = rec ? 0 : TJ_ENOMEM;
+    int rc = rec ? 0 : TJ_ENOMEM;
     if (!rc)
         rc = tj_record_set_str(rec, "url", url);
     if (!rc)
@@ -283,13 +335,51 @@ static int emit_file(tj_ctx *ctx, fetch_state *st, const char *path)
         rc = tj_record_take(rec, "body", data, n);
         data = NULL;
     }
+    if (!rc && st->incremental)
+        rc = fstate_on_ack(ctx, rec, url, fresh);
     free(data);
-    free(url);
     if (rc) {
         tj_record_free(rec);
         return rc;
     }
     return tj_emit(ctx, rec);
+}
+
+/* One local file as a record: url, final_url, fetched_at, body; nothing
+ * (counted `unchanged`) when incremental and the file has not changed. */
+static int emit_file(tj_ctx *ctx, fetch_state *st, const char *path)
+{
+    char msg[1024], why[256];
+    char *url = paths_file_url(path), *data = NULL;
+    size_t n = 0;
+    fstate old = {.size = -1}, fresh = {.size = -1};
+    int rc = url ? 0 : TJ_ENOMEM;
+    if (!rc && st->incremental &&
+        file_same_stat(ctx, url, path, &old, &fresh)) {
+        tj_count(ctx, "unchanged", 1);
+        goto out;
+    }
+    if (!rc && (rc = read_file(path, st->cfg->max_bytes, &data, &n, why,
+                               sizeof why)) != 0) {
+        snprintf(msg, sizeof msg, "read %s: %s", url, why);
+        rc = fetch_fail(ctx, url, NULL, 0, msg);
+        goto out;
+    }
+    if (!rc && st->incremental &&
+        file_same_content(ctx, url, data, n, &old, &fresh)) {
+        tj_count(ctx, "unchanged", 1);
+        goto out;
+    }
+    if (!rc) {
+        rc = file_record(ctx, st, url, data, n, &fresh);
+        data = NULL;
+    }
+out:
+    free(data);
+    free(url);
+    fstate_clear(&old);
+    fstate_clear(&fresh);
+    return rc;
 }
 
 /* Missing literal paths and local feeds: handled on the first calls. */

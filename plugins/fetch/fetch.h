@@ -24,6 +24,7 @@ typedef struct fetch_config {
     const char *user_agent;
     int insecure;
     tj_map headers;
+    const char *incremental; /* auto | true | false */
 } fetch_config;
 
 /* A growable list of owned strings. */
@@ -73,6 +74,31 @@ int feed_parse(const char *data, size_t n, const char *base_url,
  * out (at least 32 bytes).  Returns 0, or TJ_EPARSE. */
 int feed_date_iso(const char *text, char *out, size_t outlen);
 
+/* ---- state.c ------------------------------------------------------------ */
+
+/* What incremental fetching keeps per URL (see state.c).  Strings are
+ * malloc()ed or NULL; sha256 is "" when unknown, size -1. */
+typedef struct fstate {
+    char *etag, *last_modified, *mtime;
+    long long size;
+    char sha256[65];
+} fstate;
+
+/* Reads url's entry from the state database into out (which the caller
+ * clears with fstate_clear).  Returns 1 when there was one, 0 when not
+ * (or it was unreadable), or a TJ_E* code from the state database. */
+int fstate_load(tj_ctx *ctx, const char *url, fstate *out);
+void fstate_clear(fstate *s);
+/* Writes s as url's entry now.  0 or a TJ_E* code. */
+int fstate_store(tj_ctx *ctx, const char *url, const fstate *s);
+/* Non-zero when a and b hold the same values. */
+int fstate_same(const fstate *a, const fstate *b);
+/* Attaches an acknowledgement to rec that writes s (copied now) as url's
+ * entry once the record is delivered or dropped, never when it failed.
+ * 0, or a TJ_E* code (nothing attached). */
+int fstate_on_ack(tj_ctx *ctx, tj_record *rec, const char *url,
+                  const fstate *s);
+
 /* ---- http.c ------------------------------------------------------------- */
 
 typedef struct http_engine http_engine;
@@ -81,6 +107,11 @@ typedef struct http_engine http_engine;
  * cfg).  Returns NULL with a message in err on failure. */
 http_engine *http_new(const fetch_config *cfg, char *err, size_t errlen);
 void http_free(http_engine *e);
+
+/* Turns incremental fetching on: conditional requests from the stored
+ * validators, 304s and bodies whose SHA-256 is unchanged counted as
+ * `unchanged` instead of emitted, entries stored on acknowledgement. */
+void http_set_incremental(http_engine *e, int on);
 
 /* Queues a URL.  `feed_published_at` (may be NULL) is copied onto the
  * record; is_feed marks a feed document whose items are queued in turn.

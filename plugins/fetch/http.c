@@ -10,8 +10,13 @@
  * failed record) at once.  Nothing here blocks except curl_multi_poll, with
  * a bounded wait, so the stage notices a shutdown promptly.
  *
- * Acknowledgements: each record is made in make_record(); a later
- * scheduling issue attaches the ack there (the job is still at hand).
+ * Incremental fetching (http_set_incremental): a job reads its URL's
+ * entry from the state database when it first starts and sends
+ * If-None-Match / If-Modified-Since from it.  A 304, or a 200 whose body
+ * has the stored SHA-256, is counted as `unchanged` and emits nothing; any
+ * other body becomes a record whose acknowledgement stores the new entry
+ * (state.c).  Feed documents are always fetched in full: their items are
+ * the URLs that carry state.
  */
 #include <ctype.h>
 #include <curl/curl.h>
@@ -24,6 +29,7 @@
 #include <unistd.h>
 
 #include "fetch.h"
+#include "sha256.h"
 
 #define MAX_RETRY_AFTER 300.0 /* seconds: a longer Retry-After is capped */
 #define MAX_BACKOFF 300.0
@@ -38,6 +44,8 @@ typedef struct job {
     int attempt; /* retries done so far */
     double not_before;
     host *host;
+    int loaded;  /* old was read from the state database */
+    fstate old;  /* the stored entry (incremental) */
 } job;
 
 struct host {
@@ -55,6 +63,7 @@ typedef struct xfer {
     size_t len, cap, max;
     int oversize;
     char *etag, *last_modified, *content_encoding;
+    struct curl_slist *headers; /* own list for a conditional request */
     double retry_after; /* seconds, < 0 when the response had none */
     char errbuf[CURL_ERROR_SIZE];
 } xfer;
@@ -73,6 +82,7 @@ struct http_engine {
     size_t seen_n, seen_cap;
     unsigned seed;
     int emitted;
+    int incremental;
 };
 
 static double mono(void)
@@ -195,6 +205,7 @@ static void job_free(job *j)
         return;
     free(j->url);
     free(j->published);
+    fstate_clear(&j->old);
     free(j);
 }
 
@@ -210,6 +221,7 @@ int http_enqueue(http_engine *e, const char *url,
         (feed_published_at && !(j->published = strdup(feed_published_at))))
         goto fail;
     j->is_feed = is_feed;
+    j->old.size = -1;
     host_key(url, key, sizeof key);
     if (!(j->host = host_get(e, key)))
         goto fail;
@@ -330,7 +342,37 @@ static void xfer_free(xfer *x)
     free(x->etag);
     free(x->last_modified);
     free(x->content_encoding);
+    curl_slist_free_all(x->headers);
     free(x);
+}
+
+/* The request headers of x: the engine's, plus If-None-Match and
+ * If-Modified-Since when the job has stored validators.  NULL when out of
+ * memory (x->headers then holds what was built, freed with x). */
+static struct curl_slist *request_headers(http_engine *e, xfer *x)
+{
+    const fstate *old = &x->job->old;
+    if (!old->etag && !old->last_modified)
+        return e->headers;
+    char line[2048];
+    for (struct curl_slist *l = e->headers; l; l = l->next) {
+        struct curl_slist *n = curl_slist_append(x->headers, l->data);
+        if (!n)
+            return NULL;
+        x->headers = n;
+    }
+    const char *names[] = {"If-None-Match", "If-Modified-Since"};
+    const char *values[] = {old->etag, old->last_modified};
+    for (int i = 0; i < 2; i++) {
+        if (!values[i])
+            continue;
+        snprintf(line, sizeof line, "%s: %s", names[i], values[i]);
+        struct curl_slist *n = curl_slist_append(x->headers, line);
+        if (!n)
+            return NULL;
+        x->headers = n;
+    }
+    return x->headers;
 }
 
 /* Sets the options of one transfer.  0 or TJ_ENOMEM. */
@@ -355,7 +397,9 @@ static int setup_easy(http_engine *e, xfer *x)
     bad |= curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE,
                             (curl_off_t)c->max_bytes);
     bad |= curl_easy_setopt(h, CURLOPT_USERAGENT, c->user_agent);
-    bad |= curl_easy_setopt(h, CURLOPT_HTTPHEADER, e->headers);
+    struct curl_slist *headers = request_headers(e, x);
+    bad |= !headers;
+    bad |= curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
     /* The body goes on exactly as served; decode inflates it. */
     bad |= curl_easy_setopt(h, CURLOPT_HTTP_CONTENT_DECODING, 0L);
     bad |= curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, c->insecure ? 0L : 1L);
@@ -363,9 +407,24 @@ static int setup_easy(http_engine *e, xfer *x)
     return bad ? TJ_ENOMEM : 0;
 }
 
+/* Reads the job's stored entry once (incremental engines, pages only).
+ * A state database error is logged and the request goes out
+ * unconditional. */
+static void load_old(http_engine *e, tj_ctx *ctx, job *j)
+{
+    if (!e->incremental || j->is_feed || j->loaded)
+        return;
+    j->loaded = 1;
+    int rc = fstate_load(ctx, j->url, &j->old);
+    if (rc < 0)
+        tj_log(ctx, TJ_LOG_WARN, "%s: cannot read its state (%s); fetching "
+               "it in full", j->url, tj_strerror(rc));
+}
+
 /* Starts job j.  On failure the job is failed as a record. */
 static int start(http_engine *e, tj_ctx *ctx, job *j)
 {
+    load_old(e, ctx, j);
     xfer *x = calloc(1, sizeof *x);
     if (!x || !(x->easy = curl_easy_init()))
         goto fail;
@@ -452,11 +511,37 @@ static double retry_delay(http_engine *e, int attempt, double retry_after)
     return d < MAX_BACKOFF ? d : MAX_BACKOFF;
 }
 
-/* A successful transfer's record, emitted. */
-static int make_record(tj_ctx *ctx, xfer *x, const char *final_url,
-                       long status, const char *content_type)
+/* Incremental only: 1 when the body has the stored SHA-256 (counted as
+ * unchanged; validators that changed are refreshed at once, as the content
+ * they describe was exported before), else 0 with the new entry in *fresh
+ * (its strings borrowed from x). */
+static int body_unchanged(tj_ctx *ctx, xfer *x, fstate *fresh)
+{
+    const fstate *old = &x->job->old;
+    memset(fresh, 0, sizeof *fresh);
+    fresh->size = -1;
+    fresh->etag = x->etag;
+    fresh->last_modified = x->last_modified;
+    sha256_hex_of(x->body ? x->body : "", x->len, fresh->sha256);
+    if (!old->sha256[0] || strcmp(old->sha256, fresh->sha256))
+        return 0;
+    tj_count(ctx, "unchanged", 1);
+    tj_log(ctx, TJ_LOG_DEBUG, "%s: unchanged (same SHA-256)", x->job->url);
+    if (!fstate_same(old, fresh))
+        fstate_store(ctx, x->job->url, fresh);
+    return 1;
+}
+
+/* A successful transfer's record, emitted (incremental: unless its body is
+ * unchanged; the record carries the acknowledgement storing its entry). */
+static int make_record(http_engine *e, tj_ctx *ctx, xfer *x,
+                       const char *final_url, long status,
+                       const char *content_type)
 {
     char now[32];
+    fstate fresh;
+    if (e->incremental && body_unchanged(ctx, x, &fresh))
+        return 0;
     tj_record *rec = tj_record_new();
     int rc = rec ? 0 : TJ_ENOMEM;
     fetch_now_iso(now);
@@ -481,6 +566,8 @@ static int make_record(tj_ctx *ctx, xfer *x, const char *final_url,
     } else if (!rc) {
         rc = tj_record_set(rec, "body", "", 0);
     }
+    if (!rc && e->incremental)
+        rc = fstate_on_ack(ctx, rec, x->job->url, &fresh);
     if (rc) {
         tj_record_free(rec);
         return rc;
@@ -538,14 +625,19 @@ static int finish(http_engine *e, tj_ctx *ctx, xfer *x, CURLcode res)
         return 0;
     }
     int rc;
-    if (failure(x, res, status, eff, msg, sizeof msg,
-                (long long)e->cfg->max_bytes))
+    if (res == CURLE_OK && status == 304 &&
+        (j->old.etag || j->old.last_modified)) {
+        tj_count(ctx, "unchanged", 1);
+        tj_log(ctx, TJ_LOG_DEBUG, "%s: 304 not modified", j->url);
+        rc = 0;
+    } else if (failure(x, res, status, eff, msg, sizeof msg,
+                       (long long)e->cfg->max_bytes))
         rc = fetch_fail(ctx, j->url, eff, status, msg);
     else if (j->is_feed)
         rc = http_enqueue_feed(e, ctx, j->url, eff ? eff : j->url,
                                x->body ? x->body : "", x->len);
     else
-        rc = make_record(ctx, x, eff, status, ct);
+        rc = make_record(e, ctx, x, eff, status, ct);
     e->emitted++;
     return rc;
 }
@@ -703,6 +795,8 @@ http_engine *http_new(const fetch_config *cfg, char *err, size_t errlen)
                       (long)cfg->per_host);
     return e;
 }
+
+void http_set_incremental(http_engine *e, int on) { e->incremental = on; }
 
 void http_free(http_engine *e)
 {

@@ -38,8 +38,21 @@ Fixtures (GET):
   /_headers         JSON of the request's headers (names lower-cased)
   /_stats           JSON {path: request count}
   /_reset           clears the counters
+
+Changing articles (scheduling and incremental tests; ?delay=MS on any of
+them waits MS milliseconds before answering):
+  /p/NAME           UTF-8 article page NAME at its current version, with
+                    ETag "NAME-vN" and a Last-Modified per version; 304 on
+                    a matching If-None-Match (or If-Modified-Since alone)
+  /plain/NAME       the same page without ETag/Last-Modified (always 200)
+  /mirror/NAME      the same article text in another page (other <title>,
+                    other spacing and punctuation width): a duplicate
+  /_set/NAME?v=N    makes NAME's current version N (default 1)
+  /_codes           JSON {path: {status: count}} of the answers given
+                    (path without its query)
 """
 import argparse
+import email.utils
 import glob
 import gzip
 import json
@@ -47,6 +60,7 @@ import os
 import sys
 import threading
 import time
+import urllib.parse
 import zlib
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -145,6 +159,34 @@ class Fixtures:
 </feed>""".encode()
 
 
+def article_text(seeds, name, version):
+    """The paragraphs of article NAME at VERSION: a slice of seed 000 chosen
+    by the name (so different names are different articles) and a line
+    naming the version."""
+    text = seed_text(seeds, "000", 6000)
+    paras = [p.strip() for p in text.split("\n") if len(p.strip()) > 20]
+    if not paras:
+        paras = ["人工智能板块今日大涨，多只个股涨停。" * 3]
+    k = sum(name.encode()) % len(paras)
+    chosen = [paras[(k + i) % len(paras)] for i in range(3)]
+    chosen.append(f"本文编号{name}，第{version}版。这是文章{name}的正文内容，"
+                  f"用于测试定时抓取与去重。")
+    return chosen
+
+
+def article_page(paras, title, mirror=False):
+    if mirror:  # same words, other layout: spacing and ASCII punctuation
+        body = "\n".join("<p>  " + p.replace("，", ", ").replace("。", ". ")
+                         + "  </p>" for p in paras)
+        return ('<html><head><meta charset="utf-8"><title>转载：' + title
+                + "</title></head><body><div class=\"content\">\n" + body
+                + "\n</div></body></html>")
+    body = "".join("<p>" + p + "</p>" for p in paras)
+    return ('<html><head><meta charset="utf-8"><title>' + title
+            + "</title></head><body><article>" + body
+            + "</article></body></html>")
+
+
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "taojin-test/1"
@@ -159,6 +201,7 @@ class Handler(BaseHTTPRequestHandler):
         return n
 
     def reply(self, status, ctype, body, headers=None):
+        self.note(status)
         self.send_response(status)
         if ctype:
             self.send_header("Content-Type", ctype)
@@ -168,6 +211,12 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(body)
+
+    def note(self, status):
+        path = self.path.split("?", 1)[0]
+        with self.server.lock:
+            per = self.server.codes.setdefault(path, {})
+            per[str(status)] = per.get(str(status), 0) + 1
 
     def do_HEAD(self):
         self.do_GET()
@@ -181,6 +230,17 @@ class Handler(BaseHTTPRequestHandler):
         if path == "/_reset":
             with self.server.lock:
                 self.server.counts.clear()
+                self.server.codes.clear()
+            return self.reply(200, "text/plain", b"ok\n")
+        if path == "/_codes":
+            with self.server.lock:
+                body = json.dumps(self.server.codes).encode()
+            return self.reply(200, "application/json", body)
+        if path.startswith("/_set/"):
+            query = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query)
+            with self.server.lock:
+                self.server.versions[path[len("/_set/"):]] = int(
+                    query.get("v", ["1"])[0])
             return self.reply(200, "text/plain", b"ok\n")
         n = self.count()
         if path == "/_headers":
@@ -195,6 +255,9 @@ class Handler(BaseHTTPRequestHandler):
             return self.reply(200, "text/plain; charset=utf-8", text.encode())
         if path == "/utf8.html":
             return self.conditional(fx)
+        for prefix in ("/p/", "/plain/", "/mirror/"):
+            if path.startswith(prefix) and len(path) > len(prefix):
+                return self.article(prefix, path[len(prefix):])
         if path in fx.pages:
             status, ctype, headers, body = fx.pages[path]
             return self.reply(status, ctype, body, headers)
@@ -236,6 +299,7 @@ class Handler(BaseHTTPRequestHandler):
         ims = self.headers.get("If-Modified-Since")
         hdrs = {"ETag": ETAG, "Last-Modified": LAST_MODIFIED}
         if (inm and ETAG in inm) or (not inm and ims == LAST_MODIFIED):
+            self.note(304)
             self.send_response(304)
             for k, v in hdrs.items():
                 self.send_header(k, v)
@@ -244,7 +308,37 @@ class Handler(BaseHTTPRequestHandler):
             return
         return self.reply(status, ctype, body, hdrs)
 
+    def article(self, prefix, name):
+        query = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query)
+        delay = float(query.get("delay", ["0"])[0]) / 1000
+        if delay > 0:
+            time.sleep(delay)
+        with self.server.lock:
+            version = self.server.versions.get(name, 1)
+        seeds = self.server.seeds
+        page = article_page(article_text(seeds, name, version), "文章" + name,
+                            mirror=prefix == "/mirror/").encode("utf-8")
+        ctype = "text/html; charset=utf-8"
+        if prefix != "/p/":
+            return self.reply(200, ctype, page)
+        etag = f'"{name}-v{version}"'
+        modified = email.utils.formatdate(1741140300 + 3600 * version,
+                                          usegmt=True)
+        hdrs = {"ETag": etag, "Last-Modified": modified}
+        inm = self.headers.get("If-None-Match")
+        ims = self.headers.get("If-Modified-Since")
+        if (inm and etag in inm) or (not inm and ims == modified):
+            self.note(304)
+            self.send_response(304)
+            for k, v in hdrs.items():
+                self.send_header(k, v)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        return self.reply(200, ctype, page, hdrs)
+
     def chunked(self, body):
+        self.note(200)
         self.send_response(200)
         self.send_header("Content-Type", "application/octet-stream")
         self.send_header("Transfer-Encoding", "chunked")
@@ -285,6 +379,9 @@ def main():
         server.socket = ctx.wrap_socket(server.socket, server_side=True)
     server.lock = threading.Lock()
     server.counts = {}
+    server.codes = {}
+    server.versions = {}
+    server.seeds = args.seeds
     server.fixtures = Fixtures(args.seeds)
     port = server.server_address[1]
     if args.port_file:
