@@ -12,6 +12,7 @@
 #include <getopt.h>
 #include <time.h>
 #include <malloc.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -301,8 +302,6 @@ static int cmd_exec(int argc, char **argv)
         *eq = 0;
         ov[nov++] = (tj_override){"stage", argv[i], eq + 1};
     }
-    tj__plugin_register_builtin(&tj__stdin_stage);
-    tj__plugin_register_builtin(&tj__stdout_stage);
     tj_plugin_path pp;
     tj_err err;
     const tj_plugin *pl;
@@ -348,6 +347,12 @@ int main(int argc, char **argv)
      * and faults it in again a moment later.  Keep up to 64 MiB. */
     mallopt(M_TRIM_THRESHOLD, 64 << 20);
     mallopt(M_TOP_PAD, 16 << 20);
+    /* a file over RLIMIT_FSIZE must be a write error (EFBIG) that names the
+     * file, not a silent kill */
+    signal(SIGXFSZ, SIG_IGN);
+    /* stdin/stdout stages are usable in pipelines too (tests, shell glue) */
+    tj__plugin_register_builtin(&tj__stdin_stage);
+    tj__plugin_register_builtin(&tj__stdout_stage);
     const char *lvl = getenv("TAOJIN_LOG_LEVEL");
     if (lvl && tj__parse_log_level(lvl) >= 0)
         tj__log_level = tj__parse_log_level(lvl);

@@ -134,7 +134,7 @@ static int parse_top(tj_pipeline *p, tj_err *err)
 {
     const tj_node *r = p->root;
     const char *name, *desc, *dl, *state;
-    long buffer = 1024;
+    long buffer = 256;
     if (r->kind != TJ_NODE_MAP)
         return tj__errf(err, TJ_ECONFIG, "%s:%d:%d: a pipeline is a mapping "
                         "with 'name' and 'stages'", LOC(r));

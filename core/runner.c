@@ -30,7 +30,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define BATCH 256
+#define BATCH 64
 #define WAIT_MS 100
 #define MARK ((void *)1)
 #define SPINS 64 /* polls before sleeping: a futex round trip costs ~5 us */

@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# The whole news pipeline (fetch > decode > clean > convert > extract >
+# export jsonl) on the sample site repeated to about 50 MB, beside the same
+# job in a short Python script (lxml + opencc CLI), in the same run; then
+# peak memory for 1k and 20k documents (it must not grow with the count).
+set -u
+TOP=${TJ_TOP:-$(pwd)}
+TAOJIN=${TAOJIN:-$TOP/build/taojin}
+W=$(mktemp -d /tmp/tjnews.XXXXXX)
+trap 'rm -rf "$W"' EXIT
+
+# make_corpus DIR N: N documents, the five sample pages in turn
+make_corpus() {
+    mkdir -p "$1"
+    local i=0 f
+    while [ $i -lt "$2" ]; do
+        for f in "$TOP"/samples/site/*; do
+            [ $i -ge "$2" ] && break
+            cp "$f" "$1/$i-$(basename "$f")"
+            i=$((i + 1))
+        done
+    done
+}
+
+# raw size of a corpus in MB (inflated: what the pipeline processes)
+corpus_mb() { python3 - "$1" <<'PY'
+import gzip, os, sys
+n = 0
+for f in os.listdir(sys.argv[1]):
+    b = open(os.path.join(sys.argv[1], f), "rb").read()
+    n += len(gzip.decompress(b)) if f.endswith(".gz") else len(b)
+print(f"{n / 1e6:.1f}")
+PY
+}
+
+pipeline() { # pipeline CORPUS OUT
+    cat > "$W/p.yaml" <<YAML
+name: bench-news
+stages:
+  - use: fetch
+    with: {paths: ["$1/*"]}
+  - use: decode
+  - use: clean
+    workers: 2
+  - use: convert-traditional
+    with: {config: auto}
+  - use: extract
+  - use: export
+    with: {format: jsonl, path: "$2", exclude: [page]}
+YAML
+}
+
+N=${BENCH_DOCS:-4200}
+make_corpus "$W/c50" "$N"
+MB=$(corpus_mb "$W/c50")
+echo "news pipeline on $N documents ($MB MB of HTML after gunzip):"
+pipeline "$W/c50" "$W/out.jsonl"
+/usr/bin/time -f "%e %M" -o "$W/t1" "$TAOJIN" run "$W/p.yaml" --quiet
+read -r T1 M1 < "$W/t1"
+/usr/bin/time -f "%e %M" -o "$W/t2" /usr/bin/python3 "$TOP/bench/news_ref.py" "$W/ref.jsonl" "$W"/c50/* 2>"$W/ref.err"
+read -r T2 M2 < "$W/t2"
+python3 - "$MB" "$N" "$T1" "$T2" "$M1" "$M2" <<'PY'
+import sys
+mb, n, t1, t2, m1, m2 = map(float, sys.argv[1:])
+print(f"  taojin          {t1:7.2f} s  {mb/t1:7.1f} MB/s  {n/t1:8.0f} records/s  peak {m1/1024:6.0f} MB")
+print(f"  python+opencc   {t2:7.2f} s  {mb/t2:7.1f} MB/s  {n/t2:8.0f} records/s  peak {m2/1024:6.0f} MB")
+print(f"  ratio           {t2/t1:7.1f} x faster (target >= 20x)")
+PY
+echo "peak memory by document count (bounded rings: flat is the goal):"
+for n in 1000 20000; do
+    make_corpus "$W/m$n" "$n"
+    pipeline "$W/m$n" "$W/m$n.jsonl"
+    /usr/bin/time -f "%e %M" -o "$W/tm" "$TAOJIN" run "$W/p.yaml" --quiet
+    read -r T M < "$W/tm"
+    printf "  %6d documents: %6.0f MB peak RSS, %6.2f s\n" "$n" "$(echo "$M / 1024" | bc -l)" "$T"
+    rm -rf "$W/m$n" "$W/m$n.jsonl"
+done
