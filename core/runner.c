@@ -501,7 +501,9 @@ static int build(tj_run *run, tj_err *err)
 static void teardown(tj_run *run)
 {
     tj_pipeline *p = run->p;
-    for (size_t g = 0; run->groups && g < p->nstages; g++) {
+    /* last stage first: acknowledgements fired by later stages' fini (held
+     * records of an aborted run) reach sources that still exist */
+    for (size_t g = p->nstages; run->groups && g-- > 0;) {
         for (int w = 0; run->groups[g] && w < p->stages[g].workers; w++) {
             tj_instance *in = run->groups[g][w];
             if (!in)

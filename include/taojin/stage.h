@@ -175,7 +175,9 @@ typedef struct tj_stage_desc {
     /* End of input: emit or commit what is buffered.  May be NULL. */
     int (*flush)(tj_ctx *ctx, void *state);
 
-    /* Frees the instance.  May be NULL.  Called once, even after errors. */
+    /* Frees the instance.  May be NULL.  Called once, even after errors.
+     * An aborted run skips flush: finish any record still held here with
+     * tj_done(ctx, rec, "reason") (the ctx saved at init is still valid). */
     void (*fini)(void *state);
 } tj_stage_desc;
 
