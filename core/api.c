@@ -183,14 +183,23 @@ int tj__ctx_init(tj_ctx *ctx, tj_err *err)
 void tj__ctx_fail_record(tj_ctx *ctx, tj_record *rec, const char *msg)
 {
     TJ_COUNT(ctx->c.failed, 1);
-    if (msg != ctx->lastfail)
+    /* the same message again (a failed batch) is logged 3 times, then at
+     * 10, 100, 1000... repeats; the counters keep the exact figure */
+    long long rep = strcmp(msg, ctx->lastfail) == 0 ? ++ctx->fail_repeats : 0;
+    if (!rep) {
+        ctx->fail_repeats = 0;
         snprintf(ctx->lastfail, sizeof ctx->lastfail, "%s", msg);
+    }
+    bool quiet = rep >= 3;
+    for (long long p = 10; quiet && p <= rep; p *= 10)
+        quiet = rep != p;
     if (ctx->on_error == TJ_ON_ERROR_FAIL) {
         tj__log(TJ_LOG_ERROR, ctx->name, "%s (on_error: fail stops the run)",
                 msg);
         ctx->ops->fail_run(ctx, msg);
-    } else {
-        tj__log(TJ_LOG_WARN, ctx->name, "%s", msg);
+    } else if (!quiet) {
+        tj__log(TJ_LOG_WARN, ctx->name, rep >= 3 ? "%s (repeated %lld times)"
+                                                 : "%s", msg, rep);
     }
     tj_dead_letter *dl = ctx->dead_letter;
     if (ctx->on_error == TJ_ON_ERROR_DEAD_LETTER && dl && dl->path) {

@@ -69,6 +69,7 @@ struct tj_ctx {
     bool has_error;
     char errmsg[1024];
     char lastfail[1024]; /* message of the last failed record */
+    long long fail_repeats; /* how many failures in a row had it */
 
     tj_counters c;
     atomic_int ncustom; /* published with release after the name is set */

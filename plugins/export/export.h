@@ -95,6 +95,9 @@ typedef struct ex_out {
  * append, or stdout for "-").  A ".gz" path is gzip-compressed.  On failure
  * returns a TJ_E* code with out->err naming the path and the cause. */
 int ex_out_open(ex_out *out, const char *path, bool append, int gz_level);
+/* Creates the missing directories above path (mkdir -p of its dirname);
+ * failures are left for the open that follows to report. */
+void ex_mkdir_parent(const char *path);
 /* Buffers n bytes; writes when the buffer is large.  A write error is
  * sticky: this and every later call return TJ_EIO/TJ_EFULL. */
 int ex_out_write(ex_out *out, const void *p, size_t n);

@@ -101,6 +101,21 @@ static bool ends_with(const char *s, const char *suf)
     return n >= m && strcmp(s + n - m, suf) == 0;
 }
 
+void ex_mkdir_parent(const char *path)
+{
+    char *d = strdup(path);
+    char *dir = d ? dirname(d) : NULL;
+    for (char *p = dir ? dir + 1 : NULL; p && *p; p++)
+        if (*p == '/') {
+            *p = 0;
+            mkdir(dir, 0755);
+            *p = '/';
+        }
+    if (dir)
+        mkdir(dir, 0755);
+    free(d);
+}
+
 /* Creates the hidden temporary beside out->path. */
 static int open_temp(ex_out *out)
 {
@@ -113,6 +128,7 @@ static int open_temp(ex_out *out)
     if (!(out->tmp = malloc(n)))
         goto fail;
     snprintf(out->tmp, n, "%s/.%s.tmp-XXXXXX", dir, base);
+    ex_mkdir_parent(out->path);
     out->fd = mkstemp(out->tmp);
     if (out->fd < 0) {
         int e = errno;

@@ -166,6 +166,7 @@ static int check_dir(ex_state *st)
 {
     if (access(st->cfg->path, F_OK) == 0)
         return 0;
+    ex_mkdir_parent(st->cfg->path);
     char *d = strdup(st->cfg->path);
     if (!d)
         return ex_errf(st, TJ_ENOMEM, "out of memory");

@@ -112,9 +112,9 @@ assert_eq 202 "$(sqlite3 news.db "SELECT status FROM articles WHERE url LIKE '%/
     "sqlite: the clashing record changed nothing"
 
 # ---- errors --------------------------------------------------------------
-ex format=jsonl path=/nonexistent/dir/out.jsonl
+ex format=jsonl path=/dev/null/dir/out.jsonl
 assert_eq 2 "$rc" "unwritable directory: init fails (exit 2)"
-assert_contains "$out" "cannot create a file in directory /nonexistent/dir (for /nonexistent/dir/out.jsonl): No such file or directory" \
+assert_contains "$out" "cannot create a file in directory /dev/null/dir (for /dev/null/dir/out.jsonl): Not a directory" \
     "unwritable directory: message names the directory and the cause"
 touch afile
 ex path=afile/x.db

@@ -483,12 +483,12 @@ static void test_init_errors(void **state)
     expect_init_error(a, "format jsonl needs `path`");
     const char *a2[] = {NULL};
     expect_init_error(a2, "format sqlite needs `path`");
-    const char *b[] = {"format=jsonl", "path=/nonexistent/dir/x.jsonl", NULL};
-    expect_init_error(b, "cannot create a file in directory /nonexistent/dir "
-                         "(for /nonexistent/dir/x.jsonl): No such file");
-    const char *c[] = {"path=/nonexistent/dir/x.db", NULL};
-    expect_init_error(c, "cannot create sqlite database /nonexistent/dir/x.db:"
-                         " directory /nonexistent/dir: No such file");
+    const char *b[] = {"format=jsonl", "path=/dev/null/dir/x.jsonl", NULL};
+    expect_init_error(b, "cannot create a file in directory /dev/null/dir "
+                         "(for /dev/null/dir/x.jsonl): Not a directory");
+    const char *c[] = {"path=/dev/null/dir/x.db", NULL};
+    expect_init_error(c, "cannot create sqlite database /dev/null/dir/x.db:"
+                         " directory /dev/null/dir: Not a directory");
     const char *d[] = {"format=postgres", NULL};
     expect_init_error(d, "format postgres needs `dsn`");
     const char *e[] = {"path=x.db", "exclude=[url]", NULL};
