@@ -14,7 +14,7 @@ sched_setup
 P=sched-news
 cp "$SCHED_FX/sched-news.yaml" "$TMP/news.yaml"
 daemon_start "$TMP/news.yaml"
-assert_eq 200 "$(http "$METRICS/health" | head -1)" "/health answers 200 before any run"
+assert_eq 200 "$(http "$METRICS/health" | sed -n 1p)" "/health answers 200 before any run"
 
 ok_runs() { metric "taojin_runs_total{pipeline=\"$P\",status=\"ok\"}"; }
 runs_at_least() { metric_at_least "taojin_runs_total{pipeline=\"$P\",status=\"ok\"}" "$1"; }
@@ -73,7 +73,7 @@ assert_contains "$(cat "$TMP/daemon.log")" "$TMP/news.yaml:$line:11: schedule:" 
 assert_contains "$(cat "$TMP/daemon.log")" "keeping the running version" "and says the old version keeps running"
 n=$(ok_runs)
 wait_until 20 runs_at_least $((n + 2)); assert_eq 0 $? "runs go on after the failed reload"
-assert_eq 200 "$(http "$METRICS/health" | head -1)" "/health still 200"
+assert_eq 200 "$(http "$METRICS/health" | sed -n 1p)" "/health still 200"
 
 # --- SIGHUP with a good file: a fifth page is taken up ----------------------
 cp "$SCHED_FX/sched-news.yaml" "$TMP/news.yaml"
