@@ -10,6 +10,7 @@
 
 #include <cjson/cJSON.h>
 #include <stdlib.h>
+#include <pthread.h>
 #include <string.h>
 
 /* One record family's acknowledgement: callbacks run once, in the order
@@ -60,9 +61,125 @@ struct tj_record {
     chunk first;
 };
 
+/* Record shells are recycled through per-thread magazines: a record is
+ * usually made on the source's thread and freed on a sink's, which glibc
+ * handles with a locked arena per free.  Each thread keeps up to
+ * MAG_SIZE free shells; a full magazine moves to a global depot under one
+ * lock, and an empty thread takes a whole magazine back, so the lock is
+ * taken once per MAG_SIZE records.  Sanitizer builds use plain malloc so
+ * use-after-free stays detectable. */
+#if defined(__SANITIZE_ADDRESS__)
+#define RECORD_POOL 0
+#else
+#define RECORD_POOL 1
+#endif
+#define MAG_SIZE 64
+#define DEPOT_MAX 256 /* magazines kept globally (beyond: freed) */
+
+typedef struct magazine {
+    struct magazine *next;
+    size_t n;
+    tj_record *items[MAG_SIZE];
+} magazine;
+
+static pthread_mutex_t depot_lock = PTHREAD_MUTEX_INITIALIZER;
+static magazine *depot_full;
+static size_t depot_count;
+static __thread magazine *local_mag;
+static pthread_key_t mag_key;
+static pthread_once_t mag_once = PTHREAD_ONCE_INIT;
+
+static void mag_release(magazine *m)
+{
+    for (size_t i = 0; i < m->n; i++)
+        free(m->items[i]);
+    free(m);
+}
+
+/* A thread's magazine goes to the depot when the thread ends. */
+static void mag_thread_exit(void *arg)
+{
+    magazine *m = arg;
+    pthread_mutex_lock(&depot_lock);
+    if (depot_count < DEPOT_MAX && m->n) {
+        m->next = depot_full;
+        depot_full = m;
+        depot_count++;
+        m = NULL;
+    }
+    pthread_mutex_unlock(&depot_lock);
+    if (m)
+        mag_release(m);
+}
+
+static void mag_init(void) { pthread_key_create(&mag_key, mag_thread_exit); }
+
+static magazine *my_mag(void)
+{
+    if (!local_mag) {
+        pthread_once(&mag_once, mag_init);
+        local_mag = calloc(1, sizeof *local_mag);
+        if (local_mag)
+            pthread_setspecific(mag_key, local_mag);
+    }
+    return local_mag;
+}
+
+static tj_record *shell_get(void)
+{
+    magazine *m = RECORD_POOL ? my_mag() : NULL;
+    if (m && !m->n && depot_full) { /* unlocked peek: a hint only */
+        pthread_mutex_lock(&depot_lock);
+        magazine *full = depot_full;
+        if (full) {
+            depot_full = full->next;
+            depot_count--;
+        }
+        pthread_mutex_unlock(&depot_lock);
+        if (full) {
+            free(m);
+            local_mag = m = full;
+            m->next = NULL;
+            pthread_setspecific(mag_key, m);
+        }
+    }
+    if (m && m->n)
+        return m->items[--m->n];
+    return malloc(sizeof(tj_record));
+}
+
+static void shell_put(tj_record *r)
+{
+    magazine *m = RECORD_POOL ? my_mag() : NULL;
+    if (!m) {
+        free(r);
+        return;
+    }
+    if (m->n == MAG_SIZE) {
+        magazine *fresh = calloc(1, sizeof *fresh);
+        if (!fresh) {
+            free(r);
+            return;
+        }
+        pthread_mutex_lock(&depot_lock);
+        bool kept = depot_count < DEPOT_MAX;
+        if (kept) {
+            m->next = depot_full;
+            depot_full = m;
+            depot_count++;
+        }
+        pthread_mutex_unlock(&depot_lock);
+        if (!kept)
+            mag_release(m);
+        local_mag = m = fresh;
+        pthread_setspecific(mag_key, m);
+    }
+    m->items[m->n++] = r;
+}
+
 tj_record *tj__record_new(void)
 {
-    tj_record *r = malloc(sizeof *r);
+    tj_record *r = shell_get();
     if (r) {
         r->used = r->live = r->bytes = 0;
         r->ack = NULL;
@@ -181,7 +298,7 @@ void tj__record_finish(tj_record *rec, tj_ack_status status)
     }
     if (rec->ack)
         ack_release(rec->ack, status);
-    free(rec);
+    shell_put(rec);
 }
 
 /* Frees a record no stage delivered: its family counts it as dropped. */

@@ -356,6 +356,12 @@ static void *worker_main(void *arg)
     while ((n = pop_input(in, batch, BATCH)) > 0) {
         uint64_t t0 = tj__now_ns(); /* busy time is taken per batch */
         for (size_t i = 0; i < n; i++) {
+            /* records arrive from another core: fetch the next ones'
+             * first lines while this one is processed */
+            if (i + 2 < n) {
+                __builtin_prefetch(batch[i + 2]);
+                __builtin_prefetch((char *)batch[i + 2] + 64);
+            }
             if (atomic_load(&in->run->abort)) {
                 tj__record_finish(batch[i], TJ_ACK_FAILED);
                 continue;

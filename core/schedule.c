@@ -108,23 +108,37 @@ typedef struct run_arg {
     job *j;
 } run_arg;
 
+/* Waits out the tick's jitter in short naps, so a SIGTERM during a long
+ * jitter is not held up by it.  Returns false when told to stop. */
+static bool jitter_wait(job *j)
+{
+    double end = wall_now() + j->jitter_delay;
+    while (!atomic_load(&j->stop)) {
+        double left = end - wall_now();
+        if (left <= 0)
+            return true;
+        struct timespec ts = {0, (long)((left < 0.05 ? left : 0.05) * 1e9)};
+        nanosleep(&ts, NULL);
+    }
+    return false;
+}
+
 static void *run_main(void *arg)
 {
     run_arg *ra = arg;
     job *j = ra->j;
     scheduler *s = ra->s;
     free(ra);
-    if (j->jitter_delay > 0) {
-        struct timespec ts = {(time_t)j->jitter_delay,
-                              (long)((j->jitter_delay - (long)j->jitter_delay) * 1e9)};
-        nanosleep(&ts, NULL);
+    if (!jitter_wait(j)) { /* stopped before it began: not a run */
+        atomic_store(&j->running, 0);
+        return NULL;
     }
     tj_run_opts o = {.summary = false, .stop = &j->stop, .abort = &j->abort,
                      .keep_stats = true};
-    tj_run_result res;
+    tj_run_result res = {0};
     double t0 = wall_now();
     tj__log(TJ_LOG_INFO, j->p->name, "run started");
-    int rc = atomic_load(&j->stop) ? 0 : tj__run(j->p, &o, &res);
+    int rc = tj__run(j->p, &o, &res);
     double dt = wall_now() - t0;
     pthread_mutex_lock(&s->lock);
     j->last_duration = dt;
@@ -187,9 +201,11 @@ static void tick(scheduler *s, job *j, time_t now)
                 "still going");
     } else {
         if (j->pending) { /* a reload waited for the run to end */
+            pthread_mutex_lock(&s->lock); /* /metrics reads j->p */
             tj__pipeline_free(j->p);
             j->p = j->pending;
             j->pending = NULL;
+            pthread_mutex_unlock(&s->lock);
         }
         start_run(s, j);
     }
@@ -255,9 +271,11 @@ static void reload(scheduler *s)
             if (j->thread)
                 pthread_join(j->thread, NULL);
             j->thread = 0;
+            pthread_mutex_lock(&s->lock); /* /metrics reads j->p */
             tj__pipeline_free(j->p);
             j->p = j->pending;
             j->pending = NULL;
+            pthread_mutex_unlock(&s->lock);
         }
         plan_next(j, time(NULL));
     }
