@@ -212,12 +212,19 @@ static void print_stage_table(const tj_plugin *pl)
         printf("  (no options)\n");
         return;
     }
-    printf("  %-18s %-9s %-14s %s\n", "option", "type", "default",
+    int w = 18, dw = 14; /* column widths grow to fit the longest entry */
+    for (const tj_option *o = d->options; o->name; o++) {
+        int n = (int)strlen(o->name);
+        int dn = o->default_value ? (int)strlen(o->default_value) : 0;
+        w = n > w ? n : w;
+        dw = dn > dw && dn <= 30 ? dn : dw;
+    }
+    printf("  %-*s %-9s %-*s %s\n", w, "option", "type", dw, "default",
            "description");
     for (const tj_option *o = d->options; o && o->name; o++) {
-        printf("  %-18s %-9s %-14s %s%s", o->name, tj__opt_type_name(o->type),
-               o->required ? "(required)"
-               : o->default_value ? o->default_value : "-",
+        printf("  %-*s %-9s %-*s %s%s", w, o->name, tj__opt_type_name(o->type),
+               dw, o->required ? "(required)"
+                   : o->default_value ? o->default_value : "-",
                o->description ? o->description : "",
                o->allowed ? " [" : "\n");
         if (o->allowed) {
