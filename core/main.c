@@ -342,6 +342,9 @@ static int cmd_exec(int argc, char **argv)
     rc = tj__run(p, &o, &res);
     if (res.failed)
         fprintf(stderr, "taojin: exec failed: %s\n", res.message);
+    else if (res.records_failed)
+        fprintf(stderr, "taojin: exec: %lld record(s) failed\n",
+                res.records_failed);
     tj__pipeline_free(p);
     return exit_code_for(rc, &res);
 }
