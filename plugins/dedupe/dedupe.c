@@ -238,7 +238,8 @@ static int claim(tj_ctx *ctx, dedupe_state *st, const char *key,
     if ((rc = runmap_grow(m)) != 0)
         goto out;
     seen *s = runmap_find(m, key);
-    if (!s->key[0]) { /* not in this run: ask the database */
+    int seen_before = s->key[0] != 0;
+    if (!seen_before) { /* not in this run: ask the database */
         tj_state_get(ctx, st->cfg->ns, key, &db);
         if (!(s->url = strdup(db ? db : url))) {
             rc = TJ_ENOMEM;
@@ -246,9 +247,10 @@ static int claim(tj_ctx *ctx, dedupe_state *st, const char *key,
         }
         memcpy(s->key, key, 65);
         m->n++;
+        seen_before = db != NULL;
         *stored = db && !strcmp(db, url);
     }
-    if (!url[0] || strcmp(s->url, url))
+    if (seen_before && (!url[0] || strcmp(s->url, url)))
         rc = (*first = strdup(s->url)) ? 0 : TJ_ENOMEM;
 out:
     pthread_mutex_unlock(&m->lock);

@@ -84,7 +84,7 @@ static const tj_option fetch_options[] = {
      "emit nothing for a 304 or an unchanged SHA-256 (counted as "
      "`unchanged`); validators are stored when the record is exported. "
      "auto = true when the pipeline has a state database (state: or "
-     "schedule:)", offsetof(fetch_config, incremental)},
+     "schedule:).", offsetof(fetch_config, incremental)},
     TJ_OPTION_END};
 
 /* ---- shared helpers ----------------------------------------------------- */

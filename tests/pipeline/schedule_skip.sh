@@ -3,8 +3,9 @@
 # interval makes the next ticks be skipped and counted (never two runs at
 # once); a failing pipeline turns /health to 503 and is counted in
 # /metrics and the history; SIGTERM lets records in flight drain and exits
-# 0; past shutdown_timeout the run is aborted, still exit 0, and a rerun
-# exports exactly what the aborted run had not.
+# 0 (also while a tick waits out its jitter); past shutdown_timeout the run
+# is aborted, still exit 0, and a rerun exports exactly what the aborted run
+# had not.
 source "$TJ_TOP/tests/lib.sh"
 source "$TJ_TOP/tests/httpd/httpd.sh"
 source "$TJ_TOP/tests/pipeline/fixtures/sched_lib.sh"
@@ -43,6 +44,15 @@ assert_eq 1 "$(awk -v s="$daemon_seconds" 'BEGIN { print (s < 5) }')" "the stopp
 run_tj history "$SCHED_FX/sched-fail.yaml" --json
 assert_contains "$out" '"status":"failed"' "history: the failed runs"
 assert_contains "$out" "HTTP 404" "history: with the error"
+
+# --- SIGTERM during a tick's jitter: no wait, no run ------------------------
+mkdir -p "$TMP/jitter"
+OUT="$TMP/jitter" daemon_start "$SCHED_FX/sched-jitter.yaml"
+wait_until 10 metric_at_least 'taojin_running{pipeline="sched-jitter"}' 1
+daemon_stop TERM
+assert_eq 0 "$daemon_rc" "SIGTERM while a tick waits out its 30 s jitter: exit 0"
+assert_eq 1 "$(awk -v s="$daemon_seconds" 'BEGIN { print (s < 3) }')" "without waiting for the jitter (${daemon_seconds} s)"
+assert_eq 0 "$(httpd_count /p/jit1)" "the run that had not begun never starts"
 
 # --- SIGTERM drains the records in flight ------------------------------------
 mkdir -p "$TMP/drain"

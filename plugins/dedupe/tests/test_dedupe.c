@@ -184,6 +184,23 @@ static void duplicates_in_one_run(void **s)
     assert_int_equal(nkv, 0); /* nothing delivered, nothing stored */
 }
 
+static void records_without_url(void **s)
+{
+    reset_kv(0);
+    const char *opts[] = {"keep_duplicates=true", NULL};
+    tj_harness *h = stage(opts);
+    tj_harness_process(h, page(NULL, article));
+    tj_harness_process(h, page(NULL, reformatted));
+    tj_record *one = tj_harness_next(h), *two = tj_harness_next(h);
+    assert_non_null(two);
+    assert_int_equal(tj_record_type(one, "duplicate_of"), TJ_FIELD_NONE);
+    assert_string_equal(str(two, "duplicate_of"), "");
+    assert_int_equal(tj_harness_counter(h, "duplicates"), 1);
+    tj_record_free(one);
+    tj_record_free(two);
+    tj_harness_free(h);
+}
+
 static void keep_duplicates_marks_them(void **s)
 {
     reset_kv(1); /* and works without a state database */
@@ -319,6 +336,7 @@ int main(void)
         cmocka_unit_test(normalised_text_and_key),
         cmocka_unit_test(only_the_first_bytes_count),
         cmocka_unit_test(duplicates_in_one_run),
+        cmocka_unit_test(records_without_url),
         cmocka_unit_test(keep_duplicates_marks_them),
         cmocka_unit_test(across_runs_through_the_state),
         cmocka_unit_test(the_database_is_asked_once_per_key),
