@@ -32,6 +32,8 @@ typedef struct trie {
     const uint64_t *nodes; /* info word | child filter << 32 */
     uint32_t n_nodes;
     uint32_t max_chars; /* longest key, in characters */
+    const uint64_t *bigram; /* filter of the first two characters */
+    uint32_t bigram_log2;
 } trie;
 
 typedef struct config {
@@ -90,6 +92,8 @@ static int config_load(const tc_config_desc *c, uint32_t size, config *out)
         return -1;
     if (!in_blob(c->side_off, (uint64_t)c->n_side * sizeof(tc_cp_side), size))
         return -1;
+    out->seg.bigram = D.dicts[c->seg_dict].bigram;
+    out->seg.bigram_log2 = D.dicts[c->seg_dict].bigram_log2;
     out->name = c->name;
     out->pages = (const uint16_t *)(D.base + c->cp_pages_off);
     out->entries = (const uint32_t *)(D.base + c->cp_entries_off);
@@ -146,9 +150,14 @@ static void data_load(void)
     D.n_dicts = (int)h->n_dicts;
     const tc_dict_desc *dd = (const tc_dict_desc *)(D.base + h->dicts_off);
     for (int i = 0; i < D.n_dicts; i++) {
-        if (trie_load(&dd[i].trie, h->size, &D.dicts[i]))
+        if (trie_load(&dd[i].trie, h->size, &D.dicts[i]) ||
+            dd[i].bigram_log2 < 6 || dd[i].bigram_log2 > 24 ||
+            !in_blob(dd[i].bigram_off, (1ull << dd[i].bigram_log2) / 8,
+                     h->size))
             return;
         D.dicts[i].max_chars = dd[i].max_key_chars;
+        D.dicts[i].bigram = (const uint64_t *)(D.base + dd[i].bigram_off);
+        D.dicts[i].bigram_log2 = dd[i].bigram_log2;
     }
     const tc_config_desc *cd = (const tc_config_desc *)(D.base + h->configs_off);
     D.n_configs = (int)h->n_configs;
@@ -299,6 +308,28 @@ static size_t trie_longest(const trie *t, const unsigned char *p,
     return trie_walk(t, node, n, p, end, info);
 }
 
+/* Longest segmentation key at p, whose first character c (n bytes) has
+ * side node `node` (TC_NODE_KEY flag included); as trie_walk.  When c
+ * alone is no key, a key needs the next character to pass the bigram
+ * filter, which settles most positions without touching the trie. */
+static inline size_t seg_match(const config *cf, uint32_t c, uint32_t node,
+                               unsigned n, const unsigned char *p,
+                               const unsigned char *end, uint32_t *info)
+{
+    if (!(node & TC_NODE_KEY)) {
+        unsigned l;
+        uint32_t c2, b;
+        if (p + n >= end)
+            return 0;
+        c2 = tc_utf8_decode(p + n, end, &l);
+        b = tc_bigram_bit(c, c2, cf->seg.bigram_log2);
+        if (c2 == TC_INVALID || !(cf->seg.bigram[b >> 6] >> (b & 63) & 1))
+            return 0;
+    }
+    return trie_walk(&cf->seg, node & ~(uint32_t)TC_NODE_KEY, n, p, end,
+                     info);
+}
+
 static inline uint32_t cp_entry(const config *cf, uint32_t c)
 {
     return cf->entries[(size_t)cf->pages[c >> 8] * 256 + (c & 255)];
@@ -433,7 +464,7 @@ static const unsigned char *slow_end(const config *cf, const unsigned char *p,
             streak++;
         } else {
             tc_cp_side sd = cp_side(cf, cp_entry(cf, c));
-            if (sd.node && trie_walk(&cf->seg, sd.node, n, p, end, &info))
+            if (sd.node && seg_match(cf, c, sd.node, n, p, end, &info))
                 return p;
             streak = (sd.out & TC_OUT_SIMPLE) ? streak + 1 : 0;
         }
@@ -515,7 +546,7 @@ static int convert_piece(tc_conv *cv, const unsigned char *p, size_t len,
             continue;
         }
         tc_cp_side sd = cp_side(cf, e);
-        if (sd.node && (m = trie_walk(&cf->seg, sd.node, n, p, end, &info))) {
+        if (sd.node && (m = seg_match(cf, c, sd.node, n, p, end, &info))) {
             if (info & TC_INFO_CHANGED) {
                 w = emit_ref(w, info & TC_INFO_REF);
                 changes++;

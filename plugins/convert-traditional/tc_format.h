@@ -21,6 +21,10 @@
  * TC_INFO_REF the pool offset of the value (0: the node ends no key).  Its
  * high 32 bits are a filter of the children: bit tc_filter_bit(cp) is set
  * for every child edge, so most failed lookups never touch the hash table.
+ * Each dictionary also has a bigram filter: bit tc_bigram_bit(c1, c2) of
+ * a bit array is set for the first two characters of every key of two or
+ * more characters, so a walk from a node without a value usually stops
+ * after one probe of a small array (see tc_cp_side.node).
  * Pool strings are a length byte followed by the bytes; the pool ends with
  * TC_POOL_SLACK zero bytes so readers may copy 16 bytes at a time.
  *
@@ -46,7 +50,7 @@
 #include <stdint.h>
 
 #define TC_MAGIC "TJTCDAT1"
-#define TC_FORMAT_VERSION 1u
+#define TC_FORMAT_VERSION 2u
 #define TC_MAX_STAGES 6
 #define TC_MAX_GROUP 6
 #define TC_NAME_MAX 32
@@ -97,11 +101,17 @@ typedef struct tc_dict_desc {
     tc_trie_desc trie;
     uint32_t n_keys;
     uint32_t max_key_chars;
+    uint32_t bigram_off;  /* uint64_t words[(1 << bigram_log2) / 64] */
+    uint32_t bigram_log2; /* bits in the filter, log 2 (at least 6) */
 } tc_dict_desc;
+
+/* tc_cp_side.node flag: the character alone is a segmentation key. */
+enum { TC_NODE_KEY = 1u << 31 };
 
 typedef struct tc_cp_side {
     uint32_t out;  /* TC_OUT_* flags | pool offset (0: the character) */
-    uint32_t node; /* segmentation trie child of the root, 0 = none */
+    uint32_t node; /* segmentation trie child of the root, 0 = none,
+                    * | TC_NODE_KEY */
 } tc_cp_side;
 
 typedef struct tc_config_desc {
@@ -146,6 +156,12 @@ static inline uint32_t tc_hash_slot(uint32_t parent, uint32_t cp,
 static inline uint32_t tc_filter_bit(uint32_t cp)
 {
     return (cp * 0x9E3779B1u) >> 27;
+}
+
+/* The bit of a bigram filter of 1 << log2 bits that the pair c1 c2 sets. */
+static inline uint32_t tc_bigram_bit(uint32_t c1, uint32_t c2, uint32_t log2)
+{
+    return ((c1 * 0x9E3779B1u + c2) * 0x85EBCA77u) >> (32 - log2);
 }
 
 /* Decodes one UTF-8 character at p (p < end).  Returns the code point and

@@ -586,6 +586,33 @@ static uint32_t node_info(uint32_t old, const char *key, const char *val)
 static gtrie tries[MAX_DICTS];
 static tc_dict_desc dict_desc[MAX_DICTS];
 
+/* The bigram filter of d (tc_format.h): about 32 bits per key of two or
+ * more characters, so few pairs that start no key pass it. */
+static void build_bigrams(const gdict *d, tc_dict_desc *desc)
+{
+    size_t multi = 0;
+    uint32_t lg = 6;
+    uint64_t *words;
+    for (size_t k = 0; k < d->n; k++)
+        multi += nchars(d->keys[k]) >= 2;
+    while (lg < 21 && ((size_t)1 << lg) < multi * 32)
+        lg++;
+    words = xrealloc(NULL, ((size_t)1 << lg) / 8);
+    memset(words, 0, ((size_t)1 << lg) / 8);
+    for (size_t k = 0; k < d->n; k++) {
+        const char *key = d->keys[k], *end = key + strlen(key);
+        if (nchars(key) < 2)
+            continue;
+        uint32_t b = tc_bigram_bit(first_cp(key), first_cp(key + ulen(key, end)),
+                                   lg);
+        words[b >> 6] |= 1ull << (b & 63);
+    }
+    desc->bigram_log2 = lg;
+    desc->bigram_off = blob_align(64);
+    sb_add(&blob, words, ((size_t)1 << lg) / 8);
+    free(words);
+}
+
 static void build_dict(int i)
 {
     gdict *d = &dicts[i];
@@ -599,6 +626,7 @@ static void build_dict(int i)
     strcpy(dict_desc[i].name, d->name);
     dict_desc[i].n_keys = (uint32_t)d->n;
     dict_desc[i].max_key_chars = (uint32_t)d->max_chars;
+    build_bigrams(d, &dict_desc[i]);
 }
 
 /* Which multi-character keys of a configuration's stages can ever match
@@ -886,8 +914,11 @@ static void build_config(const gconfig *c, tc_config_desc *desc)
             desc->flags &= ~(uint32_t)TC_CFG_ASCII_PLAIN;
         n = encode_cp(cp, ch);
         out = simple_output(c, &r, ch, n);
+        uint32_t node = gt_child(t, 0, cp);
+        if (node && (t->info[node] & TC_INFO_REF))
+            node |= TC_NODE_KEY;
         *(uint32_t *)gtable_slot(&table, cp, &dflt) =
-            cp_entry_for(gt_child(t, 0, cp), out, ch, n, &side);
+            cp_entry_for(node, out, ch, n, &side);
         free(out);
     }
     /* The other characters of the pages in use copy themselves inline, so
