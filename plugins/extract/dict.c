@@ -39,6 +39,7 @@ struct ext_dict {
     slot *tab;
     size_t tabmask;
     uint8_t filter[65536 / 8];
+    uint8_t pair[65536 / 8]; /* ext_pair_hash of the first two characters */
 };
 
 static uint32_t fold(uint32_t c)
@@ -188,6 +189,8 @@ static int build_index(ext_dict *d)
             h = (h + 1) & d->tabmask;
         d->tab[h] = (slot){key + 1, (uint32_t)i, (uint32_t)(j - i)};
         d->filter[(first & 0xFFFF) >> 3] |= (uint8_t)(1u << (first & 7));
+        unsigned ph = ext_pair_hash(first, (uint32_t)key);
+        d->pair[ph >> 3] |= (uint8_t)(1u << (ph & 7));
         i = j;
     }
     return 0;
@@ -267,6 +270,10 @@ int ext_dict_may_start(const ext_dict *d, uint32_t c)
     return (d->filter[(c & 0xFFFF) >> 3] >> (c & 7)) & 1;
 }
 
+const uint8_t *ext_dict_first_bits(const ext_dict *d) { return d->filter; }
+
+const uint8_t *ext_dict_pair_bits(const ext_dict *d) { return d->pair; }
+
 static int same_folded(const char *a, const char *b, size_t n)
 {
     for (size_t i = 0; i < n; i++)
@@ -336,9 +343,16 @@ const char *ext_script(const char *s, size_t n)
                 l = n - i;
             continue;
         }
-        uint32_t c = ext_utf8_next(s + i, n - i, &l);
-        if (c >= 65536)
-            continue;
+        const unsigned char *u = (const unsigned char *)s + i;
+        uint32_t c;
+        if (n - i >= 3 && (u[1] & 0xC0) == 0x80 && (u[2] & 0xC0) == 0x80) {
+            /* E3..E9 lead: always U+3000..U+9FFF, never overlong */
+            c = (uint32_t)(b & 0x0F) << 12 | (uint32_t)(u[1] & 0x3F) << 6 |
+                (u[2] & 0x3F);
+            l = 3;
+        } else {
+            c = ext_utf8_next_slow(s + i, n - i, &l);
+        }
         trad += (trad_bits[c >> 3] >> (c & 7)) & 1;
         simp += (simp_bits[c >> 3] >> (c & 7)) & 1;
     }

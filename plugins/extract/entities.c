@@ -155,14 +155,22 @@ typedef struct counted {
     int count;
 } counted;
 
+/* A list of entity objects being written as JSON text: the bytes after
+ * the opening '[' (items separated by commas) and the item count. */
+typedef struct jlist {
+    ext_buf b;
+    size_t n;
+} jlist;
+
 typedef struct scan {
     const ext_ent_opts *o;
-    cJSON *money, *percents, *dates;
+    jlist money, percents, dates;
     counted *tick;
     size_t ntick, captick;
     int *org_count;
     uint32_t *org_order;
     size_t norg;
+    const uint8_t *org_first, *org_pair; /* NULL: no organisations wanted */
     int oom;
 } scan;
 
@@ -188,20 +196,27 @@ static void count_ticker(scan *sc, const char *key)
 
 static double cents(double v) { return round(v * 100) / 100; }
 
-static cJSON *item_with_text(cJSON *list, size_t max, const char *s, size_t n)
+/* Appends a `,"key":` (or `"key":` first in an object) to b. */
+static int jkey(ext_buf *b, const char *key, int first)
 {
-    if ((size_t)cJSON_GetArraySize(list) >= max)
-        return NULL;
-    cJSON *o = cJSON_CreateObject();
-    char *t = strndup(s, n);
-    if (!o || !t || !cJSON_AddStringToObject(o, "text", t) ||
-        !cJSON_AddItemToArray(list, o)) {
-        free(t);
-        cJSON_Delete(o);
-        return NULL;
+    return (!first && ext_buf_add(b, ",", 1)) ||
+           ext_json_str(b, key, strlen(key)) || ext_buf_add(b, ":", 1);
+}
+
+/* Opens a new object {"text":"..." in list l (the caller adds the other
+ * members and the closing brace); returns 0, or -1 when the list is full
+ * (max items) or memory ran out (sc->oom). */
+static int item_with_text(scan *sc, jlist *l, const char *s, size_t n)
+{
+    if (l->n >= sc->o->max)
+        return -1;
+    if ((l->n && ext_buf_add(&l->b, ",", 1)) || ext_buf_add(&l->b, "{", 1) ||
+        jkey(&l->b, "text", 1) || ext_json_str(&l->b, s, n)) {
+        sc->oom = 1;
+        return -1;
     }
-    free(t);
-    return o;
+    l->n++;
+    return 0;
 }
 
 static const char *approx_name(int a)
@@ -213,35 +228,43 @@ static const char *approx_name(int a)
 
 static void add_money(scan *sc, const char *s, size_t n, const ext_money *m)
 {
-    cJSON *o = item_with_text(sc->money, sc->o->max, s, n);
-    if (!o)
+    ext_buf *b = &sc->money.b;
+    if (item_with_text(sc, &sc->money, s, n))
         return;
     if (m->is_range) {
-        cJSON_AddNumberToObject(o, "low", cents(m->low));
-        cJSON_AddNumberToObject(o, "high", cents(m->high));
+        sc->oom |= jkey(b, "low", 0) || ext_json_num(b, cents(m->low)) ||
+                   jkey(b, "high", 0) || ext_json_num(b, cents(m->high));
     } else {
-        cJSON_AddNumberToObject(o, "value", cents(m->value));
+        sc->oom |= jkey(b, "value", 0) || ext_json_num(b, cents(m->value));
     }
-    cJSON_AddStringToObject(o, "currency", m->currency);
+    sc->oom |= jkey(b, "currency", 0) ||
+               ext_json_str(b, m->currency, strlen(m->currency));
     if (approx_name(m->approx))
-        cJSON_AddStringToObject(o, "approx", approx_name(m->approx));
+        sc->oom |= jkey(b, "approx", 0) ||
+                   ext_json_str(b, approx_name(m->approx), 5);
+    sc->oom |= ext_buf_add(b, "}", 1);
 }
 
 static void add_percent(scan *sc, const char *s, size_t n, double v)
 {
-    cJSON *o = item_with_text(sc->percents, sc->o->max, s, n);
-    if (o)
-        cJSON_AddNumberToObject(o, "value", round(v * 10000) / 10000);
+    ext_buf *b = &sc->percents.b;
+    if (item_with_text(sc, &sc->percents, s, n))
+        return;
+    sc->oom |= jkey(b, "value", 0) ||
+               ext_json_num(b, round(v * 10000) / 10000) ||
+               ext_buf_add(b, "}", 1);
 }
 
 static void add_date(scan *sc, const char *s, size_t n, const ext_dt *dt)
 {
-    cJSON *o = item_with_text(sc->dates, sc->o->max, s, n);
+    ext_buf *b = &sc->dates.b;
     char iso[16];
+    if (item_with_text(sc, &sc->dates, s, n))
+        return;
     snprintf(iso, sizeof iso, "%04d-%02d-%02d", dt->y % 10000, dt->mo % 100,
              dt->d % 100);
-    if (o)
-        cJSON_AddStringToObject(o, "date", iso);
+    sc->oom |= jkey(b, "date", 0) || ext_json_str(b, iso, strlen(iso)) ||
+               ext_buf_add(b, "}", 1);
 }
 
 static int is_numeral(uint32_t c)
@@ -329,6 +352,21 @@ static size_t try_org(scan *sc, const char *s, size_t n)
     return l;
 }
 
+static uint32_t fold(uint32_t c) { return c >= 'A' && c <= 'Z' ? c + 32 : c; }
+
+/* Non-zero when an organisation alias may start at s, whose first
+ * character c is l bytes long: both the first character and the pair of
+ * the first two pass the dictionary's filters. */
+static inline int org_may_start(const scan *sc, const char *s, size_t n,
+                                uint32_t c, size_t l)
+{
+    size_t l2;
+    if (!sc->org_first || !ext_bit(sc->org_first, fold(c)) || l >= n)
+        return 0;
+    return ext_bit(sc->org_pair,
+                   ext_pair_hash(fold(c), fold(ext_utf8_next(s + l, n - l, &l2))));
+}
+
 /* Offset of the first digit or Chinese numeral at or after i (n if none). */
 static size_t next_number(const char *s, size_t n, size_t i)
 {
@@ -370,7 +408,8 @@ static void scan_text(scan *sc, const char *s, size_t n)
             if ((an && !prev_alnum) || b == '$') {
                 if ((m = try_ticker(sc, s + i, n - i)) ||
                     (near && b <= '9' && (m = try_numeric(sc, s + i, n - i))) ||
-                    (m = try_org(sc, s + i, n - i)) ||
+                    (org_may_start(sc, s + i, n - i, b, 1) &&
+                     (m = try_org(sc, s + i, n - i))) ||
                     (near && (b > '9' || b == '$') &&
                      (m = try_numeric(sc, s + i, n - i)))) {
                     i += m;
@@ -393,7 +432,7 @@ static void scan_text(scan *sc, const char *s, size_t n)
                 continue;
             }
         }
-        if (o->orgs && o->dict && ext_dict_may_start(o->dict, c) &&
+        if (org_may_start(sc, s + i, n - i, c, l) &&
             (m = try_org(sc, s + i, n - i))) {
             i += m;
             continue;
@@ -402,58 +441,123 @@ static void scan_text(scan *sc, const char *s, size_t n)
     }
 }
 
-static int finish(scan *sc, cJSON *out)
+/* Non-zero when the user's lists replace the built-in list `key`. */
+static int replaced(const cJSON *user, const char *key)
 {
-    cJSON *tick = cJSON_AddArrayToObject(out, "tickers");
-    cJSON *orgs = cJSON_AddArrayToObject(out, "organizations");
-    if (!tick || !orgs)
-        return -1;
-    for (size_t i = 0; i < sc->ntick; i++) {
-        cJSON *o = cJSON_CreateObject();
-        if (!o || !cJSON_AddItemToArray(tick, o))
-            return -1;
-        cJSON_AddStringToObject(o, "symbol", sc->tick[i].key);
-        cJSON_AddNumberToObject(o, "count", sc->tick[i].count);
-    }
-    for (size_t i = 0; i < sc->norg; i++) {
-        cJSON *o = cJSON_CreateObject();
-        if (!o || !cJSON_AddItemToArray(orgs, o))
-            return -1;
-        cJSON_AddStringToObject(o, "name",
-                                ext_dict_name(sc->o->dict, sc->org_order[i]));
-        cJSON_AddNumberToObject(o, "count", sc->org_count[sc->org_order[i]]);
-    }
-    cJSON_AddItemToObject(out, "money", sc->money);
-    cJSON_AddItemToObject(out, "percents", sc->percents);
-    cJSON_AddItemToObject(out, "dates", sc->dates);
-    sc->money = sc->percents = sc->dates = NULL;
-    return sc->oom ? -1 : 0;
+    return user && cJSON_GetObjectItemCaseSensitive(user, key) != NULL;
 }
 
-int ext_entities(const char *const *texts, const size_t *lens, size_t ntexts,
-                 const ext_ent_opts *o, cJSON *out)
+/* Writes `"key":[items]` (with a leading comma unless first). */
+static int write_list(ext_buf *out, const char *key, const jlist *l,
+                      int *first)
+{
+    int rc = jkey(out, key, *first) || ext_buf_add(out, "[", 1) ||
+             ext_buf_add(out, l->b.p ? l->b.p : "", l->b.len) ||
+             ext_buf_add(out, "]", 1);
+    *first = 0;
+    return rc;
+}
+
+/* The whole object: tickers, organisations, money, percents, dates (each
+ * unless the user has a list of that name), then the user's lists. */
+static int finish(scan *sc, const cJSON *user, ext_buf *out)
+{
+    jlist tick = {{0}, 0}, orgs = {{0}, 0};
+    int first = 1, rc = -1;
+    char *txt = NULL;
+    for (size_t i = 0; i < sc->ntick; i++)
+        if ((i && ext_buf_add(&tick.b, ",", 1)) ||
+            ext_buf_add(&tick.b, "{", 1) || jkey(&tick.b, "symbol", 1) ||
+            ext_json_str(&tick.b, sc->tick[i].key, strlen(sc->tick[i].key)) ||
+            jkey(&tick.b, "count", 0) ||
+            ext_json_num(&tick.b, sc->tick[i].count) ||
+            ext_buf_add(&tick.b, "}", 1))
+            goto done;
+    for (size_t i = 0; i < sc->norg; i++) {
+        const char *name = ext_dict_name(sc->o->dict, sc->org_order[i]);
+        if ((i && ext_buf_add(&orgs.b, ",", 1)) ||
+            ext_buf_add(&orgs.b, "{", 1) || jkey(&orgs.b, "name", 1) ||
+            ext_json_str(&orgs.b, name, strlen(name)) ||
+            jkey(&orgs.b, "count", 0) ||
+            ext_json_num(&orgs.b, sc->org_count[sc->org_order[i]]) ||
+            ext_buf_add(&orgs.b, "}", 1))
+            goto done;
+    }
+    if (ext_buf_add(out, "{", 1) ||
+        (!replaced(user, "tickers") &&
+         write_list(out, "tickers", &tick, &first)) ||
+        (!replaced(user, "organizations") &&
+         write_list(out, "organizations", &orgs, &first)) ||
+        (!replaced(user, "money") &&
+         write_list(out, "money", &sc->money, &first)) ||
+        (!replaced(user, "percents") &&
+         write_list(out, "percents", &sc->percents, &first)) ||
+        (!replaced(user, "dates") &&
+         write_list(out, "dates", &sc->dates, &first)))
+        goto done;
+    for (const cJSON *it = user ? user->child : NULL; it; it = it->next) {
+        if (!(txt = cJSON_PrintUnformatted(it)) || jkey(out, it->string, first) ||
+            ext_buf_puts(out, txt))
+            goto done;
+        free(txt);
+        txt = NULL;
+        first = 0;
+    }
+    if (ext_buf_add(out, "}", 1))
+        goto done;
+    rc = sc->oom ? -1 : 0;
+done:
+    free(txt);
+    ext_buf_free(&tick.b);
+    ext_buf_free(&orgs.b);
+    return rc;
+}
+
+int ext_entities_json(const char *const *texts, const size_t *lens,
+                      size_t ntexts, const ext_ent_opts *o,
+                      const cJSON *user, ext_buf *out)
 {
     scan sc = {.o = o};
     int rc = -1;
     size_t norgs = o->dict ? ext_dict_size(o->dict) : 0;
     pthread_once(&trigger_once, trigger_init);
-    sc.money = cJSON_CreateArray();
-    sc.percents = cJSON_CreateArray();
-    sc.dates = cJSON_CreateArray();
     sc.org_count = calloc(norgs + 1, sizeof *sc.org_count);
     sc.org_order = malloc((norgs + 1) * sizeof *sc.org_order);
-    if (!sc.money || !sc.percents || !sc.dates || !sc.org_count ||
-        !sc.org_order)
+    if (!sc.org_count || !sc.org_order)
         goto done;
+    if (o->orgs && o->dict) {
+        sc.org_first = ext_dict_first_bits(o->dict);
+        sc.org_pair = ext_dict_pair_bits(o->dict);
+    }
     for (size_t t = 0; t < ntexts; t++)
         scan_text(&sc, texts[t], lens[t]);
-    rc = finish(&sc, out);
+    rc = finish(&sc, user, out);
 done:
-    cJSON_Delete(sc.money);
-    cJSON_Delete(sc.percents);
-    cJSON_Delete(sc.dates);
+    ext_buf_free(&sc.money.b);
+    ext_buf_free(&sc.percents.b);
+    ext_buf_free(&sc.dates.b);
     free(sc.tick);
     free(sc.org_count);
     free(sc.org_order);
+    return rc;
+}
+
+int ext_entities(const char *const *texts, const size_t *lens, size_t ntexts,
+                 const ext_ent_opts *o, cJSON *out)
+{
+    ext_buf b = {0};
+    cJSON *j = NULL;
+    int rc = -1;
+    if (ext_entities_json(texts, lens, ntexts, o, NULL, &b) ||
+        !(j = cJSON_Parse(b.p)))
+        goto done;
+    while (j->child) {
+        cJSON *it = cJSON_DetachItemViaPointer(j, j->child);
+        cJSON_AddItemToObject(out, it->string, it);
+    }
+    rc = 0;
+done:
+    cJSON_Delete(j);
+    ext_buf_free(&b);
     return rc;
 }

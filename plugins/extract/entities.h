@@ -24,6 +24,14 @@ typedef struct ext_ent_opts {
 int ext_entities(const char *const *texts, const size_t *lens, size_t ntexts,
                  const ext_ent_opts *o, cJSON *out);
 
+/* The same scan written straight as the JSON text of the entities object
+ * into `out` (no cJSON tree: the stage's hot path).  The lists of `user`
+ * (a cJSON object, may be NULL) follow the built-in ones and replace those
+ * of the same name.  Returns 0, or -1 when out of memory. */
+int ext_entities_json(const char *const *texts, const size_t *lens,
+                      size_t ntexts, const ext_ent_opts *o,
+                      const cJSON *user, ext_buf *out);
+
 /* ---- meta.c --------------------------------------------------------------- */
 
 /* The article fields; each string is malloc'ed or NULL when unknown. */

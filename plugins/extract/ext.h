@@ -26,6 +26,16 @@ int ext_buf_add(ext_buf *b, const void *data, size_t n);
 int ext_buf_puts(ext_buf *b, const char *s);
 void ext_buf_free(ext_buf *b);
 
+/* JSON text written straight into a buffer, byte for byte as cJSON's
+ * PrintUnformatted writes it (so the output matches the cJSON tree it
+ * replaces).  ext_json_str writes s[0..n) as a quoted string (stopping at
+ * a NUL byte, as a C string would), ext_json_num a number (an integer in
+ * int range as %d, otherwise %1.15g, or %1.17g when that does not read
+ * back; NaN and infinities as null).  Both return 0 or -1 when out of
+ * memory. */
+int ext_json_str(ext_buf *b, const char *s, size_t n);
+int ext_json_num(ext_buf *b, double d);
+
 /* Decodes the UTF-8 character at s[0..n); stores its length (1 for an
  * invalid byte, which decodes as U+FFFD) in *len.  n must be > 0.  The
  * inline wrapper takes the ASCII and well-formed 3-byte (CJK) paths
@@ -50,6 +60,10 @@ static inline uint32_t ext_utf8_next(const char *str, size_t n, size_t *len)
 
 /* Number of characters (code points) in s[0..n). */
 size_t ext_utf8_count(const char *s, size_t n);
+
+/* min(ext_utf8_count(s, n), limit), reading no further than needed: for
+ * tests such as "at most 80 characters" on lines of any length. */
+size_t ext_utf8_count_max(const char *s, size_t n, size_t limit);
 
 /* Whitespace test for ASCII blanks, NBSP, U+3000 and U+2000..U+200B; stores
  * the byte length of the blank in *len when it returns non-zero. */
@@ -176,6 +190,23 @@ size_t ext_dict_match(const ext_dict *d, const char *s, size_t n,
 
 /* Non-zero when an alias of d may begin with character c (a bit test). */
 int ext_dict_may_start(const ext_dict *d, uint32_t c);
+
+/* The dictionary's filters, for scanners that test them inline: a 64K-bit
+ * set of first characters (ASCII lower-cased, indexed by c & 0xFFFF) and a
+ * 64K-bit set of ext_pair_hash(first, second) over every alias.  A
+ * position whose two characters miss either set starts no alias. */
+const uint8_t *ext_dict_first_bits(const ext_dict *d);
+const uint8_t *ext_dict_pair_bits(const ext_dict *d);
+
+static inline unsigned ext_pair_hash(uint32_t a, uint32_t b)
+{
+    return (a * 0x9E3779B1u ^ b * 0x85EBCA77u) >> 16;
+}
+
+static inline int ext_bit(const uint8_t *bits, unsigned i)
+{
+    return (bits[(i & 0xFFFF) >> 3] >> (i & 7)) & 1;
+}
 
 /* Adds a TSV text (canonical<TAB>alias<TAB>...) to d; returns 0 or -1 with
  * a message naming `what` and the line in err. */

@@ -228,7 +228,7 @@ static int set_fields(state *st, tj_record *rec, ext_meta *m, char **fields)
 /* Scans the title (when the body does not begin with it) and the body into
  * ent, resolving dates against published_at (or fetched_at). */
 static int build_entities(state *st, const ext_meta_in *in, const ext_meta *m,
-                          const char *title, cJSON *ent)
+                          const char *title, const cJSON *user, ext_buf *ent)
 {
     ext_dref ref = {0, 0, st->zone_min, 0};
     ext_dt fa;
@@ -247,7 +247,7 @@ static int build_entities(state *st, const ext_meta_in *in, const ext_meta *m,
     if (title && !ext_starts(in->body, in->body_len, title))
         texts[n] = title, lens[n++] = strlen(title);
     texts[n] = in->body, lens[n++] = in->body_len;
-    return ext_entities(texts, lens, n, &eo, ent);
+    return ext_entities_json(texts, lens, n, &eo, user, ent);
 }
 
 /* Everything a record gets.  Returns 0 or a TJ_E* code. */
@@ -258,16 +258,16 @@ static int extract_record(tj_ctx *ctx, state *st, tj_record *rec)
     const char *page_txt = tj_record_get(rec, "page", NULL);
     char fbuf[32], pbuf[32];
     cJSON *page = page_txt ? cJSON_Parse(page_txt) : NULL;
-    cJSON *ent = cJSON_CreateObject(), *user = cJSON_CreateObject();
+    cJSON *user = cJSON_CreateObject();
     ext_meta m = {0};
-    ext_buf metatext = {0};
-    char *fields[5] = {0}, *json = NULL;
+    ext_buf metatext = {0}, ent = {0};
+    char *fields[5] = {0};
     int rc = TJ_ENOMEM;
     ext_meta_in in = {body ? body : "", blen,
                       cJSON_IsObject(page) ? page : NULL,
                       time_field(rec, "fetched_at", fbuf),
                       time_field(rec, "feed_published_at", pbuf), st->zone_min};
-    if (!ent || !user || ext_meta_extract(&in, &m))
+    if (!user || ext_meta_extract(&in, &m))
         goto done;
     if (st->rules) {
         const char *texts[2];
@@ -282,17 +282,11 @@ static int extract_record(tj_ctx *ctx, state *st, tj_record *rec)
     tj_count(ctx, m.published_at[0] ? "published_found" : "published_missing",
              1);
     rc = TJ_ENOMEM;
-    if (build_entities(st, &in, &m, fields[0] ? fields[0] : m.title, ent))
-        goto done;
     /* user entity lists go after the built-in ones */
-    for (cJSON *it = user->child, *next; it; it = next) {
-        next = it->next;
-        cJSON_DeleteItemFromObjectCaseSensitive(ent, it->string);
-        cJSON_AddItemToObject(ent, it->string,
-                              cJSON_DetachItemViaPointer(user, it));
-    }
-    if (!(json = cJSON_PrintUnformatted(ent)) ||
-        (rc = tj_record_set_json(rec, "entities", json, strlen(json))) ||
+    if (build_entities(st, &in, &m, fields[0] ? fields[0] : m.title, user,
+                       &ent))
+        goto done;
+    if ((rc = tj_record_set_json(rec, "entities", ent.p, ent.len)) ||
         (rc = write_quality(rec, ext_script(in.body, blen))))
         goto done;
     rc = 0;
@@ -300,10 +294,9 @@ done:
     ext_meta_free(&m);
     for (int i = 0; i < 5; i++)
         free(fields[i]);
-    free(json);
+    ext_buf_free(&ent);
     ext_buf_free(&metatext);
     cJSON_Delete(user);
-    cJSON_Delete(ent);
     cJSON_Delete(page);
     return rc;
 }

@@ -236,7 +236,7 @@ static char *title_from_text(const char *body, size_t n)
         seen++;
         if (has_byline_word(line, len))
             continue;
-        size_t cps = ext_utf8_count(line, len);
+        size_t cps = ext_utf8_count_max(line, len, 81);
         if (cps < 4 || cps > 80 || memmem(line, len, "。", 3))
             return NULL;
         static const char *bad_end[] = {"，", "：", "；", ",", ":", ";", "、",
@@ -624,17 +624,16 @@ static void add_body_lines(lines *ls, const char *body, size_t n, size_t head,
     for (size_t i = 0; i < n && count < head;) {
         const char *nl = memchr(body + i, '\n', n - i);
         size_t len = nl ? (size_t)(nl - body) - i : n - i;
-        if (len && ext_utf8_count(body + i, len) <= 80)
+        if (len && ext_utf8_count_max(body + i, len, 81) <= 80)
             lines_add(ls, body + i, len);
         if (len)
             count++;
         i += len + 1;
     }
     for (size_t e = n; e > 0 && total < tail;) {
-        size_t st = e;
-        while (st > 0 && body[st - 1] != '\n')
-            st--;
-        if (e > st && ext_utf8_count(body + st, e - st) <= 80)
+        const char *nl = e ? memrchr(body, '\n', e) : NULL;
+        size_t st = nl ? (size_t)(nl - body) + 1 : 0;
+        if (e > st && ext_utf8_count_max(body + st, e - st, 81) <= 80)
             lines_add(ls, body + st, e - st);
         if (e > st)
             total++;
@@ -660,9 +659,10 @@ static const char *const date_words[] = {
  * short or names a byline keyword. */
 static int meta_line(const char *s, size_t n)
 {
-    if (ext_utf8_count(s, n) <= 40)
+    size_t cps = ext_utf8_count_max(s, n, 121);
+    if (cps <= 40)
         return 1;
-    if (ext_utf8_count(s, n) > 120)
+    if (cps > 120)
         return 0;
     for (size_t k = 0; date_words[k]; k++)
         if (memmem(s, n, date_words[k], strlen(date_words[k])))

@@ -320,6 +320,31 @@ static uint8_t cur_first[65536 / 8], mod_first[65536 / 8],
     sep_first[65536 / 8], suf_first[65536 / 8];
 static pthread_once_t cur_once = PTHREAD_ONCE_INIT;
 
+/* The fast rejection of ext_money_parse: an expression starts with a digit,
+ * a Chinese numeral or 几/数, a one-character lead word (约, $, 从 ...), or
+ * the first two characters of a longer lead word (modifier or currency
+ * prefix).  `lead1` holds the first kind's characters, `lead2` a hashed
+ * bit set of the pairs (a false hit only costs the full parse). */
+static uint8_t lead1[65536 / 8], lead2[65536 / 8];
+
+static unsigned pair_hash(uint32_t a, uint32_t b)
+{
+    return (a * 0x9E3779B1u ^ b * 0x85EBCA77u) >> 16;
+}
+
+static void mark_lead(const char *w)
+{
+    size_t l, l2, n = strlen(w);
+    uint32_t a = ext_utf8_next(w, n, &l);
+    if (l >= n) {
+        lead1[(a & 0xFFFF) >> 3] |= (uint8_t)(1u << (a & 7));
+        return;
+    }
+    uint32_t b = ext_utf8_next(w + l, n - l, &l2);
+    unsigned h = pair_hash(a, b);
+    lead2[h >> 3] |= (uint8_t)(1u << (h & 7));
+}
+
 static void mark(uint8_t *bits, const char *w)
 {
     size_t l;
@@ -341,6 +366,12 @@ static void cur_init(void)
         mark(sep_first, range_sep[i]);
     for (size_t i = 0; suffix_mod[i].w; i++)
         mark(suf_first, suffix_mod[i].w);
+    for (size_t i = 0; prefix_cur[i].w; i++)
+        mark_lead(prefix_cur[i].w);
+    for (size_t i = 0; prefix_mod[i].w; i++)
+        mark_lead(prefix_mod[i].w);
+    mark_lead("从");
+    mark_lead("從");
     mark(sep_first, "(");
     mark(sep_first, "（");
     mark(sep_first, " ");
@@ -481,6 +512,24 @@ static int approx_merge(int a, int b)
     return b ? b : a;
 }
 
+/* Zero when no money expression can start at s (see lead1). */
+static int money_may_start(const char *s, size_t n)
+{
+    size_t l, l2;
+    if (!n)
+        return 0;
+    if (s[0] >= '0' && s[0] <= '9')
+        return 1;
+    uint32_t a = ext_utf8_next(s, n, &l);
+    if (cdigit(a) >= 0 || small_unit(a) > 0 || a == 0x51E0 || a == 0x5E7E ||
+        a == 0x6570 || a == 0x6578 || ((lead1[(a & 0xFFFF) >> 3] >> (a & 7)) & 1))
+        return 1;
+    if (l >= n)
+        return 0;
+    unsigned h = pair_hash(a, ext_utf8_next(s + l, n - l, &l2));
+    return (lead2[h >> 3] >> (h & 7)) & 1;
+}
+
 size_t ext_money_parse(const char *s, size_t n, int need_currency,
                        ext_money *out)
 {
@@ -488,6 +537,8 @@ size_t ext_money_parse(const char *s, size_t n, int need_currency,
     int approx = 0;
     memset(out, 0, sizeof *out);
     pthread_once(&cur_once, cur_init);
+    if (!money_may_start(s, n))
+        return 0;
     int lead = may_start(mod_first, s, n);
     int from = lead && (ext_starts(s, n, "从") || ext_starts(s, n, "從"));
     if (from)

@@ -3,6 +3,10 @@
  */
 #include "ext.h"
 
+#include <float.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -39,6 +43,95 @@ void ext_buf_free(ext_buf *b)
     free(b->p);
     b->p = NULL;
     b->len = b->cap = 0;
+}
+
+int ext_json_str(ext_buf *b, const char *s, size_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t run = 0, i = 0;
+    n = strnlen(s, n);
+    if (ext_buf_add(b, "\"", 1))
+        return -1;
+    for (; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        char esc[6] = {'\\', 0, '0', '0', 0, 0};
+        size_t el = 2;
+        if (c >= 0x20 && c != '"' && c != '\\')
+            continue;
+        switch (c) {
+        case '"': esc[1] = '"'; break;
+        case '\\': esc[1] = '\\'; break;
+        case '\b': esc[1] = 'b'; break;
+        case '\f': esc[1] = 'f'; break;
+        case '\n': esc[1] = 'n'; break;
+        case '\r': esc[1] = 'r'; break;
+        case '\t': esc[1] = 't'; break;
+        default:
+            esc[1] = 'u', esc[4] = hex[c >> 4], esc[5] = hex[c & 15], el = 6;
+        }
+        if (ext_buf_add(b, s + run, i - run) || ext_buf_add(b, esc, el))
+            return -1;
+        run = i + 1;
+    }
+    return ext_buf_add(b, s + run, n - run) || ext_buf_add(b, "\"", 1) ? -1
+                                                                        : 0;
+}
+
+/* Writes k / 10^places in decimal (trailing fraction zeros dropped, and
+ * the point with them) into t (32 bytes); returns the length. */
+static size_t fmt_fixed(char *t, long long k, int places, int frac)
+{
+    char tmp[32];
+    size_t n = 0, o = 0;
+    unsigned long long u = k < 0 ? 0ULL - (unsigned long long)k
+                                 : (unsigned long long)k;
+    int pl = frac ? places : 0;
+    while (pl > 0 && u % 10 == 0 && u)
+        u /= 10, pl--;
+    if (pl > 0) {
+        for (int j = 0; j < pl; j++, u /= 10)
+            tmp[n++] = (char)('0' + u % 10);
+        tmp[n++] = '.';
+    }
+    do {
+        tmp[n++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (k < 0)
+        t[o++] = '-';
+    while (n)
+        t[o++] = tmp[--n];
+    return o;
+}
+
+int ext_json_num(ext_buf *b, double d)
+{
+    char t[32];
+    int len;
+    if (isnan(d) || isinf(d))
+        return ext_buf_add(b, "null", 4);
+    int vi = d >= INT_MAX ? INT_MAX : d <= (double)INT_MIN ? INT_MIN : (int)d;
+    if (d == 0 && signbit(d))
+        return ext_buf_add(b, "-0", 2); /* as cJSON's %1.15g writes it */
+    if (d == (double)vi)
+        return ext_buf_add(b, t, fmt_fixed(t, vi, 0, 0));
+    /* Cents and the 4-place percents: when d is the double nearest to
+     * k / 10^p and has at most 14 significant digits, %1.15g prints those
+     * digits with the trailing zeros dropped, and they read back as d. */
+    for (int p = 2; p <= 4 && fabs(d) < 1e10; p += 2) {
+        double scale = p == 2 ? 100 : 10000;
+        long long k = llround(d * scale);
+        if ((double)k / scale == d)
+            return ext_buf_add(b, t, fmt_fixed(t, k, p, 1));
+    }
+    {
+        double back = 0;
+        len = snprintf(t, sizeof t, "%1.15g", d);
+        double m = fabs(back = strtod(t, NULL)) > fabs(d) ? fabs(back) : fabs(d);
+        if (!(fabs(back - d) <= m * DBL_EPSILON))
+            len = snprintf(t, sizeof t, "%1.17g", d);
+    }
+    return len > 0 && len < 26 ? ext_buf_add(b, t, (size_t)len) : -1;
 }
 
 uint32_t ext_utf8_next_slow(const char *str, size_t n, size_t *len)
@@ -79,6 +172,16 @@ size_t ext_utf8_count(const char *s, size_t n)
 {
     size_t count = 0;
     for (size_t i = 0; i < n; i++)
+        count += ((unsigned char)s[i] & 0xC0) != 0x80;
+    return count;
+}
+
+size_t ext_utf8_count_max(const char *s, size_t n, size_t limit)
+{
+    size_t count = 0;
+    /* each character has at most 4 bytes: the first 4*limit bytes hold
+     * at least `limit` characters when there are that many bytes */
+    for (size_t i = 0; i < n && count < limit; i++)
         count += ((unsigned char)s[i] & 0xC0) != 0x80;
     return count;
 }
