@@ -337,6 +337,12 @@ const char *ext_script(const char *s, size_t n)
     pthread_once(&script_once, script_init);
     for (size_t i = 0; i < n; i += l) {
         unsigned char b = (unsigned char)s[i];
+        if (b < 0x80) { /* an ASCII run */
+            while (i + 1 < n && (unsigned char)s[i + 1] < 0x80)
+                i++;
+            l = 1;
+            continue;
+        }
         if (b < 0xE3 || b > 0xE9) { /* not U+3000..U+9FFF: skip the char */
             l = b < 0x80 ? 1 : b < 0xE0 ? 2 : b < 0xF0 ? 3 : 4;
             if (l > n - i)

@@ -29,10 +29,10 @@ void ext_buf_free(ext_buf *b);
 /* JSON text written straight into a buffer, byte for byte as cJSON's
  * PrintUnformatted writes it (so the output matches the cJSON tree it
  * replaces).  ext_json_str writes s[0..n) as a quoted string (stopping at
- * a NUL byte, as a C string would), ext_json_num a number (an integer in
- * int range as %d, otherwise %1.15g, or %1.17g when that does not read
- * back; NaN and infinities as null).  Both return 0 or -1 when out of
- * memory. */
+ * a NUL byte, as a C string would), ext_json_num a number as cJSON 1.7.15
+ * does: %1.15g, or %1.17g when that does not read back, NaN and infinities
+ * as null, -0 as "-0" (whole numbers and cents take a faster path to the
+ * same text).  Both return 0 or -1 when out of memory. */
 int ext_json_str(ext_buf *b, const char *s, size_t n);
 int ext_json_num(ext_buf *b, double d);
 

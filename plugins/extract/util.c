@@ -115,6 +115,10 @@ int ext_json_num(ext_buf *b, double d)
         return ext_buf_add(b, "-0", 2); /* as cJSON's %1.15g writes it */
     if (d == (double)vi)
         return ext_buf_add(b, t, fmt_fixed(t, vi, 0, 0));
+    /* whole numbers under 1e15 have at most 15 digits: %1.15g writes them
+     * all, without an exponent */
+    if (d == floor(d) && fabs(d) < 1e15)
+        return ext_buf_add(b, t, fmt_fixed(t, (long long)d, 0, 0));
     /* Cents and the 4-place percents: when d is the double nearest to
      * k / 10^p and has at most 14 significant digits, %1.15g prints those
      * digits with the trailing zeros dropped, and they read back as d. */
