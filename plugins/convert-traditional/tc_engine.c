@@ -48,6 +48,7 @@ typedef struct config {
     int n_stages;
     int stage_len[TC_MAX_STAGES];
     const trie *stage[TC_MAX_STAGES][TC_MAX_GROUP];
+    const uint16_t *stage_pages[TC_MAX_STAGES]; /* pages of entries */
 } config;
 
 static struct {
@@ -106,6 +107,9 @@ static int config_load(const tc_config_desc *c, uint32_t size, config *out)
         if (c->stage_len[s] == 0 || c->stage_len[s] > TC_MAX_GROUP)
             return -1;
         out->stage_len[s] = (int)c->stage_len[s];
+        if (!in_blob(c->stage_pages_off[s], TC_NPAGES * 2, size))
+            return -1;
+        out->stage_pages[s] = (const uint16_t *)(D.base + c->stage_pages_off[s]);
         for (uint32_t g = 0; g < c->stage_len[s]; g++) {
             if (c->stage_dict[s][g] >= (uint32_t)D.n_dicts)
                 return -1;
@@ -394,49 +398,101 @@ void tc_conv_free(tc_conv *cv)
     free(cv);
 }
 
-/* One OpenCC stage over in[0..len) into o (Conversion::Convert): at each
- * position the first dictionary of the group with a key there gives its
- * longest key's first value; elsewhere the character is copied. */
+/* Copies n input bytes to w; short ones without a call. */
+static inline char *copy_bytes(char *w, const unsigned char *p, size_t n)
+{
+    if (n <= 4) {
+        for (size_t i = 0; i < n; i++)
+            w[i] = (char)p[i];
+        return w + n;
+    }
+    memcpy(w, p, n);
+    return w + n;
+}
+
+/* The longest key at p of the first dictionary of stage k's group with a
+ * key there (Conversion::Convert's lookup); its length, 0 when none. */
+static size_t group_match(const config *cf, int k, const unsigned char *p,
+                          const unsigned char *end, uint32_t *info)
+{
+    size_t m = 0;
+    for (int g = 0; g < cf->stage_len[k] && !m; g++)
+        m = trie_longest(cf->stage[k][g], p, end, info);
+    return m;
+}
+
+/* One OpenCC stage over in[0..len), appended to o (Conversion::Convert):
+ * at each position the first dictionary of the group with a key there
+ * gives its longest key's first value; elsewhere the character is copied.
+ * The stage's table answers for every character at which no key of two or
+ * more characters can match; the tries are walked only at the others.
+ * Counts bytes that are not UTF-8 in *invalid when it is not NULL. */
 static int stage_run(const config *cf, int k, const unsigned char *in,
                      size_t len, tc_out *o, size_t *invalid)
 {
     const unsigned char *p = in, *end = in + len;
+    const uint16_t *pages = cf->stage_pages[k];
+    const uint32_t *entries = cf->entries;
+    char *w, *wend;
+    if (out_reserve(o, len + len / 4))
+        return TJ_ENOMEM;
+    w = o->buf + o->len;
+    wend = o->buf + o->cap - OUT_SLACK;
     while (p < end) {
-        uint32_t info = 0;
-        size_t m = 0;
-        for (int g = 0; g < cf->stage_len[k] && !m; g++)
-            m = trie_longest(cf->stage[k][g], p, end, &info);
-        if (out_reserve(o, 256 + (m ? 0 : 4)))
-            return TJ_ENOMEM;
-        if (m) {
-            o->len = (size_t)(emit_ref(o->buf + o->len, info & TC_INFO_REF) -
-                              o->buf);
-            p += m;
-        } else {
-            unsigned n;
-            if (tc_utf8_decode(p, end, &n) == TC_INVALID && invalid)
-                (*invalid)++;
-            memcpy(o->buf + o->len, p, n);
-            o->len += n;
-            p += n;
+        unsigned n;
+        uint32_t c, e, kind, info;
+        size_t m;
+        if (w >= wend) {
+            o->len = (size_t)(w - o->buf);
+            if (out_reserve(o, (size_t)(end - p) + 4096))
+                return TJ_ENOMEM;
+            w = o->buf + o->len;
+            wend = o->buf + o->cap - OUT_SLACK;
         }
+        c = tc_utf8_decode(p, end, &n);
+        if (c == TC_INVALID) {
+            if (invalid)
+                (*invalid)++;
+            *w++ = (char)*p++;
+            continue;
+        }
+        e = entries[(size_t)pages[c >> 8] * 256 + (c & 255)];
+        kind = e >> 24;
+        if (kind - 1 < 7) {
+            memcpy(w, &e, 4);
+            w += kind & 3;
+        } else if (e == 0) {
+            w = copy_bytes(w, p, n);
+        } else if (kind == TC_CP_POOL) {
+            w = emit_ref(w, e & 0xFFFFFF);
+        } else if ((m = group_match(cf, k, p, end, &info)) != 0) {
+            w = emit_ref(w, info & TC_INFO_REF);
+            n = (unsigned)m;
+        } else {
+            w = copy_bytes(w, p, n);
+        }
+        p += n;
     }
+    o->len = (size_t)(w - o->buf);
     o->buf[o->len] = 0;
     return 0;
 }
 
 /* The rest of an unsegmented run, in[0..len), through every stage, appended
- * to o.  Counts one change when the text changed. */
+ * to o (the last stage writes there directly).  Counts one change when the
+ * text changed. */
 static int slow_run(tc_conv *cv, const unsigned char *in, size_t len,
                     tc_out *o)
 {
     const config *cf = cv->cf;
     const unsigned char *src = in;
-    size_t srclen = len;
+    size_t srclen = len, start = o->len;
     tc_out *dst = &cv->a, *other = &cv->b;
     for (int k = 0; k < cf->n_stages; k++) {
-        dst->len = 0;
-        if (stage_run(cf, k, src, srclen, dst, k == 0 ? &o->invalid : NULL))
+        tc_out *to = k == cf->n_stages - 1 ? o : dst;
+        if (to != o)
+            to->len = 0;
+        if (stage_run(cf, k, src, srclen, to, k == 0 ? &o->invalid : NULL))
             return TJ_ENOMEM;
         src = (const unsigned char *)dst->buf;
         srclen = dst->len;
@@ -444,9 +500,9 @@ static int slow_run(tc_conv *cv, const unsigned char *in, size_t len,
         dst = other;
         other = t;
     }
-    if (srclen != len || memcmp(src, in, len) != 0)
+    if (o->len - start != len || memcmp(o->buf + start, in, len) != 0)
         o->changes++;
-    return out_add(o, src, srclen);
+    return 0;
 }
 
 /* Where the slow path that began before p may stop: at the next position
@@ -471,18 +527,6 @@ static const unsigned char *slow_end(const config *cf, const unsigned char *p,
         p += n;
     }
     return p;
-}
-
-/* Copies n input bytes to w; short ones without a call. */
-static inline char *copy_bytes(char *w, const unsigned char *p, size_t n)
-{
-    if (n <= 4) {
-        for (size_t i = 0; i < n; i++)
-            w[i] = (char)p[i];
-        return w + n;
-    }
-    memcpy(w, p, n);
-    return w + n;
 }
 
 /* Converts one piece in[0..len) with the configuration alone (OpenCC's

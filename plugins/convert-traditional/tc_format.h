@@ -40,6 +40,14 @@
  * table alone.  Anything else takes the slow path: OpenCC's stage-by-stage
  * algorithm over the run, using the per-dictionary tries of tc_config_desc.
  *
+ * Stage tables.  The slow path runs each stage with a code-point table of
+ * its own (stage_pages_off, pages in the same shared store), whose entries
+ * have the same kinds: the inline and pool kinds give the stage's output
+ * for a character at which no multi-character key of the stage can match
+ * inside a run (the first dictionary of the group with the character as a
+ * key decides; an empty output is a pool string), and TC_CP_SIDE (payload
+ * 0) means a key may start there: walk the group's tries.
+ *
  * The blob is little-endian; inline outputs are stored so that writing the
  * entry as a little-endian uint32_t writes the output's bytes in order.
  */
@@ -50,7 +58,7 @@
 #include <stdint.h>
 
 #define TC_MAGIC "TJTCDAT1"
-#define TC_FORMAT_VERSION 2u
+#define TC_FORMAT_VERSION 3u
 #define TC_MAX_STAGES 6
 #define TC_MAX_GROUP 6
 #define TC_NAME_MAX 32
@@ -127,6 +135,7 @@ typedef struct tc_config_desc {
     uint32_t n_stages;
     uint32_t stage_len[TC_MAX_STAGES];
     uint32_t stage_dict[TC_MAX_STAGES][TC_MAX_GROUP];
+    uint32_t stage_pages_off[TC_MAX_STAGES]; /* uint16_t pages[TC_NPAGES] */
 } tc_config_desc;
 
 typedef struct tc_header {

@@ -861,6 +861,67 @@ static uint32_t cp_entry_for(uint32_t node, const char *out, const char *ch,
     return (uint32_t)TC_CP_SIDE << 24 | (uint32_t)(side->len / sizeof sd - 1);
 }
 
+/* The entry of stage k's table for character ch (n bytes), see "Stage
+ * tables" in tc_format.h. */
+static uint32_t stage_entry_for(const gconfig *c, const reach *r, int k,
+                                uint32_t cp, const char *ch, size_t n)
+{
+    sbuf out = {0};
+    uint32_t e;
+    if (cps_has(r->starts[k], cp))
+        return (uint32_t)TC_CP_SIDE << 24;
+    sb_add(&out, "", 0);
+    ref_stage(c, k, ch, n, &out);
+    if (out.len == 0 || (out.len > 3 && (out.len != n ||
+                                         memcmp(out.p, ch, n) != 0))) {
+        uint32_t ref = pool_put(out.p, out.len);
+        if (ref >= 1u << 24)
+            die("pool offset too large for a code-point entry");
+        e = (uint32_t)TC_CP_POOL << 24 | ref;
+    } else {
+        e = cp_entry_for(0, out.p, ch, n, NULL);
+    }
+    free(out.p);
+    return e;
+}
+
+/* Writes the table of stage k of c (tc_format.h, "Stage tables"). */
+static void build_stage_table(const gconfig *c, const reach *r, int k,
+                              tc_config_desc *desc)
+{
+    static gtable table;
+    uint32_t dflt = 0;
+    free(table.entries.p);
+    gtable_init(&table, sizeof(uint32_t), &dflt);
+    for (int g = 0; g < c->stage_len[k]; g++) {
+        const gdict *d = &dicts[c->stage[k][g]];
+        for (size_t i = 0; i < d->n; i++) {
+            uint32_t cp = first_cp(d->keys[i]);
+            char ch[4];
+            size_t n = encode_cp(cp, ch);
+            *(uint32_t *)gtable_slot(&table, cp, &dflt) =
+                stage_entry_for(c, r, k, cp, ch, n);
+        }
+    }
+    /* Pages in use copy their other characters inline, as in the chain
+     * table: a key's first character gets its entry again, harmlessly. */
+    for (uint32_t cp = 0; cp < 0x10000; cp++) {
+        char ch[4];
+        size_t n = encode_cp(cp, ch);
+        if (!table.pages[cp >> 8] ||
+            *(uint32_t *)gtable_slot(&table, cp, &dflt) != 0)
+            continue;
+        *(uint32_t *)gtable_slot(&table, cp, &dflt) =
+            stage_entry_for(c, r, k, cp, ch, n);
+    }
+    uint16_t pages[TC_NPAGES];
+    const uint32_t *e = (const uint32_t *)table.entries.p;
+    for (uint32_t i = 0; i < TC_NPAGES; i++)
+        pages[i] = cp_page_put(e + (size_t)table.pages[i] * 256);
+    desc->stage_pages_off[k] = blob_align(64);
+    sb_add(&blob, pages, sizeof pages);
+}
+
 static void build_config(const gconfig *c, tc_config_desc *desc)
 {
     const gdict *seg = &dicts[c->seg];
@@ -941,6 +1002,8 @@ static void build_config(const gconfig *c, tc_config_desc *desc)
             c->name, (unsigned)(table.entries.len / 256 / sizeof(uint32_t)),
             desc->n_side, desc->resync);
     desc->n_stages = (uint32_t)c->n_stages;
+    for (int k = 0; k < c->n_stages; k++)
+        build_stage_table(c, &r, k, desc);
     for (int s = 0; s < c->n_stages; s++) {
         desc->stage_len[s] = (uint32_t)c->stage_len[s];
         for (int g = 0; g < c->stage_len[s]; g++)
