@@ -24,7 +24,7 @@ for s in json.load(sys.stdin)["stages"]:
 done
 assert_contains "$(cat README.md)" "make demo" "README shows make demo"
 assert_contains "$(cat README.md)" "make test" "README shows make test"
-for d in pipeline records writing-stages; do
+for d in pipeline records writing-stages operations; do
     [ -s "docs/$d.md" ] && ok "docs/$d.md exists" || not_ok "docs/$d.md exists"
 done
 finish
