@@ -57,6 +57,9 @@ assert_eq 5 "$(sqlite3 "$DB" 'SELECT count(*) FROM articles')" "SQLite holds one
 run_tj run pipelines/news.yaml --no-progress
 assert_eq 0 "$rc" "a second run succeeds"
 assert_eq 5 "$(sqlite3 "$DB" 'SELECT count(*) FROM articles')" "running twice keeps one row per url (upsert)"
+assert_eq 5 "$(wc -l < "$J")" "the second run found every page unchanged: nothing appended"
+assert_contains "$out" "fetch " "the second run printed its summary"
+assert_eq 2 "$("$TAOJIN" history cn-news --state "$NEWS_OUT/state.db" --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')" "history lists both runs"
 assert_eq "钛媒体" "$(sqlite3 "$DB" "SELECT source FROM articles WHERE url LIKE '%004.html'")" "SQLite columns are queryable"
 assert_eq "" "$(sqlite3 "$DB" "SELECT name FROM pragma_table_info('articles') WHERE name='page'")" "exclude: [page] keeps the hints out"
 
