@@ -209,8 +209,9 @@ time_t tj__cron_next(const tj_cron *c, time_t after)
         time_t step = (time_t)c->every;
         return (after / step + 1) * step;
     }
-    if (!c->tz[0])
-        return search(c, after);
+    const char *cur = getenv("TZ");
+    if (!c->tz[0] || (cur && strcmp(cur, c->tz) == 0))
+        return search(c, after); /* already the process zone: no switch */
     pthread_mutex_lock(&tz_lock);
     char *old = getenv("TZ") ? strdup(getenv("TZ")) : NULL;
     setenv("TZ", c->tz, 1);

@@ -11,7 +11,10 @@
  * since the epoch).
  *
  * Times are evaluated in a named zone (IANA, e.g. Asia/Shanghai) or the
- * machine's.  Across DST changes a wall-clock time that does not exist that
+ * machine's.  libc keeps one zone per process, so a named zone other than
+ * $TZ is switched in and out under a lock; the scheduler sets $TZ once at
+ * start when all its pipelines share a zone, so no switch happens while
+ * runs are going.  Across DST changes a wall-clock time that does not exist that
  * day is skipped, and one that occurs twice fires once (the first).
  */
 #ifndef TJ_CRON_H

@@ -464,6 +464,21 @@ static void drain(scheduler *s)
             pthread_join(s->jobs[i].thread, NULL);
 }
 
+/* When every pipeline names the same timezone, make it the process zone
+ * now, before any run thread exists, so tj__cron_next never has to switch
+ * zones while runs call localtime_r. */
+static void settle_zone(scheduler *s)
+{
+    const char *tz = s->njobs ? s->jobs[0].p->cron.tz : "";
+    for (size_t i = 1; i < s->njobs; i++)
+        if (strcmp(s->jobs[i].p->cron.tz, tz) != 0)
+            return;
+    if (tz[0]) {
+        setenv("TZ", tz, 1);
+        tzset();
+    }
+}
+
 static void free_scheduler(scheduler *s)
 {
     if (s->httpd)
@@ -541,6 +556,8 @@ int tj__cmd_schedule(int argc, char **argv)
         fprintf(stderr, "taojin: %s\n", err.msg);
         rc = 2;
     }
+    if (!rc)
+        settle_zone(&s);
     if (!rc) {
         time_t now = time(NULL);
         for (size_t i = 0; i < s.njobs; i++)
