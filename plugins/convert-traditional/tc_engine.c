@@ -506,23 +506,24 @@ static int slow_run(tc_conv *cv, const unsigned char *in, size_t len,
 }
 
 /* Where the slow path that began before p may stop: at the next position
- * where a segmentation key matches (the run ends), or after cf->resync
- * simple characters in a row, when no stage's match can reach further and
+ * where a segmentation key matches (the run ends), or once `need` more
+ * characters are taken in and every character not simple among them has
+ * its reach (the characters after it that a match it starts, and the
+ * matches that one causes in later stages, can span) inside too: there
  * every stage is back at a character boundary (see README.md). */
 static const unsigned char *slow_end(const config *cf, const unsigned char *p,
-                                     const unsigned char *end)
+                                     const unsigned char *end, size_t need)
 {
-    size_t streak = 0;
-    while (p < end && streak < cf->resync) {
+    while (p < end && need > 0) {
         unsigned n;
         uint32_t c = tc_utf8_decode(p, end, &n), info;
-        if (c == TC_INVALID) {
-            streak++;
-        } else {
+        need--;
+        if (c != TC_INVALID) {
             tc_cp_side sd = cp_side(cf, cp_entry(cf, c));
             if (sd.node && seg_match(cf, c, sd.node, n, p, end, &info))
                 return p;
-            streak = (sd.out & TC_OUT_SIMPLE) ? streak + 1 : 0;
+            if (!(sd.out & TC_OUT_SIMPLE) && sd.out > need)
+                need = sd.out;
         }
         p += n;
     }
@@ -617,7 +618,7 @@ static int convert_piece(tc_conv *cv, const unsigned char *p, size_t len,
             continue;
         }
         /* The slow path, up to where every stage is in step again. */
-        const unsigned char *q = slow_end(cf, p + n, end);
+        const unsigned char *q = slow_end(cf, p + n, end, sd.out);
         o->len = (size_t)(w - o->buf);
         o->changes += changes;
         o->invalid += invalid;

@@ -58,7 +58,7 @@
 #include <stdint.h>
 
 #define TC_MAGIC "TJTCDAT1"
-#define TC_FORMAT_VERSION 3u
+#define TC_FORMAT_VERSION 4u
 #define TC_MAX_STAGES 6
 #define TC_MAX_GROUP 6
 #define TC_NAME_MAX 32
@@ -117,7 +117,9 @@ typedef struct tc_dict_desc {
 enum { TC_NODE_KEY = 1u << 31 };
 
 typedef struct tc_cp_side {
-    uint32_t out;  /* TC_OUT_* flags | pool offset (0: the character) */
+    uint32_t out;  /* TC_OUT_* flags | pool offset (0: the character); not
+                    * simple (no TC_OUT_SIMPLE): the character's reach,
+                    * the characters after it the slow path must take */
     uint32_t node; /* segmentation trie child of the root, 0 = none,
                     * | TC_NODE_KEY */
 } tc_cp_side;

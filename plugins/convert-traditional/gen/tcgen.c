@@ -648,6 +648,9 @@ static void build_dict(int i)
 typedef struct reach {
     cpset *starts[TC_MAX_STAGES];
     size_t longest[TC_MAX_STAGES];
+    uint8_t *len[TC_MAX_STAGES]; /* per first code point: longest such key */
+    size_t tail[TC_MAX_STAGES];  /* see reach_tails */
+    int deletes;                 /* some value is empty */
 } reach;
 
 static int has_seg_prefix(const gdict *seg, const char *key)
@@ -681,6 +684,8 @@ static void reach_build(const gconfig *c, reach *r)
         r->starts[k] = xrealloc(NULL, sizeof(cpset));
         memset(r->starts[k], 0, sizeof(cpset));
         r->longest[k] = 1;
+        r->len[k] = xrealloc(NULL, 0x110000);
+        memset(r->len[k], 0, 0x110000);
         for (int g = 0; g < c->stage_len[k]; g++) {
             const gdict *d = &dicts[c->stage[k][g]];
             for (size_t i = 0; i < d->n; i++) {
@@ -690,6 +695,8 @@ static void reach_build(const gconfig *c, reach *r)
                               (k == 0 || !uses_any(written, key))))
                     continue;
                 cps_add(r->starts[k], first_cp(key));
+                if (n > r->len[k][first_cp(key)])
+                    r->len[k][first_cp(key)] = (uint8_t)(n > 255 ? 255 : n);
                 if (n > r->longest[k])
                     r->longest[k] = n;
             }
@@ -707,6 +714,79 @@ static void reach_build(const gconfig *c, reach *r)
         }
     }
     free(written);
+    r->deletes = deletes;
+}
+
+/* How far past its own output a match of stage k can make later stages
+ * reach: tail[k] = sum over later stages i of (the longest key of stage i
+ * that can match inside a run and starts with a character of some value
+ * of an earlier stage) - 1.  A key of stage i that starts inside the
+ * output of an earlier stage's match starts with such a character; one
+ * that starts at a character converted one at a time so far starts at a
+ * character that is itself not simple and is accounted for there. */
+static void reach_tails(const gconfig *c, reach *r)
+{
+    cpset *values = xrealloc(NULL, sizeof(cpset));
+    size_t la[TC_MAX_STAGES];
+    memset(values, 0, sizeof *values);
+    for (int k = 0; k < c->n_stages; k++) {
+        la[k] = 1;
+        for (uint32_t cp = 0; k > 0 && cp < 0x110000; cp++)
+            if (r->len[k][cp] > la[k] && cps_has(values, cp))
+                la[k] = r->len[k][cp];
+        for (int g = 0; g < c->stage_len[k]; g++) {
+            const gdict *d = &dicts[c->stage[k][g]];
+            for (size_t i = 0; i < d->n; i++) {
+                const char *v = d->vals[i], *end = v + strlen(v);
+                for (; v < end; v += ulen(v, end))
+                    cps_add(values, first_cp(v));
+            }
+        }
+    }
+    for (int k = 0; k < c->n_stages; k++) {
+        r->tail[k] = 0;
+        for (int i = k + 1; i < c->n_stages; i++)
+            r->tail[k] += la[i] - 1;
+    }
+    free(values);
+}
+
+/* The reach of a character that is not simple: how many characters after
+ * it the stage-by-stage path must take in before every stage is
+ * guaranteed to be back in step (README.md, "One pass").  A key of stage k
+ * that starts at a character of the character's one-at-a-time image
+ * through the earlier stages spans at most len - 1 more characters, and
+ * matches it causes in later stages at most tail[k] more.  With a deletion
+ * anywhere the conservative bound (resync) is used. */
+static uint32_t char_reach(const gconfig *c, const reach *r, const char *ch,
+                           size_t chlen, uint32_t resync)
+{
+    sbuf a = {0}, b = {0};
+    size_t best = 0;
+    if (r->deletes)
+        return resync;
+    sb_add(&a, ch, chlen);
+    for (int k = 0; k < c->n_stages; k++) {
+        const char *p = a.p, *end = a.p + a.len;
+        if (a.len == 0) {
+            best = resync;
+            break;
+        }
+        for (; p < end; p += ulen(p, end)) {
+            size_t l = r->len[k][first_cp(p)];
+            if (l >= 2 && l - 1 + r->tail[k] > best)
+                best = l - 1 + r->tail[k];
+        }
+        b.len = 0;
+        sb_add(&b, "", 0);
+        ref_stage(c, k, a.p, a.len, &b);
+        sbuf t = a;
+        a = b;
+        b = t;
+    }
+    free(a.p);
+    free(b.p);
+    return (uint32_t)(best < resync ? best : resync);
 }
 
 /* Decides whether c is simple in configuration c (see tc_format.h): no
@@ -834,10 +914,10 @@ static void cp_table_emit(const gtable *t, tc_config_desc *desc)
 
 /* The table entry for a character (see TC_CP_* in tc_format.h). */
 static uint32_t cp_entry_for(uint32_t node, const char *out, const char *ch,
-                             size_t n, sbuf *side)
+                             size_t n, sbuf *side, uint32_t reach)
 {
     int same = out && strlen(out) == n && memcmp(out, ch, n) == 0;
-    tc_cp_side sd = {0, node};
+    tc_cp_side sd = {out ? 0 : reach, node};
     if (!node && same && n > 3)
         return 0;
     if (!node && out && strlen(out) <= 3) {
@@ -879,7 +959,7 @@ static uint32_t stage_entry_for(const gconfig *c, const reach *r, int k,
             die("pool offset too large for a code-point entry");
         e = (uint32_t)TC_CP_POOL << 24 | ref;
     } else {
-        e = cp_entry_for(0, out.p, ch, n, NULL);
+        e = cp_entry_for(0, out.p, ch, n, NULL, 0);
     }
     free(out.p);
     return e;
@@ -959,6 +1039,7 @@ static void build_config(const gconfig *c, tc_config_desc *desc)
                 cps_add(universe, first_cp(d->keys[k]));
         }
     reach_build(c, &r);
+    reach_tails(c, &r);
     desc->resync = 0;
     for (int k = 0; k < c->n_stages; k++)
         desc->resync += (uint32_t)r.longest[k] - 1;
@@ -979,7 +1060,8 @@ static void build_config(const gconfig *c, tc_config_desc *desc)
         if (node && (t->info[node] & TC_INFO_REF))
             node |= TC_NODE_KEY;
         *(uint32_t *)gtable_slot(&table, cp, &dflt) =
-            cp_entry_for(node, out, ch, n, &side);
+            cp_entry_for(node, out, ch, n, &side,
+                         out ? 0 : char_reach(c, &r, ch, n, desc->resync));
         free(out);
     }
     /* The other characters of the pages in use copy themselves inline, so
@@ -991,7 +1073,7 @@ static void build_config(const gconfig *c, tc_config_desc *desc)
         if (!table.pages[cp >> 8] || cps_has(universe, cp))
             continue;
         *(uint32_t *)gtable_slot(&table, cp, &dflt) =
-            cp_entry_for(0, ch, ch, n, &side);
+            cp_entry_for(0, ch, ch, n, &side, 0);
     }
     cp_table_emit(&table, desc);
     desc->side_off = blob_align(64);
@@ -1011,8 +1093,10 @@ static void build_config(const gconfig *c, tc_config_desc *desc)
     }
     free(info);
     free(universe);
-    for (int k = 0; k < c->n_stages; k++)
+    for (int k = 0; k < c->n_stages; k++) {
         free(r.starts[k]);
+        free(r.len[k]);
+    }
 }
 
 /* Character classes for `config: auto`, from the character dictionaries:
