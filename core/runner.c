@@ -30,7 +30,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define BATCH 64
+#define BATCH 256 /* most records moved per ring operation */
 #define WAIT_MS 100
 #define MARK ((void *)1)
 #define SPINS 64 /* polls before sleeping: a futex round trip costs ~5 us */
@@ -69,6 +69,7 @@ typedef struct tj_instance {
     bool strict_rr;  /* deal to outputs strictly in turn (ordered next) */
     bool mark_out;   /* follow each processed record with MARK */
     bool ordered_in; /* read inputs in turn, one marker at a time */
+    size_t batch;    /* records per hand-off: a quarter of the ring */
     tj_waiter in_wait, out_wait;
     atomic_bool finished;
 } tj_instance;
@@ -188,7 +189,7 @@ static int flush_out(tj_instance *in)
 static int add_out(tj_instance *in, void *item)
 {
     for (size_t k = 0; k < in->nouts; k++)
-        if (in->outs[k].nbatch == BATCH) {
+        if (in->outs[k].nbatch == in->batch) {
             int rc = flush_out(in);
             if (rc)
                 return rc;
@@ -353,7 +354,7 @@ static void *worker_main(void *arg)
     tj_instance *in = arg;
     void *batch[BATCH];
     size_t n;
-    while ((n = pop_input(in, batch, BATCH)) > 0) {
+    while ((n = pop_input(in, batch, in->batch)) > 0) {
         uint64_t t0 = tj__now_ns(); /* busy time is taken per batch */
         for (size_t i = 0; i < n; i++) {
             /* records arrive from another core: fetch the next ones'
@@ -470,6 +471,11 @@ static int build(tj_run *run, tj_err *err)
             run->groups[g][w] = in;
             in->run = run;
             in->group = g;
+            /* a quarter of the ring per hand-off: big enough to amortise
+             * a wake-up, small enough that both sides keep working */
+            in->batch = p->buffer / 4 < 16 ? 16 : p->buffer / 4;
+            if (in->batch > BATCH)
+                in->batch = BATCH;
             char name[256];
             if (s->workers > 1)
                 snprintf(name, sizeof name, "%s#%d", s->name, w);
