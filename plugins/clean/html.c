@@ -24,6 +24,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include <pthread.h>
+
 #include <libxml/HTMLparser.h>
 #include <libxml/tree.h>
 #include <taojin/stage.h>
@@ -47,17 +49,21 @@ typedef struct hx {
 
 #define NAME(n) ((const char *)(n)->name)
 
-static int name_is(xmlNodePtr n, const char *name)
+/* Tag names compare as strcasecmp does (ASCII case folded), inline: the
+ * tree walks ask this of every element several times. */
+static inline int lc(unsigned char c) { return c >= 'A' && c <= 'Z' ? c + 32 : c; }
+
+static inline int name_eq(const xmlChar *a, const char *b)
 {
-    return n->type == XML_ELEMENT_NODE && !strcasecmp(NAME(n), name);
+    for (; *b; a++, b++)
+        if (lc(*a) != (unsigned char)*b)
+            return 0;
+    return *a == 0;
 }
 
-static int name_in(xmlNodePtr n, const char *const *names)
+static inline int name_is(xmlNodePtr n, const char *name)
 {
-    for (int i = 0; names[i]; i++)
-        if (!strcasecmp(NAME(n), names[i]))
-            return 1;
-    return 0;
+    return n->type == XML_ELEMENT_NODE && name_eq(n->name, name);
 }
 
 static const char *const BLOCKS[] = {
@@ -66,24 +72,92 @@ static const char *const BLOCKS[] = {
     "pre", "dd", "dt", "dl", "figure", "figcaption", "center", "main",
     "header", "footer", "hr", "address", "body", "html", "caption", NULL};
 
+static const char *const DROP_TAGS[] = {
+    "script", "style", "noscript", "iframe", "form", "nav", "aside",
+    "select", "button", "input", "textarea", "svg", "canvas", "object",
+    "embed", "link", "meta", "template", "video", "audio", "map", "head",
+    "title", "footer", "header", "menu", "dialog", "label", NULL};
+
+/* Classes of the names above, found through a small hash table built
+ * once: one probe per element instead of a strcasecmp per listed name. */
+enum { TAG_BLOCK = 1, TAG_DROP = 2 };
+
+typedef struct tag_slot {
+    const char *name; /* lower case; NULL = empty */
+    unsigned bits;
+} tag_slot;
+
+static tag_slot tag_tab[256];
+static pthread_once_t tag_once = PTHREAD_ONCE_INIT;
+
+static unsigned tag_hash(const xmlChar *s)
+{
+    unsigned h = 5381;
+    for (; *s; s++)
+        h = h * 33 + (unsigned)lc(*s);
+    return h & 255;
+}
+
+static void tag_add(const char *name, unsigned bits)
+{
+    unsigned h = tag_hash((const xmlChar *)name);
+    while (tag_tab[h].name && strcmp(tag_tab[h].name, name))
+        h = (h + 1) & 255;
+    tag_tab[h].name = name;
+    tag_tab[h].bits |= bits;
+}
+
+static void tag_init(void)
+{
+    for (int i = 0; BLOCKS[i]; i++)
+        tag_add(BLOCKS[i], TAG_BLOCK);
+    for (int i = 0; DROP_TAGS[i]; i++)
+        tag_add(DROP_TAGS[i], TAG_DROP);
+}
+
+/* TAG_* bits of an element's name (0 for other nodes and other names). */
+static unsigned tag_bits(xmlNodePtr n)
+{
+    if (n->type != XML_ELEMENT_NODE || !n->name)
+        return 0;
+    for (unsigned h = tag_hash(n->name); tag_tab[h].name; h = (h + 1) & 255)
+        if (name_eq(n->name, tag_tab[h].name))
+            return tag_tab[h].bits;
+    return 0;
+}
+
 static int is_block(xmlNodePtr n)
 {
-    return n->type == XML_ELEMENT_NODE && name_in(n, BLOCKS);
+    return (tag_bits(n) & TAG_BLOCK) != 0;
 }
 
 /* ---- small text helpers ------------------------------------------------------ */
+
+/* Appends text s (may be NULL) to b with each ASCII blank (space, tab,
+ * CR, LF) written as one space, none at the start of b or after a space:
+ * runs of other bytes are copied whole. */
+static void put_collapsed(cl_buf *b, const char *s)
+{
+    if (!s)
+        return;
+    while (*s) {
+        size_t run = strcspn(s, " \n\t\r");
+        if (run) {
+            cl_buf_put(b, s, run);
+            s += run;
+        }
+        for (; *s == ' ' || *s == '\n' || *s == '\t' || *s == '\r'; s++)
+            if (b->len && b->p[b->len - 1] != ' ')
+                cl_buf_putc(b, ' ');
+    }
+}
 
 /* Appends the text under n (whitespace collapsed to single spaces). */
 static void text_of(xmlNodePtr n, cl_buf *b)
 {
     for (xmlNodePtr c = n->children; c; c = c->next) {
         if (c->type == XML_TEXT_NODE || c->type == XML_CDATA_SECTION_NODE) {
-            for (const char *s = (const char *)c->content; s && *s; s++) {
-                int sp = *s == ' ' || *s == '\n' || *s == '\t' || *s == '\r';
-                if (sp && (b->len == 0 || b->p[b->len - 1] == ' '))
-                    continue;
-                cl_buf_putc(b, sp ? ' ' : *s);
-            }
+            put_collapsed(b, (const char *)c->content);
         } else if (c->type == XML_ELEMENT_NODE && !name_is(c, "script") &&
                    !name_is(c, "style")) {
             if (name_is(c, "br") && b->len && b->p[b->len - 1] != ' ')
@@ -270,12 +344,6 @@ static void collect_hints(hx *h, xmlNodePtr n)
 
 /* ---- pruning ------------------------------------------------------------------- */
 
-static const char *const DROP_TAGS[] = {
-    "script", "style", "noscript", "iframe", "form", "nav", "aside",
-    "select", "button", "input", "textarea", "svg", "canvas", "object",
-    "embed", "link", "meta", "template", "video", "audio", "map", "head",
-    "title", "footer", "header", "menu", "dialog", "label", NULL};
-
 /* Words that mark boilerplate when they appear anywhere in class or id. */
 static const char *const BAD_SUBSTR[] = {
     "share", "comment", "related", "recommend", "breadcrumb", "crumb",
@@ -309,35 +377,68 @@ static int has_token(const char *s, const char *tok)
 /* 2 when the element's class/id/style surely marks boilerplate (hidden,
  * "comment", "share", ...), 1 when a weaker whole-word mark does ("top",
  * "side"), 0 otherwise. */
+/* The first attribute of n named `name` in no namespace (as xmlGetProp
+ * finds it), or NULL. */
+static xmlAttrPtr find_prop(xmlNodePtr n, const char *name)
+{
+    for (xmlAttrPtr a = n->properties; a; a = a->next)
+        if (!a->ns && a->name && !strcmp((const char *)a->name, name))
+            return a;
+    return NULL;
+}
+
+/* The value xmlGetProp would return for attribute a, without copying the
+ * common single-text-node value; *owned gets what the caller must
+ * xmlFree (NULL when nothing). */
+static const char *prop_value(xmlAttrPtr a, xmlChar **owned)
+{
+    *owned = NULL;
+    if (!a)
+        return NULL;
+    if (!a->children)
+        return "";
+    if (!a->children->next && (a->children->type == XML_TEXT_NODE ||
+                               a->children->type == XML_CDATA_SECTION_NODE))
+        return (const char *)a->children->content;
+    *owned = xmlNodeListGetString(a->doc, a->children, 1);
+    return *owned ? (const char *)*owned : "";
+}
+
 static int marked_boilerplate(xmlNodePtr n)
 {
     static const char *const attrs[] = {"class", "id", NULL};
     char buf[512];
     size_t len = 0;
     int bad = 0;
-    xmlChar *style = xmlGetProp(n, (const xmlChar *)"style");
-    if (style) {
-        char *p = (char *)style, *q = p;
-        for (; *p; p++) /* lower-case, no spaces */
+    xmlChar *owned;
+    if (!n->properties) /* no class, id, style or hidden: buf is " " */
+        return 0;
+    const char *sv = prop_value(find_prop(n, "style"), &owned);
+    if (sv) {
+        char *style = strdup(sv), *p, *q;
+        xmlFree(owned);
+        if (!style)
+            return 0;
+        for (p = q = style; *p; p++) /* lower-case, no spaces */
             if (*p != ' ')
                 *q++ = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
         *q = 0;
-        bad = strstr((char *)style, "display:none") != NULL ||
-              strstr((char *)style, "visibility:hidden") != NULL;
-        xmlFree(style);
+        bad = strstr(style, "display:none") != NULL ||
+              strstr(style, "visibility:hidden") != NULL;
+        free(style);
         if (bad)
             return 2;
     }
-    if (xmlHasProp(n, (const xmlChar *)"hidden"))
-        return 2;
+    for (xmlAttrPtr a = n->properties; a; a = a->next)
+        if (a->name && !strcmp((const char *)a->name, "hidden"))
+            return 2;
     for (int i = 0; attrs[i]; i++) {
-        xmlChar *v = xmlGetProp(n, (const xmlChar *)attrs[i]);
-        for (const char *p = (const char *)v; p && *p && len + 2 < sizeof buf;
-             p++)
+        const char *v = prop_value(find_prop(n, attrs[i]), &owned);
+        for (const char *p = v; p && *p && len + 2 < sizeof buf; p++)
             buf[len++] = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
         if (len + 1 < sizeof buf)
             buf[len++] = ' ';
-        xmlFree(v);
+        xmlFree(owned);
     }
     buf[len] = 0;
     if (len <= 2)
@@ -369,7 +470,7 @@ static void prune_tags(xmlNodePtr n)
         }
         if (n->type != XML_ELEMENT_NODE)
             continue;
-        if (name_in(n, DROP_TAGS) &&
+        if ((tag_bits(n) & TAG_DROP) &&
             !(name_is(n, "header") && n->parent &&
               name_is(n->parent, "article"))) {
             drop(n);
@@ -388,11 +489,41 @@ static nstat *stat_of(xmlNodePtr n) { return (nstat *)n->_private; }
  * separate their clauses with them). */
 static void count_text(const char *s, long *chars, long *punct)
 {
+    const unsigned char *u = (const unsigned char *)s;
     size_t n = strlen(s), i = 0;
     uint32_t prev = 0;
     int gap = 0;
     while (i < n) {
         uint32_t cp;
+        unsigned char b = u[i];
+        if (b < 0x80) { /* ASCII: blanks and controls, or a letter/mark */
+            i++;
+            if (b <= ' ') {
+                gap = gap || (prev >= 0x3007 && cl_is_han(prev));
+                continue;
+            }
+            (*chars)++;
+            if (b == ',' || b == '.' || b == '!' || b == '?' || b == ';' ||
+                b == ':' || b == '"' || b == '\'')
+                (*punct)++;
+            gap = 0;
+            prev = b;
+            continue;
+        }
+        if (b >= 0xE4 && b <= 0xE9 && i + 2 < n &&
+            (u[i + 1] & 0xC0) == 0x80 && (u[i + 2] & 0xC0) == 0x80) {
+            cp = (uint32_t)(b & 0x0F) << 12 | (uint32_t)(u[i + 1] & 0x3F) << 6 |
+                 (u[i + 2] & 0x3F);
+            if (cp < 0x4DC0 || cp >= 0x4E00) { /* U+4000..U+9FFF hanzi */
+                i += 3;
+                (*chars)++;
+                if (gap) /* a hanzi is never punctuation */
+                    (*punct)++;
+                gap = 0;
+                prev = cp;
+                continue;
+            }
+        }
         i += (size_t)cl_utf8_next(s + i, n - i, &cp);
         if (cp <= ' ' || cl_is_space(cp)) {
             gap = gap || cl_is_han(prev);
@@ -650,13 +781,7 @@ static void write_node(writer *w, xmlNodePtr n, int inside)
 {
     for (; n; n = n->next) {
         if (n->type == XML_TEXT_NODE || n->type == XML_CDATA_SECTION_NODE) {
-            for (const char *s = (const char *)n->content; s && *s; s++) {
-                int sp = *s == ' ' || *s == '\n' || *s == '\t' || *s == '\r';
-                if (sp && (w->line.len == 0 ||
-                           w->line.p[w->line.len - 1] == ' '))
-                    continue;
-                cl_buf_putc(&w->line, sp ? ' ' : *s);
-            }
+            put_collapsed(&w->line, (const char *)n->content);
             continue;
         }
         if (n->type != XML_ELEMENT_NODE)
@@ -733,6 +858,7 @@ int cl_html_extract(const char *html, size_t n, cl_buf *text, cJSON *page,
     int rc = 0;
     if (n > (size_t)INT32_MAX)
         return TJ_EINVAL;
+    pthread_once(&tag_once, tag_init);
     doc = htmlReadMemory(html, (int)n, NULL, "UTF-8",
                          HTML_PARSE_RECOVER | HTML_PARSE_NOERROR |
                              HTML_PARSE_NOWARNING | HTML_PARSE_NONET |

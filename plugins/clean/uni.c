@@ -46,7 +46,7 @@ static int buf_grow(cl_buf *b, size_t more)
 
 void cl_buf_put(cl_buf *b, const char *s, size_t n)
 {
-    if (buf_grow(b, n) < 0)
+    if ((b->oom || b->len + n + 2 > b->cap) && buf_grow(b, n) < 0)
         return;
     memcpy(b->p + b->len, s, n);
     b->len += n;
@@ -55,7 +55,15 @@ void cl_buf_put(cl_buf *b, const char *s, size_t n)
 
 void cl_buf_puts(cl_buf *b, const char *s) { cl_buf_put(b, s, strlen(s)); }
 
-void cl_buf_putc(cl_buf *b, char c) { cl_buf_put(b, &c, 1); }
+void cl_buf_putc(cl_buf *b, char c)
+{
+    if (!b->oom && b->len + 3 <= b->cap) { /* room: no call, no memcpy */
+        b->p[b->len++] = c;
+        b->p[b->len] = 0;
+        return;
+    }
+    cl_buf_put(b, &c, 1);
+}
 
 void cl_buf_put_cp(cl_buf *b, uint32_t cp)
 {

@@ -14,7 +14,7 @@ mkdir -p "$OUT"
 cc -std=c11 -D_GNU_SOURCE -O2 -Iinclude -Icore -Iplugins/clean \
     $(make -s print-cflags-clean) -o "$OUT/bench_clean" \
     plugins/clean/bench/bench_clean.c plugins/clean/*.c "$TJ_BUILD/libtjcore.a" \
-    $(make -s print-libs-clean) $(pkg-config --libs yaml-0.1 libcjson) -ldl -lm -pthread
+    $(make -s print-libs-clean) $(pkg-config --libs yaml-0.1 libcjson sqlite3) -ldl -lm -pthread
 pages=("$TJ_SHARED"/corpora/gne/pages/*.html "$TJ_SHARED"/corpora/gne/pages_no_expected/*.html
        "$TJ_SHARED"/corpora/readability_zh/*/source.html "$TJ_SHARED"/corpora/newspaper_zh/chinese_article.html)
 echo "== clean: ${#pages[@]} pages, one core"
