@@ -148,10 +148,12 @@ static void free_names(char **names)
     free(names);
 }
 
-/* `config: auto`: the configuration for these fields, -1 to leave them. */
+/* `config: auto`: the configuration for these fields, -1 to leave them.
+ * *simp gets the number of Simplified-only characters seen. */
 static int auto_config(ct_state *st, const tj_record *rec, char **names,
-                       tj_ctx *ctx)
+                       tj_ctx *ctx, size_t *simp)
 {
+    tc_evidence ev = {0, 0, 0, 0};
     size_t n = 0;
     int rc;
     while (names[n])
@@ -169,7 +171,8 @@ static int auto_config(ct_state *st, const tj_record *rec, char **names,
             lens[i] = 0;
         }
     }
-    rc = tc_detect(st->cv, texts, lens, n, NULL);
+    rc = tc_detect(st->cv, texts, lens, n, &ev);
+    *simp = ev.simp;
     tj_count(ctx, rc >= 0 ? (rc == tc_config_find("tw2s")   ? "auto_tw2s"
                              : rc == tc_config_find("hk2s") ? "auto_hk2s"
                                                             : "auto_t2s")
@@ -214,17 +217,22 @@ static int ct_process(tj_ctx *ctx, void *state, tj_record *rec)
     ct_state *st = state;
     char **names = target_names(st->opt, rec);
     int cfg = st->config, rc = 0;
-    size_t invalid = 0;
+    size_t invalid = 0, simp = 0;
     if (!names)
         return tj_error(ctx, "out of memory");
-    if (cfg < 0 && (cfg = auto_config(st, rec, names, ctx)) < -1) {
+    if (cfg < 0 && (cfg = auto_config(st, rec, names, ctx, &simp)) < -1) {
         rc = cfg;
         goto done;
     }
     if (cfg >= 0) {
-        tc_conv_set(st->cv, cfg, st->config < 0);
-        for (size_t i = 0; names[i] && !rc; i++)
+        /* auto protects Simplified-only characters; with none in the raw
+         * bytes that is a no-op, except in JSON, whose \u escapes the
+         * detection did not decode. */
+        for (size_t i = 0; names[i] && !rc; i++) {
+            int json = tj_record_type(rec, names[i]) == TJ_FIELD_JSON;
+            tc_conv_set(st->cv, cfg, st->config < 0 && (simp > 0 || json));
             rc = convert_field(st, rec, names[i], &invalid, ctx);
+        }
     }
     if (invalid)
         tj_count(ctx, "invalid_utf8", (int64_t)invalid);

@@ -993,26 +993,64 @@ int tc_convert(tc_conv *cv, const char *in, size_t len, tc_out *o)
 
 /* ---- config: auto -------------------------------------------------------- */
 
-/* Changes config `cfg` (protected) would make to the texts, via scratch. */
-static int count_changes(tc_conv *cv, int cfg, const char *const *texts,
-                         const size_t *lens, size_t n, size_t *changes)
+/* Where tc_detect found Simplified-only characters: cut[i] is a byte
+ * offset, text[i] the text it is in (both ascending). */
+typedef struct cuts {
+    size_t *cut, *text;
+    size_t n, cap;
+} cuts;
+
+static int cuts_add(cuts *c, size_t text, size_t off)
+{
+    if (c->n == c->cap) {
+        size_t cap = c->cap * 2 + 64;
+        size_t *a = realloc(c->cut, cap * sizeof *a);
+        if (!a)
+            return TJ_ENOMEM;
+        c->cut = a;
+        size_t *b = realloc(c->text, cap * sizeof *b);
+        if (!b)
+            return TJ_ENOMEM;
+        c->text = b;
+        c->cap = cap;
+    }
+    c->cut[c->n] = off;
+    c->text[c->n++] = text;
+    return 0;
+}
+
+/* Pieces config `cfg`, protected, would change in the texts: what
+ * convert_protected counts, with the Simplified-only characters already
+ * found (cs), so the texts are not scanned again.  Output goes to
+ * scratch. */
+static int count_changes(tc_conv *cv, int cfg, const cuts *cs,
+                         const char *const *texts, const size_t *lens,
+                         size_t n, size_t *changes)
 {
     const config *keep_cf = cv->cf;
-    const tc_userdict *keep_ud = cv->ud;
-    int keep_protect = cv->protect, rc = 0;
+    size_t k = 0;
+    int rc = 0;
     cv->cf = &D.configs[cfg];
-    cv->ud = NULL;
-    cv->protect = 1;
     *changes = 0;
     for (size_t i = 0; i < n && !rc; i++) {
+        const unsigned char *p = (const unsigned char *)texts[i];
+        size_t start = 0;
         cv->scratch.len = 0;
         cv->scratch.changes = 0;
-        rc = tc_convert(cv, texts[i], lens[i], &cv->scratch);
+        for (; k < cs->n && cs->text[k] == i && !rc; k++) {
+            unsigned l;
+            size_t at = cs->cut[k];
+            tc_utf8_decode(p + at, p + lens[i], &l);
+            cv->scratch.len = 0;
+            rc = convert_piece(cv, p + start, at - start, &cv->scratch);
+            start = at + l;
+        }
+        cv->scratch.len = 0;
+        if (!rc)
+            rc = convert_piece(cv, p + start, lens[i] - start, &cv->scratch);
         *changes += cv->scratch.changes;
     }
     cv->cf = keep_cf;
-    cv->ud = keep_ud;
-    cv->protect = keep_protect;
     return rc;
 }
 
@@ -1020,28 +1058,42 @@ int tc_detect(tc_conv *cv, const char *const *texts, const size_t *lens,
               size_t n, tc_evidence *ev)
 {
     tc_evidence e = {0, 0, 0, 0};
-    int rc, choice = -1;
+    size_t tw_at = 0, hk_at = 0;
+    cuts cs = {NULL, NULL, 0, 0};
+    int rc = 0, choice = -1;
     for (size_t i = 0; i < n; i++) {
         const unsigned char *p = (const unsigned char *)texts[i];
-        const unsigned char *end = p + lens[i];
+        const unsigned char *start = p, *end = p + lens[i];
         while (p < end) {
             unsigned l;
             uint32_t c = tc_utf8_decode(p, end, &l);
-            if (c >= 0x80 && c != TC_INVALID) {
+            if (c != TC_INVALID) {
                 int k = char_class(c);
                 e.trad += (k & TC_CLASS_TRAD) != 0;
-                e.simp += (k & TC_CLASS_SIMP) != 0;
+                tw_at += (k & TC_CLASS_TW) != 0;
+                hk_at += (k & TC_CLASS_HK) != 0;
+                if ((k & TC_CLASS_SIMP) &&
+                    (rc = cuts_add(&cs, i, (size_t)(p - start))))
+                    goto done;
             }
             p += l;
         }
     }
+    e.simp = cs.n;
     if (e.trad > 0) {
-        if ((rc = count_changes(cv, D.tw2t, texts, lens, n, &e.tw)) ||
-            (rc = count_changes(cv, D.hk2t, texts, lens, n, &e.hk)))
-            return rc;
+        /* Without a character tw2t (hk2t) may act on, it changes nothing. */
+        if ((tw_at &&
+             (rc = count_changes(cv, D.tw2t, &cs, texts, lens, n, &e.tw))) ||
+            (hk_at &&
+             (rc = count_changes(cv, D.hk2t, &cs, texts, lens, n, &e.hk))))
+            goto done;
         choice = e.tw > e.hk ? D.tw2s : e.hk > e.tw ? D.hk2s : D.t2s;
     }
     if (ev)
         *ev = e;
-    return choice;
+    rc = choice;
+done:
+    free(cs.cut);
+    free(cs.text);
+    return rc;
 }

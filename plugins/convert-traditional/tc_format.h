@@ -58,7 +58,7 @@
 #include <stdint.h>
 
 #define TC_MAGIC "TJTCDAT1"
-#define TC_FORMAT_VERSION 4u
+#define TC_FORMAT_VERSION 5u
 #define TC_MAX_STAGES 6
 #define TC_MAX_GROUP 6
 #define TC_NAME_MAX 32
@@ -91,7 +91,9 @@ enum { TC_OUT_SIMPLE = 1u << 31, TC_OUT_CHANGED = 1u << 30 };
 /* Per-code-point class bits for `config: auto` (tc_header.class_*). */
 enum {
     TC_CLASS_TRAD = 1, /* a Traditional-only character (evidence) */
-    TC_CLASS_SIMP = 2  /* a Simplified-only character (never rewritten) */
+    TC_CLASS_SIMP = 2, /* a Simplified-only character (never rewritten) */
+    TC_CLASS_TW = 4,   /* tw2t might rewrite text at this character */
+    TC_CLASS_HK = 8    /* hk2t might rewrite text at this character */
 };
 
 /* Configuration flags. */
@@ -188,11 +190,11 @@ static inline uint32_t tc_utf8_decode(const unsigned char *p,
         *len = 1;
         return b0;
     }
-    if (b0 >= 0xE0 && b0 < 0xF0) {
-        if (room >= 3 && (p[1] & 0xC0) == 0x80 && (p[2] & 0xC0) == 0x80) {
-            c = ((b0 & 0x0F) << 12) | ((uint32_t)(p[1] & 0x3F) << 6) |
-                (p[2] & 0x3F);
-            if (c >= 0x800 && (c < 0xD800 || c > 0xDFFF)) {
+    if (b0 - 0xE0 < 0x10) { /* most CJK: few branches */
+        if (room >= 3) {
+            uint32_t b1 = p[1] ^ 0x80u, b2 = p[2] ^ 0x80u;
+            c = ((b0 & 0x0F) << 12) | (b1 << 6) | b2;
+            if ((b1 | b2) < 0x40 && c >= 0x800 && c - 0xD800 >= 0x800) {
                 *len = 3;
                 return c;
             }

@@ -52,7 +52,8 @@ static int convert(tc_conv *cv, const char *name, const tc_out *in,
 {
     if (strcmp(name, "auto") == 0) {
         const char *t = in->buf ? in->buf : "";
-        int cfg = tc_detect(cv, &t, &in->len, 1, NULL);
+        tc_evidence ev;
+        int cfg = tc_detect(cv, &t, &in->len, 1, &ev);
         if (cfg < -1)
             return cfg;
         if (cfg == -1) {
@@ -60,7 +61,7 @@ static int convert(tc_conv *cv, const char *name, const tc_out *in,
             out->changes = 0;
             return 0;
         }
-        tc_conv_set(cv, cfg, 1);
+        tc_conv_set(cv, cfg, ev.simp > 0); /* as the stage does */
     }
     return tc_convert(cv, in->buf ? in->buf : "", in->len, out);
 }

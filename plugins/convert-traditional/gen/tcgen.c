@@ -1002,6 +1002,10 @@ static void build_stage_table(const gconfig *c, const reach *r, int k,
     sb_add(&blob, pages, sizeof pages);
 }
 
+/* Characters at which tw2t / hk2t may change the text: their entry is
+ * anything but "simple, unchanged" (for TC_CLASS_TW / TC_CLASS_HK). */
+static cpset rel_tw, rel_hk;
+
 static void build_config(const gconfig *c, tc_config_desc *desc)
 {
     const gdict *seg = &dicts[c->seg];
@@ -1059,9 +1063,17 @@ static void build_config(const gconfig *c, tc_config_desc *desc)
         uint32_t node = gt_child(t, 0, cp);
         if (node && (t->info[node] & TC_INFO_REF))
             node |= TC_NODE_KEY;
-        *(uint32_t *)gtable_slot(&table, cp, &dflt) =
-            cp_entry_for(node, out, ch, n, &side,
-                         out ? 0 : char_reach(c, &r, ch, n, desc->resync));
+        uint32_t e = cp_entry_for(node, out, ch, n, &side,
+                                  out ? 0 : char_reach(c, &r, ch, n,
+                                                       desc->resync));
+        *(uint32_t *)gtable_slot(&table, cp, &dflt) = e;
+        if (e != 0 && !((e >> 24) >= (TC_CP_SAME | 1) &&
+                        (e >> 24) <= (TC_CP_SAME | 3))) {
+            if (strcmp(c->name, "tw2t") == 0)
+                cps_add(&rel_tw, cp);
+            if (strcmp(c->name, "hk2t") == 0)
+                cps_add(&rel_hk, cp);
+        }
         free(out);
     }
     /* The other characters of the pages in use copy themselves inline, so
@@ -1133,6 +1145,12 @@ static void build_classes(tc_header *h)
                 TC_CLASS_TRAD;
             h->n_trad++;
         }
+    }
+    for (uint32_t cp = 0; cp < 0x110000; cp++) {
+        if (cps_has(&rel_tw, cp))
+            *(uint8_t *)gtable_slot(&table, cp, &zero) |= TC_CLASS_TW;
+        if (cps_has(&rel_hk, cp))
+            *(uint8_t *)gtable_slot(&table, cp, &zero) |= TC_CLASS_HK;
     }
     gtable_emit(&table, &h->class_pages_off, &h->class_entries_off);
 }
