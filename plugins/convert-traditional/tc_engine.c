@@ -505,6 +505,135 @@ static int slow_run(tc_conv *cv, const unsigned char *in, size_t len,
     return 0;
 }
 
+/* Stage k's table entry for character c. */
+static inline uint32_t stage_entry(const config *cf, int k, uint32_t c)
+{
+    return cf->entries[(size_t)cf->stage_pages[k][c >> 8] * 256 + (c & 255)];
+}
+
+/* Writes what stage k makes of the character at s (n bytes, entry e) when
+ * no key of two or more characters starts there; returns the length (at
+ * most 255; out needs 4 bytes of room past it). */
+static inline size_t stage_single(uint32_t e, const unsigned char *s,
+                                  unsigned n, unsigned char *out)
+{
+    uint32_t kind = e >> 24;
+    if (kind - 1 < 7) {
+        memcpy(out, &e, 4);
+        return kind & 3;
+    }
+    if (e == 0 || (kind == TC_CP_SIDE && (e & 0xFFFFFF) == 0)) {
+        memcpy(out, s, n);
+        return n;
+    }
+    const unsigned char *ps = D.pool + (e & 0xFFFFFF);
+    memcpy(out, ps + 1, ps[0]);
+    return ps[0];
+}
+
+/* Whether the bigram filter of some dictionary of stage k's group has the
+ * pair c1 c2. */
+static inline int stage_bigram(const config *cf, int k, uint32_t c1,
+                               uint32_t c2)
+{
+    for (int g = 0; g < cf->stage_len[k]; g++) {
+        const trie *t = cf->stage[k][g];
+        uint32_t b = tc_bigram_bit(c1, c2, t->bigram_log2);
+        if (t->bigram[b >> 6] >> (b & 63) & 1)
+            return 1;
+    }
+    return 0;
+}
+
+#define LONE_MAX 64 /* longest image lone_char follows, bytes */
+enum { NEXT_NONE = 0xFFFFFFFEu, NEXT_ANY = 0xFFFFFFFDu };
+
+/* The character at p (n bytes) is not simple, and every stage is in step
+ * at p.  When no stage can start a key of two or more characters on its
+ * image (the image through the earlier stages, converted a character at a
+ * time), it converts on its own: its output is written to w and the new w
+ * returned.  Otherwise returns NULL and the slow path takes over.
+ *
+ * A key starting inside the image (not at its last character) is assumed
+ * to match.  One starting at the last character needs its second
+ * character to be the first of the next character's image: that is known
+ * while the next character is converted a character at a time (its stage
+ * entries are not walks), else anything is assumed; the pair is tested
+ * against the bigram filters of the stage's dictionaries. */
+static char *lone_char(const config *cf, const unsigned char *p, unsigned n,
+                       const unsigned char *end, char *w)
+{
+    unsigned char buf[2][LONE_MAX + 256 + 8]; /* + one pool string */
+    unsigned char ybuf[256 + 8];
+    size_t xl = n;
+    int cur = 0;
+    uint32_t y = NEXT_NONE;
+    if (p + n < end) {
+        unsigned l;
+        y = tc_utf8_decode(p + n, end, &l);
+        if (y == TC_INVALID) /* never part of a key */
+            y = NEXT_NONE;
+    }
+    memcpy(buf[0], p, n);
+    for (int k = 0; k < cf->n_stages; k++) {
+        const unsigned char *q = buf[cur], *qe = q + xl;
+        unsigned char *o = buf[!cur];
+        size_t ol = 0;
+        while (q < qe) {
+            unsigned ul;
+            uint32_t u = tc_utf8_decode(q, qe, &ul);
+            uint32_t e = stage_entry(cf, k, u);
+            if (e >> 24 == TC_CP_SIDE) {
+                if (q + ul < qe || y == NEXT_ANY ||
+                    (y != NEXT_NONE && stage_bigram(cf, k, u, y)))
+                    return NULL;
+            }
+            ol += stage_single(e, q, ul, o + ol);
+            if (ol > LONE_MAX)
+                return NULL;
+            q += ul;
+        }
+        xl = ol;
+        cur = !cur;
+        if (y != NEXT_NONE && y != NEXT_ANY) {
+            uint32_t e = stage_entry(cf, k, y);
+            unsigned char yc[4];
+            unsigned yl;
+            size_t m;
+            if (e >> 24 == TC_CP_SIDE) {
+                y = NEXT_ANY; /* a key may start there: its output */
+            } else {
+                yl = (unsigned)(y < 0x80 ? 1 : y < 0x800 ? 2 : y < 0x10000 ? 3 : 4);
+                /* re-encode y to feed stage_single */
+                if (yl == 1) {
+                    yc[0] = (unsigned char)y;
+                } else if (yl == 2) {
+                    yc[0] = (unsigned char)(0xC0 | y >> 6);
+                    yc[1] = (unsigned char)(0x80 | (y & 0x3F));
+                } else if (yl == 3) {
+                    yc[0] = (unsigned char)(0xE0 | y >> 12);
+                    yc[1] = (unsigned char)(0x80 | (y >> 6 & 0x3F));
+                    yc[2] = (unsigned char)(0x80 | (y & 0x3F));
+                } else {
+                    yc[0] = (unsigned char)(0xF0 | y >> 18);
+                    yc[1] = (unsigned char)(0x80 | (y >> 12 & 0x3F));
+                    yc[2] = (unsigned char)(0x80 | (y >> 6 & 0x3F));
+                    yc[3] = (unsigned char)(0x80 | (y & 0x3F));
+                }
+                m = stage_single(e, yc, yl, ybuf);
+                if (m == 0) {
+                    y = NEXT_ANY; /* deleted: what follows is unknown */
+                } else {
+                    unsigned l;
+                    y = tc_utf8_decode(ybuf, ybuf + m, &l);
+                }
+            }
+        }
+    }
+    memcpy(w, buf[cur], xl);
+    return w + xl;
+}
+
 /* Where the slow path that began before p may stop: at the next position
  * where a segmentation key matches (the run ends), or once `need` more
  * characters are taken in and every character not simple among them has
@@ -614,6 +743,14 @@ static int convert_piece(tc_conv *cv, const unsigned char *p, size_t len,
             } else {
                 w = copy_bytes(w, p, n);
             }
+            p += n;
+            continue;
+        }
+        /* A character that converts on its own after all. */
+        char *nw = lone_char(cf, p, n, end, w);
+        if (nw) {
+            changes += (size_t)(nw - w) != n || memcmp(w, p, n) != 0;
+            w = nw;
             p += n;
             continue;
         }

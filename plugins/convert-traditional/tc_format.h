@@ -45,8 +45,10 @@
  * have the same kinds: the inline and pool kinds give the stage's output
  * for a character at which no multi-character key of the stage can match
  * inside a run (the first dictionary of the group with the character as a
- * key decides; an empty output is a pool string), and TC_CP_SIDE (payload
- * 0) means a key may start there: walk the group's tries.
+ * key decides; an empty output is a pool string), and TC_CP_SIDE means a
+ * key may start there: walk the group's tries; its payload is the output
+ * when no key of two or more characters matches there (a pool offset, 0:
+ * the character itself).
  *
  * The blob is little-endian; inline outputs are stored so that writing the
  * entry as a little-endian uint32_t writes the output's bytes in order.
@@ -58,7 +60,7 @@
 #include <stdint.h>
 
 #define TC_MAGIC "TJTCDAT1"
-#define TC_FORMAT_VERSION 5u
+#define TC_FORMAT_VERSION 6u
 #define TC_MAX_STAGES 6
 #define TC_MAX_GROUP 6
 #define TC_NAME_MAX 32

@@ -948,11 +948,19 @@ static uint32_t stage_entry_for(const gconfig *c, const reach *r, int k,
 {
     sbuf out = {0};
     uint32_t e;
-    if (cps_has(r->starts[k], cp))
-        return (uint32_t)TC_CP_SIDE << 24;
     sb_add(&out, "", 0);
     ref_stage(c, k, ch, n, &out);
-    if (out.len == 0 || (out.len > 3 && (out.len != n ||
+    if (cps_has(r->starts[k], cp)) {
+        /* A key may start here; the payload is the output when none
+         * does (0: the character itself). */
+        e = (uint32_t)TC_CP_SIDE << 24;
+        if (out.len != n || memcmp(out.p, ch, n) != 0) {
+            uint32_t ref = pool_put(out.p, out.len);
+            if (ref >= 1u << 24)
+                die("pool offset too large for a code-point entry");
+            e |= ref;
+        }
+    } else if (out.len == 0 || (out.len > 3 && (out.len != n ||
                                          memcmp(out.p, ch, n) != 0))) {
         uint32_t ref = pool_put(out.p, out.len);
         if (ref >= 1u << 24)
