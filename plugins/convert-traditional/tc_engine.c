@@ -49,6 +49,8 @@ typedef struct config {
     int stage_len[TC_MAX_STAGES];
     const trie *stage[TC_MAX_STAGES][TC_MAX_GROUP];
     const uint16_t *stage_pages[TC_MAX_STAGES]; /* pages of entries */
+    const tc_lone *lone;
+    uint32_t n_lone;
 } config;
 
 static struct {
@@ -99,6 +101,10 @@ static int config_load(const tc_config_desc *c, uint32_t size, config *out)
     out->pages = (const uint16_t *)(D.base + c->cp_pages_off);
     out->entries = (const uint32_t *)(D.base + c->cp_entries_off);
     out->side = (const tc_cp_side *)(D.base + c->side_off);
+    if (!in_blob(c->lone_off, (uint64_t)c->n_lone * sizeof(tc_lone), size))
+        return -1;
+    out->lone = (const tc_lone *)(D.base + c->lone_off);
+    out->n_lone = c->n_lone;
     out->n_side = c->n_side;
     out->ascii_plain = (c->flags & TC_CFG_ASCII_PLAIN) != 0;
     out->n_stages = (int)c->n_stages;
@@ -511,26 +517,6 @@ static inline uint32_t stage_entry(const config *cf, int k, uint32_t c)
     return cf->entries[(size_t)cf->stage_pages[k][c >> 8] * 256 + (c & 255)];
 }
 
-/* Writes what stage k makes of the character at s (n bytes, entry e) when
- * no key of two or more characters starts there; returns the length (at
- * most 255; out needs 4 bytes of room past it). */
-static inline size_t stage_single(uint32_t e, const unsigned char *s,
-                                  unsigned n, unsigned char *out)
-{
-    uint32_t kind = e >> 24;
-    if (kind - 1 < 7) {
-        memcpy(out, &e, 4);
-        return kind & 3;
-    }
-    if (e == 0 || (kind == TC_CP_SIDE && (e & 0xFFFFFF) == 0)) {
-        memcpy(out, s, n);
-        return n;
-    }
-    const unsigned char *ps = D.pool + (e & 0xFFFFFF);
-    memcpy(out, ps + 1, ps[0]);
-    return ps[0];
-}
-
 /* Whether the bigram filter of some dictionary of stage k's group has the
  * pair c1 c2. */
 static inline int stage_bigram(const config *cf, int k, uint32_t c1,
@@ -545,93 +531,70 @@ static inline int stage_bigram(const config *cf, int k, uint32_t c1,
     return 0;
 }
 
-#define LONE_MAX 64 /* longest image lone_char follows, bytes */
-enum { NEXT_NONE = 0xFFFFFFFEu, NEXT_ANY = 0xFFFFFFFDu };
+enum { NEXT_NONE = 0xFFFFFFFEu };
 
-/* The character at p (n bytes) is not simple, and every stage is in step
- * at p.  When no stage can start a key of two or more characters on its
- * image (the image through the earlier stages, converted a character at a
- * time), it converts on its own: its output is written to w and the new w
+/* The character at p (n bytes) is not simple, every stage is in step at
+ * p, and `side_out` is its side entry's out word.  When no stage can start
+ * a key of two or more characters on its image (the image through the
+ * earlier stages, converted a character at a time: its tc_lone record),
+ * it converts on its own: its output is written to w and the new w
  * returned.  Otherwise returns NULL and the slow path takes over.
  *
- * A key starting inside the image (not at its last character) is assumed
- * to match.  One starting at the last character needs its second
- * character to be the first of the next character's image: that is known
- * while the next character is converted a character at a time (its stage
- * entries are not walks), else anything is assumed; the pair is tested
- * against the bigram filters of the stage's dictionaries. */
-static char *lone_char(const config *cf, const unsigned char *p, unsigned n,
+ * Where a key of stage k may start at the image's last character
+ * (check[k]), its second character would be the first of the next
+ * character's image entering stage k.  That is followed here while the
+ * next character converts a character at a time (its stage entries are
+ * not walks; else NULL), and the pair is tested against the bigram
+ * filters of the stage's dictionaries. */
+static char *lone_char(const config *cf, uint32_t side_out,
+                       const unsigned char *p, unsigned n,
                        const unsigned char *end, char *w)
 {
-    unsigned char buf[2][LONE_MAX + 256 + 8]; /* + one pool string */
-    unsigned char ybuf[256 + 8];
-    size_t xl = n;
-    int cur = 0;
-    uint32_t y = NEXT_NONE;
+    uint32_t idx = (side_out >> 8) & 0x3FFFFF, y = NEXT_NONE;
+    int ky = 0; /* y is the first character of the image entering ky */
+    const tc_lone *l;
+    if (idx == 0 || idx > cf->n_lone)
+        return NULL;
+    l = &cf->lone[idx - 1];
+    if (l->out & TC_LONE_NEVER)
+        return NULL;
     if (p + n < end) {
-        unsigned l;
-        y = tc_utf8_decode(p + n, end, &l);
+        unsigned yl;
+        y = tc_utf8_decode(p + n, end, &yl);
         if (y == TC_INVALID) /* never part of a key */
             y = NEXT_NONE;
     }
-    memcpy(buf[0], p, n);
-    for (int k = 0; k < cf->n_stages; k++) {
-        const unsigned char *q = buf[cur], *qe = q + xl;
-        unsigned char *o = buf[!cur];
-        size_t ol = 0;
-        while (q < qe) {
-            unsigned ul;
-            uint32_t u = tc_utf8_decode(q, qe, &ul);
-            uint32_t e = stage_entry(cf, k, u);
-            if (e >> 24 == TC_CP_SIDE) {
-                if (q + ul < qe || y == NEXT_ANY ||
-                    (y != NEXT_NONE && stage_bigram(cf, k, u, y)))
-                    return NULL;
-            }
-            ol += stage_single(e, q, ul, o + ol);
-            if (ol > LONE_MAX)
-                return NULL;
-            q += ul;
-        }
-        xl = ol;
-        cur = !cur;
-        if (y != NEXT_NONE && y != NEXT_ANY) {
-            uint32_t e = stage_entry(cf, k, y);
-            unsigned char yc[4];
-            unsigned yl;
+    for (int k = 0; k < cf->n_stages && y != NEXT_NONE; k++) {
+        if (!l->check[k])
+            continue;
+        for (; ky < k; ky++) {
+            uint32_t e = stage_entry(cf, ky, y), kind = e >> 24;
+            const unsigned char *s;
+            unsigned char inl[4];
             size_t m;
-            if (e >> 24 == TC_CP_SIDE) {
-                y = NEXT_ANY; /* a key may start there: its output */
+            unsigned yl;
+            if (e == 0)
+                continue; /* copied */
+            if (kind - 1 < 7) {
+                memcpy(inl, &e, 4);
+                s = inl;
+                m = kind & 3;
+            } else if (kind == TC_CP_POOL) {
+                s = D.pool + (e & 0xFFFFFF) + 1;
+                m = s[-1];
             } else {
-                yl = (unsigned)(y < 0x80 ? 1 : y < 0x800 ? 2 : y < 0x10000 ? 3 : 4);
-                /* re-encode y to feed stage_single */
-                if (yl == 1) {
-                    yc[0] = (unsigned char)y;
-                } else if (yl == 2) {
-                    yc[0] = (unsigned char)(0xC0 | y >> 6);
-                    yc[1] = (unsigned char)(0x80 | (y & 0x3F));
-                } else if (yl == 3) {
-                    yc[0] = (unsigned char)(0xE0 | y >> 12);
-                    yc[1] = (unsigned char)(0x80 | (y >> 6 & 0x3F));
-                    yc[2] = (unsigned char)(0x80 | (y & 0x3F));
-                } else {
-                    yc[0] = (unsigned char)(0xF0 | y >> 18);
-                    yc[1] = (unsigned char)(0x80 | (y >> 12 & 0x3F));
-                    yc[2] = (unsigned char)(0x80 | (y >> 6 & 0x3F));
-                    yc[3] = (unsigned char)(0x80 | (y & 0x3F));
-                }
-                m = stage_single(e, yc, yl, ybuf);
-                if (m == 0) {
-                    y = NEXT_ANY; /* deleted: what follows is unknown */
-                } else {
-                    unsigned l;
-                    y = tc_utf8_decode(ybuf, ybuf + m, &l);
-                }
+                return NULL; /* a key may start there: output unknown */
             }
+            if (m == 0)
+                return NULL; /* deleted: what follows is unknown */
+            y = tc_utf8_decode(s, s + m, &yl);
         }
+        if (stage_bigram(cf, k, l->check[k], y))
+            return NULL;
     }
-    memcpy(w, buf[cur], xl);
-    return w + xl;
+    if (l->out & TC_OUT_CHANGED)
+        return emit_ref(w, l->out & 0xFFFFFF);
+    return copy_bytes(w, p, n);
 }
 
 /* Where the slow path that began before p may stop: at the next position
@@ -651,8 +614,8 @@ static const unsigned char *slow_end(const config *cf, const unsigned char *p,
             tc_cp_side sd = cp_side(cf, cp_entry(cf, c));
             if (sd.node && seg_match(cf, c, sd.node, n, p, end, &info))
                 return p;
-            if (!(sd.out & TC_OUT_SIMPLE) && sd.out > need)
-                need = sd.out;
+            if (!(sd.out & TC_OUT_SIMPLE) && (sd.out & 0xFF) > need)
+                need = sd.out & 0xFF;
         }
         p += n;
     }
@@ -747,7 +710,7 @@ static int convert_piece(tc_conv *cv, const unsigned char *p, size_t len,
             continue;
         }
         /* A character that converts on its own after all. */
-        char *nw = lone_char(cf, p, n, end, w);
+        char *nw = lone_char(cf, sd.out, p, n, end, w);
         if (nw) {
             changes += (size_t)(nw - w) != n || memcmp(w, p, n) != 0;
             w = nw;
@@ -755,7 +718,7 @@ static int convert_piece(tc_conv *cv, const unsigned char *p, size_t len,
             continue;
         }
         /* The slow path, up to where every stage is in step again. */
-        const unsigned char *q = slow_end(cf, p + n, end, sd.out);
+        const unsigned char *q = slow_end(cf, p + n, end, sd.out & 0xFF);
         o->len = (size_t)(w - o->buf);
         o->changes += changes;
         o->invalid += invalid;

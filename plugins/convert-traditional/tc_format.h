@@ -60,7 +60,7 @@
 #include <stdint.h>
 
 #define TC_MAGIC "TJTCDAT1"
-#define TC_FORMAT_VERSION 6u
+#define TC_FORMAT_VERSION 7u
 #define TC_MAX_STAGES 6
 #define TC_MAX_GROUP 6
 #define TC_NAME_MAX 32
@@ -122,11 +122,24 @@ enum { TC_NODE_KEY = 1u << 31 };
 
 typedef struct tc_cp_side {
     uint32_t out;  /* TC_OUT_* flags | pool offset (0: the character); not
-                    * simple (no TC_OUT_SIMPLE): the character's reach,
-                    * the characters after it the slow path must take */
+                    * simple (no TC_OUT_SIMPLE): bits 0..7 the character's
+                    * reach, the characters after it the slow path must
+                    * take, bits 8..29 its tc_lone index + 1 (0: none) */
     uint32_t node; /* segmentation trie child of the root, 0 = none,
                     * | TC_NODE_KEY */
 } tc_cp_side;
+
+/* What a character that is not simple does when it is converted on its
+ * own (the engine's lone_char).  check[k] is the last character of its
+ * image entering stage k (converted a character at a time) when a key of
+ * stage k may start there, else 0; a key starting at any other character
+ * of an image makes the record TC_LONE_NEVER. */
+enum { TC_LONE_NEVER = 1u << 29 };
+typedef struct tc_lone {
+    uint32_t out; /* TC_OUT_CHANGED | pool offset of the output, 0: the
+                   * character itself, or TC_LONE_NEVER */
+    uint32_t check[TC_MAX_STAGES];
+} tc_lone;
 
 typedef struct tc_config_desc {
     char name[TC_NAME_MAX]; /* "t2s" */
@@ -142,6 +155,8 @@ typedef struct tc_config_desc {
     uint32_t stage_len[TC_MAX_STAGES];
     uint32_t stage_dict[TC_MAX_STAGES][TC_MAX_GROUP];
     uint32_t stage_pages_off[TC_MAX_STAGES]; /* uint16_t pages[TC_NPAGES] */
+    uint32_t lone_off; /* tc_lone lone[n_lone] */
+    uint32_t n_lone;
 } tc_config_desc;
 
 typedef struct tc_header {

@@ -913,6 +913,47 @@ static void cp_table_emit(const gtable *t, tc_config_desc *desc)
 }
 
 /* The table entry for a character (see TC_CP_* in tc_format.h). */
+/* The tc_lone record of a character that is not simple (tc_format.h). */
+static tc_lone lone_for(const gconfig *c, const reach *r, const char *ch,
+                        size_t chlen)
+{
+    sbuf a = {0}, b = {0};
+    tc_lone l;
+    memset(&l, 0, sizeof l);
+    sb_add(&a, ch, chlen);
+    for (int k = 0; k < c->n_stages; k++) {
+        const char *p = a.p, *end = a.p + a.len;
+        if (a.len == 0 || a.len > 64)
+            goto never;
+        for (; p < end; p += ulen(p, end)) {
+            if (!cps_has(r->starts[k], first_cp(p)))
+                continue;
+            if (p + ulen(p, end) < end || first_cp(p) == 0)
+                goto never;
+            l.check[k] = first_cp(p);
+        }
+        b.len = 0;
+        sb_add(&b, "", 0);
+        ref_stage(c, k, a.p, a.len, &b);
+        sbuf t = a;
+        a = b;
+        b = t;
+    }
+    if (a.len == 0)
+        goto never;
+    if (a.len != chlen || memcmp(a.p, ch, chlen) != 0)
+        l.out = TC_OUT_CHANGED | pool_put(a.p, a.len);
+    free(a.p);
+    free(b.p);
+    return l;
+never:
+    free(a.p);
+    free(b.p);
+    memset(&l, 0, sizeof l);
+    l.out = TC_LONE_NEVER;
+    return l;
+}
+
 static uint32_t cp_entry_for(uint32_t node, const char *out, const char *ch,
                              size_t n, sbuf *side, uint32_t reach)
 {
@@ -1022,7 +1063,7 @@ static void build_config(const gconfig *c, tc_config_desc *desc)
     cpset *universe = xrealloc(NULL, sizeof(cpset));
     reach r;
     uint32_t dflt = 0;
-    sbuf side = {0};
+    sbuf side = {0}, lone = {0};
     static gtable table;
     memset(universe, 0, sizeof *universe);
     memset(desc, 0, sizeof *desc);
@@ -1071,9 +1112,18 @@ static void build_config(const gconfig *c, tc_config_desc *desc)
         uint32_t node = gt_child(t, 0, cp);
         if (node && (t->info[node] & TC_INFO_REF))
             node |= TC_NODE_KEY;
-        uint32_t e = cp_entry_for(node, out, ch, n, &side,
-                                  out ? 0 : char_reach(c, &r, ch, n,
-                                                       desc->resync));
+        uint32_t rs = 0;
+        if (!out) {
+            tc_lone l = lone_for(c, &r, ch, n);
+            rs = char_reach(c, &r, ch, n, desc->resync);
+            if (rs > 255)
+                die("%s: reach past 255 characters", c->name);
+            sb_add(&lone, &l, sizeof l);
+            if (lone.len / sizeof l >= 1u << 21)
+                die("%s: too many characters that are not simple", c->name);
+            rs |= (uint32_t)(lone.len / sizeof l) << 8;
+        }
+        uint32_t e = cp_entry_for(node, out, ch, n, &side, rs);
         *(uint32_t *)gtable_slot(&table, cp, &dflt) = e;
         if (e != 0 && !((e >> 24) >= (TC_CP_SAME | 1) &&
                         (e >> 24) <= (TC_CP_SAME | 3))) {
@@ -1096,6 +1146,10 @@ static void build_config(const gconfig *c, tc_config_desc *desc)
             cp_entry_for(0, ch, ch, n, &side, 0);
     }
     cp_table_emit(&table, desc);
+    desc->lone_off = blob_align(64);
+    desc->n_lone = (uint32_t)(lone.len / sizeof(tc_lone));
+    sb_add(&blob, lone.p, lone.len);
+    free(lone.p);
     desc->side_off = blob_align(64);
     desc->n_side = (uint32_t)(side.len / sizeof(tc_cp_side));
     sb_add(&blob, side.p, side.len);
