@@ -650,6 +650,7 @@ typedef struct reach {
     size_t longest[TC_MAX_STAGES];
     uint8_t *len[TC_MAX_STAGES]; /* per first code point: longest such key */
     size_t tail[TC_MAX_STAGES];  /* see reach_tails */
+    uint16_t *ext[TC_MAX_STAGES]; /* per first code point, see reach_tails */
     int deletes;                 /* some value is empty */
 } reach;
 
@@ -749,6 +750,34 @@ static void reach_tails(const gconfig *c, reach *r)
             r->tail[k] += la[i] - 1;
     }
     free(values);
+    /* ext[k][cp]: over the keys K of stage k starting with cp that can
+     * match inside a run, the most of (len(K) - 1) + (the longest such
+     * key of stage k + 1 starting with a character of K's value) - 1: how
+     * far a match at cp and the next stage's matches inside its output
+     * reach.  Stages after that add tail[k + 1]. */
+    for (int k = 0; k < c->n_stages; k++) {
+        r->ext[k] = xrealloc(NULL, 0x110000 * sizeof(uint16_t));
+        memset(r->ext[k], 0, 0x110000 * sizeof(uint16_t));
+        for (int g = 0; g < c->stage_len[k]; g++) {
+            const gdict *d = &dicts[c->stage[k][g]];
+            for (size_t i = 0; i < d->n; i++) {
+                const char *key = d->keys[i], *v = d->vals[i];
+                const char *vend = v + strlen(v);
+                uint32_t cp = first_cp(key);
+                size_t n = nchars(key), nx = 1;
+                if (n < 2 || !cps_has(r->starts[k], cp) ||
+                    r->len[k][cp] < 2)
+                    continue;
+                /* keys that cannot match were left out of len[k]; the
+                 * bound over every key starting with cp is safe */
+                for (; k + 1 < c->n_stages && v < vend; v += ulen(v, vend))
+                    if (r->len[k + 1][first_cp(v)] > nx)
+                        nx = r->len[k + 1][first_cp(v)];
+                if (n - 1 + nx - 1 > r->ext[k][cp])
+                    r->ext[k][cp] = (uint16_t)(n - 1 + nx - 1);
+            }
+        }
+    }
 }
 
 /* The reach of a character that is not simple: how many characters after
@@ -774,8 +803,10 @@ static uint32_t char_reach(const gconfig *c, const reach *r, const char *ch,
         }
         for (; p < end; p += ulen(p, end)) {
             size_t l = r->len[k][first_cp(p)];
-            if (l >= 2 && l - 1 + r->tail[k] > best)
-                best = l - 1 + r->tail[k];
+            size_t x = r->ext[k][first_cp(p)] +
+                       (k + 1 < c->n_stages ? r->tail[k + 1] : 0);
+            if (l >= 2 && x > best)
+                best = x;
         }
         b.len = 0;
         sb_add(&b, "", 0);
@@ -1170,6 +1201,7 @@ static void build_config(const gconfig *c, tc_config_desc *desc)
     for (int k = 0; k < c->n_stages; k++) {
         free(r.starts[k]);
         free(r.len[k]);
+        free(r.ext[k]);
     }
 }
 
