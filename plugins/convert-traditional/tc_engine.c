@@ -1154,12 +1154,64 @@ static int count_changes(tc_conv *cv, int cfg, const cuts *cs,
     return rc;
 }
 
+/* count_changes for a configuration whose characters are all simple
+ * (tw2t, hk2t): text changes only at the characters `at` lists (those
+ * whose entry is not "simple, unchanged"), and between segmentation
+ * matches every character is a step of its own, so only those positions
+ * are visited, skipping the ones a match covered.  Returns 0, or 1 when
+ * the configuration does not qualify (the caller counts the slow way). */
+static int count_sparse(const config *cf, const cuts *at, const cuts *cs,
+                        const char *const *texts, const size_t *lens,
+                        size_t *changes)
+{
+    size_t j = 0, covered = 0, text = (size_t)-1;
+    if (cf->n_lone != 0)
+        return 1;
+    *changes = 0;
+    for (size_t k = 0; k < at->n; k++) {
+        size_t i = at->text[k], r = at->cut[k], lim, m;
+        const unsigned char *p = (const unsigned char *)texts[i];
+        unsigned n;
+        uint32_t c, e, kind, info;
+        if (i != text) {
+            text = i;
+            covered = 0;
+        }
+        if (r < covered)
+            continue;
+        while (j < cs->n && (cs->text[j] < i ||
+                             (cs->text[j] == i && cs->cut[j] < r)))
+            j++;
+        if (j < cs->n && cs->text[j] == i && cs->cut[j] == r)
+            continue; /* protected: copied as it is */
+        lim = j < cs->n && cs->text[j] == i ? cs->cut[j] : lens[i];
+        c = tc_utf8_decode(p + r, p + lim, &n);
+        e = cp_entry(cf, c);
+        kind = e >> 24;
+        covered = r + n;
+        if (kind - 1 < 3 || kind == TC_CP_POOL) {
+            (*changes)++;
+        } else if (kind == TC_CP_SIDE) {
+            tc_cp_side sd = cf->side[e & 0xFFFFFF];
+            if (sd.node &&
+                (m = seg_match(cf, c, sd.node, n, p + r, p + lim, &info))) {
+                *changes += (info & TC_INFO_CHANGED) != 0;
+                covered = r + m;
+            } else if (!(sd.out & TC_OUT_SIMPLE)) {
+                return 1;
+            } else {
+                *changes += (sd.out & TC_OUT_CHANGED) != 0;
+            }
+        }
+    }
+    return 0;
+}
+
 int tc_detect(tc_conv *cv, const char *const *texts, const size_t *lens,
               size_t n, tc_evidence *ev)
 {
     tc_evidence e = {0, 0, 0, 0};
-    size_t tw_at = 0, hk_at = 0;
-    cuts cs = {NULL, NULL, 0, 0};
+    cuts cs = {NULL, NULL, 0, 0}, tw = cs, hk = cs;
     int rc = 0, choice = -1;
     for (size_t i = 0; i < n; i++) {
         const unsigned char *p = (const unsigned char *)texts[i];
@@ -1170,10 +1222,14 @@ int tc_detect(tc_conv *cv, const char *const *texts, const size_t *lens,
             if (c != TC_INVALID) {
                 int k = char_class(c);
                 e.trad += (k & TC_CLASS_TRAD) != 0;
-                tw_at += (k & TC_CLASS_TW) != 0;
-                hk_at += (k & TC_CLASS_HK) != 0;
                 if ((k & TC_CLASS_SIMP) &&
                     (rc = cuts_add(&cs, i, (size_t)(p - start))))
+                    goto done;
+                if ((k & TC_CLASS_TW) &&
+                    (rc = cuts_add(&tw, i, (size_t)(p - start))))
+                    goto done;
+                if ((k & TC_CLASS_HK) &&
+                    (rc = cuts_add(&hk, i, (size_t)(p - start))))
                     goto done;
             }
             p += l;
@@ -1182,9 +1238,11 @@ int tc_detect(tc_conv *cv, const char *const *texts, const size_t *lens,
     e.simp = cs.n;
     if (e.trad > 0) {
         /* Without a character tw2t (hk2t) may act on, it changes nothing. */
-        if ((tw_at &&
+        if ((tw.n &&
+             count_sparse(&D.configs[D.tw2t], &tw, &cs, texts, lens, &e.tw) &&
              (rc = count_changes(cv, D.tw2t, &cs, texts, lens, n, &e.tw))) ||
-            (hk_at &&
+            (hk.n &&
+             count_sparse(&D.configs[D.hk2t], &hk, &cs, texts, lens, &e.hk) &&
              (rc = count_changes(cv, D.hk2t, &cs, texts, lens, n, &e.hk))))
             goto done;
         choice = e.tw > e.hk ? D.tw2s : e.hk > e.tw ? D.hk2s : D.t2s;
@@ -1195,5 +1253,9 @@ int tc_detect(tc_conv *cv, const char *const *texts, const size_t *lens,
 done:
     free(cs.cut);
     free(cs.text);
+    free(tw.cut);
+    free(tw.text);
+    free(hk.cut);
+    free(hk.text);
     return rc;
 }
