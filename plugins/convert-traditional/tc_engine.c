@@ -22,7 +22,9 @@
 
 extern const unsigned char tc__blob_start[], tc__blob_end[];
 
-#define OUT_SLACK 1024 /* bytes the hot loop may write without checking */
+#define OUT_SLACK 1024
+/* Off the hot loop: kept out of line so its registers stay its own. */
+#define TC_COLD __attribute__((noinline)) /* bytes the hot loop may write without checking */
 
 /* ---- the loaded data ------------------------------------------------------ */
 
@@ -433,7 +435,7 @@ static size_t group_match(const config *cf, int k, const unsigned char *p,
  * The stage's table answers for every character at which no key of two or
  * more characters can match; the tries are walked only at the others.
  * Counts bytes that are not UTF-8 in *invalid when it is not NULL. */
-static int stage_run(const config *cf, int k, const unsigned char *in,
+TC_COLD static int stage_run(const config *cf, int k, const unsigned char *in,
                      size_t len, tc_out *o, size_t *invalid)
 {
     const unsigned char *p = in, *end = in + len;
@@ -487,7 +489,7 @@ static int stage_run(const config *cf, int k, const unsigned char *in,
 /* The rest of an unsegmented run, in[0..len), through every stage, appended
  * to o (the last stage writes there directly).  Counts one change when the
  * text changed. */
-static int slow_run(tc_conv *cv, const unsigned char *in, size_t len,
+TC_COLD static int slow_run(tc_conv *cv, const unsigned char *in, size_t len,
                     tc_out *o)
 {
     const config *cf = cv->cf;
@@ -546,7 +548,7 @@ enum { NEXT_NONE = 0xFFFFFFFEu };
  * next character converts a character at a time (its stage entries are
  * not walks; else NULL), and the pair is tested against the bigram
  * filters of the stage's dictionaries. */
-static char *lone_char(const config *cf, uint32_t side_out,
+TC_COLD static char *lone_char(const config *cf, uint32_t side_out,
                        const unsigned char *p, unsigned n,
                        const unsigned char *end, char *w)
 {
@@ -603,7 +605,7 @@ static char *lone_char(const config *cf, uint32_t side_out,
  * its reach (the characters after it that a match it starts, and the
  * matches that one causes in later stages, can span) inside too: there
  * every stage is back at a character boundary (see README.md). */
-static const unsigned char *slow_end(const config *cf, const unsigned char *p,
+TC_COLD static const unsigned char *slow_end(const config *cf, const unsigned char *p,
                                      const unsigned char *end, size_t need)
 {
     while (p < end && need > 0) {
@@ -677,8 +679,13 @@ static int convert_piece(tc_conv *cv, const unsigned char *p, size_t len,
             p += n;
             continue;
         }
-        if (e == 0) {
-            w = copy_bytes(w, p, n);
+        if (e == 0) { /* unchanged, not stored inline */
+            if (end - p >= 4) {
+                memcpy(w, p, 4);
+                w += n;
+            } else {
+                w = copy_bytes(w, p, n);
+            }
             p += n;
             continue;
         }
