@@ -40,10 +40,26 @@ echo "t2s: ours $ours MB/s (one core, CPU time), opencc CLI $cli MB/s" \
     echo "t2s output identical to the opencc CLI's" ||
     echo "t2s output DIFFERS from the opencc CLI's"
 
-echo "per configuration (Traditional input):"
-"$B" bench "$TMP/trad.txt" t2s tw2s tw2sp hk2s t2tw t2hk tw2t hk2t t2jp jp2t auto | sed 's/^/  /'
-echo "per configuration (Simplified input):"
-"$B" bench "$TMP/simp.txt" s2t s2tw s2twp s2hk auto | sed 's/^/  /'
+# Every configuration beside the CLI on the same input, in the same run
+# (auto has no CLI counterpart: its ratio is against the CLI's t2s).
+per_config() { # input label configs...
+    local in=$1 label=$2 c ours cs cli
+    shift 2
+    echo "per configuration ($label input, MB/s, one core, CPU time):"
+    for c in "$@"; do
+        ours=$("$B" bench "$in" "$c" | awk '{print $2}')
+        if [ "$c" = auto ]; then
+            cs=$(cpu_of opencc -c "${AUTO_REF:-t2s}" -i "$in" -o "$TMP/cli.$c")
+        else
+            cs=$(cpu_of opencc -c "$c" -i "$in" -o "$TMP/cli.$c")
+        fi
+        cli=$(mbps "$size" "$cs")
+        printf "  %-6s ours %7s  opencc CLI %5s  => %s\n" "$c" "$ours" "$cli" \
+            "$(awk -v a="$ours" -v b="$cli" 'BEGIN { printf "%.0fx", (b > 0 ? a / b : 0) }')"
+    done
+}
+per_config "$TMP/trad.txt" Traditional t2s tw2s tw2sp hk2s t2tw t2hk tw2t hk2t t2jp jp2t auto
+AUTO_REF=s2t per_config "$TMP/simp.txt" Simplified s2t s2tw s2twp s2hk auto
 
 if [ -x "${TAOJIN:-}" ]; then
     export TAOJIN_PLUGIN_PATH="$BUILD/plugins"
