@@ -84,4 +84,6 @@ int tj__record_from_json(const char *text, size_t len, tj_record **out,
                          tj_err *err);
 bool tj__utf8_valid(const char *s, size_t n);
 int tj__json_add_string(tj_buf *out, const char *s, size_t n);
+/* True when text is exactly one valid JSON value (no tree is built). */
+bool tj__json_valid(const char *text, size_t n);
 #endif

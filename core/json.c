@@ -8,6 +8,7 @@
 #include "core.h"
 
 #include <cjson/cJSON.h>
+#include <ctype.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -228,8 +229,156 @@ int tj__record_from_json(const char *text, size_t len, tj_record **out,
     cJSON_Delete(root);
     if (rc) {
         tj__record_free(rec);
-        return tj__errf(err, rc, "bad field value: %s", tj__strerror(rc));
+        return tj__errf(err, TJ_EPARSE, "bad field value: %s",
+                        tj__strerror(rc));
     }
     *out = rec;
     return 0;
+}
+
+/* ---- validation without building a tree -------------------------------- */
+
+typedef struct jscan {
+    const unsigned char *p, *end;
+    int depth;
+} jscan;
+
+static void skip_ws(jscan *s)
+{
+    while (s->p < s->end &&
+           (*s->p == ' ' || *s->p == '\t' || *s->p == '\n' || *s->p == '\r'))
+        s->p++;
+}
+
+static bool scan_value(jscan *s);
+
+static bool scan_literal(jscan *s, const char *lit)
+{
+    size_t n = strlen(lit);
+    if ((size_t)(s->end - s->p) < n || memcmp(s->p, lit, n) != 0)
+        return false;
+    s->p += n;
+    return true;
+}
+
+/* A string: no raw control characters, valid escapes.  (UTF-8 validity of
+ * the bytes is checked once for the whole text by the caller.) */
+static bool scan_string(jscan *s)
+{
+    s->p++; /* the opening quote */
+    while (s->p < s->end) {
+        unsigned char c = *s->p++;
+        if (c == '"')
+            return true;
+        if (c < 0x20)
+            return false;
+        if (c != '\\')
+            continue;
+        if (s->p >= s->end)
+            return false;
+        c = *s->p++;
+        if (c == 'u') {
+            for (int i = 0; i < 4; i++, s->p++)
+                if (s->p >= s->end || !isxdigit(*s->p))
+                    return false;
+        } else if (!strchr("\"\\/bfnrt", c)) {
+            return false;
+        }
+    }
+    return false;
+}
+
+static bool scan_digits(jscan *s)
+{
+    const unsigned char *start = s->p;
+    while (s->p < s->end && isdigit(*s->p))
+        s->p++;
+    return s->p > start;
+}
+
+static bool scan_number(jscan *s)
+{
+    if (*s->p == '-')
+        s->p++;
+    if (s->p < s->end && *s->p == '0')
+        s->p++;
+    else if (!scan_digits(s))
+        return false;
+    if (s->p < s->end && *s->p == '.') {
+        s->p++;
+        if (!scan_digits(s))
+            return false;
+    }
+    if (s->p < s->end && (*s->p == 'e' || *s->p == 'E')) {
+        s->p++;
+        if (s->p < s->end && (*s->p == '+' || *s->p == '-'))
+            s->p++;
+        if (!scan_digits(s))
+            return false;
+    }
+    return true;
+}
+
+/* An array or object: items separated by commas, keys before colons. */
+static bool scan_container(jscan *s, char close)
+{
+    if (++s->depth > 512)
+        return false;
+    s->p++;
+    skip_ws(s);
+    if (s->p < s->end && *s->p == close) {
+        s->p++;
+        s->depth--;
+        return true;
+    }
+    for (;;) {
+        skip_ws(s);
+        if (close == '}') {
+            if (s->p >= s->end || *s->p != '"' || !scan_string(s))
+                return false;
+            skip_ws(s);
+            if (s->p >= s->end || *s->p++ != ':')
+                return false;
+        }
+        if (!scan_value(s))
+            return false;
+        skip_ws(s);
+        if (s->p >= s->end)
+            return false;
+        char c = (char)*s->p++;
+        if (c == close) {
+            s->depth--;
+            return true;
+        }
+        if (c != ',')
+            return false;
+    }
+}
+
+static bool scan_value(jscan *s)
+{
+    skip_ws(s);
+    if (s->p >= s->end)
+        return false;
+    switch (*s->p) {
+    case '{': return scan_container(s, '}');
+    case '[': return scan_container(s, ']');
+    case '"': return scan_string(s);
+    case 't': return scan_literal(s, "true");
+    case 'f': return scan_literal(s, "false");
+    case 'n': return scan_literal(s, "null");
+    default:  return scan_number(s);
+    }
+}
+
+/* True when text[0..n) is exactly one JSON value (RFC 8259: UTF-8, no raw
+ * control characters in strings), surrounded only by white space.  Builds
+ * nothing: stages set JSON fields on every record. */
+bool tj__json_valid(const char *text, size_t n)
+{
+    jscan s = {(const unsigned char *)text, (const unsigned char *)text + n, 0};
+    if (!scan_value(&s))
+        return false;
+    skip_ws(&s);
+    return s.p == s.end && tj__utf8_valid(text, n);
 }

@@ -137,6 +137,27 @@ static void test_json_round_trip(void **st)
     tj__record_free(NULL);
 }
 
+static void test_json_validation(void **st)
+{
+    static const char *const good[] = {
+        "{}", "[]", " {\"a\": [1, -2.5e+3, true, false, null, \"x\\u00e9\\n\"]} ",
+        "0", "\"中文\"", "{\"k\":{\"k\":{\"k\":[[[]]]}}}", "-0.0", "1E9"};
+    static const char *const bad[] = {
+        "", "{", "[1,]", "{\"a\"}", "{\"a\":1,}", "01", "1.", ".5", "+1", "tru",
+        "\"tab\there\"", "\"\\x\"", "[1] [2]", "{a:1}", "\"\\u12\"", "nul", "-"};
+    for (size_t i = 0; i < sizeof good / sizeof *good; i++)
+        assert_true(tj__json_valid(good[i], strlen(good[i])));
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+        if (tj__json_valid(bad[i], strlen(bad[i])))
+            fail_msg("accepted invalid JSON: %s", bad[i]);
+    assert_false(tj__json_valid("\"\xff\"", 3)); /* not UTF-8 */
+    char deep[2000];
+    memset(deep, '[', 1000);
+    memset(deep + 1000, ']', 1000);
+    assert_false(tj__json_valid(deep, 2000)); /* nesting limit, no overflow */
+    assert_true(tj__json_valid(deep + 600, 800));
+}
+
 static void test_utf8_validation(void **st)
 {
     assert_true(tj__utf8_valid("plain ascii text here", 21));
@@ -154,6 +175,7 @@ int main(void)
         cmocka_unit_test(test_pointers_stay_valid),
         cmocka_unit_test(test_ack_once_per_family),
         cmocka_unit_test(test_json_round_trip),
+        cmocka_unit_test(test_json_validation),
         cmocka_unit_test(test_utf8_validation),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
