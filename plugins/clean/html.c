@@ -43,6 +43,7 @@ typedef struct hx {
     nstat *pool;
     size_t npool, cappool;
     cJSON *page;
+    cJSON *near_title; /* short dated blocks beside the first h1 */
     long doc_punct;
     int oom;
 } hx;
@@ -307,6 +308,41 @@ static void hint_meta(hx *h, xmlNodePtr n)
     xmlFree(content);
 }
 
+/* Keeps the short blocks right after the first h1 that carry a digit (a
+ * byline such as "2019-09-05 11:10 游民星空"): pages often put them in an
+ * <aside> or <header> together with the title, which pruning removes
+ * before the main text and its neighbours are chosen. */
+static void note_near_title(hx *h, xmlNodePtr h1)
+{
+    h->near_title = cJSON_CreateArray();
+    int seen = 0;
+    for (xmlNodePtr s = h1->next; s && seen < 3 && h->near_title; s = s->next) {
+        if (s->type != XML_ELEMENT_NODE)
+            continue;
+        seen++;
+        cJSON *t = text_json(s);
+        const char *v = t ? t->valuestring : NULL;
+        if (v && strlen(v) <= 120 && strpbrk(v, "0123456789"))
+            cJSON_AddItemToArray(h->near_title, t);
+        else
+            cJSON_Delete(t);
+    }
+}
+
+/* Appends the near-title blocks not already among page.before. */
+static void merge_near_title(hx *h, cJSON *before)
+{
+    cJSON *it;
+    cJSON_ArrayForEach(it, h->near_title)
+    {
+        bool dup = false;
+        cJSON *b;
+        cJSON_ArrayForEach(b, before) dup |= strcmp(b->valuestring, it->valuestring) == 0;
+        if (!dup)
+            cJSON_AddItemToArray(before, cJSON_CreateString(it->valuestring));
+    }
+}
+
 /* Walks the whole tree once for the page hints. */
 static void collect_hints(hx *h, xmlNodePtr n)
 {
@@ -319,6 +355,8 @@ static void collect_hints(hx *h, xmlNodePtr n)
                 (t = text_json(n)))
                 cJSON_AddItemToObject(h->page, "title", t);
         } else if (name_is(n, "h1") || name_is(n, "h2")) {
+            if (name_is(n, "h1") && !h->near_title)
+                note_near_title(h, n);
             cJSON *t = text_json(n), *a;
             a = t ? page_array(h->page, name_is(n, "h1") ? "h1" : "h2") : NULL;
             if (a && cJSON_GetArraySize(a) < 20)
@@ -894,6 +932,7 @@ int cl_html_extract(const char *html, size_t n, cl_buf *text, cJSON *page,
     w.region = main ? 0 : 1;
     write_node(&w, body->children, !main);
     flush_line(&w);
+    merge_near_title(&h, w.before);
     if (cJSON_GetArraySize(w.before) > 0)
         cJSON_AddItemToObject(page, "before", w.before), w.before = NULL;
     if (cJSON_GetArraySize(w.after) > 0)
@@ -906,6 +945,7 @@ oom:
 done:
     cJSON_Delete(w.before);
     cJSON_Delete(w.after);
+    cJSON_Delete(h.near_title);
     cl_buf_free(&w.line);
     free(h.pool);
     xmlFreeDoc(doc);
