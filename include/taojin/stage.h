@@ -260,7 +260,8 @@ static inline tj_record *tj_record_clone(const tj_record *rec)
 {
     return tj_api->record_clone(rec);
 }
-/* Frees a record the caller owns that was never emitted (no ack is run). */
+/* Frees a record the caller owns that was never emitted.  If it belongs to
+ * an acknowledged family, this copy counts as dropped. */
 static inline void tj_record_free(tj_record *rec) { tj_api->record_free(rec); }
 static inline tj_field_type tj_record_type(const tj_record *rec,
                                            const char *name)
