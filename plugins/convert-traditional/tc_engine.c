@@ -624,23 +624,54 @@ TC_COLD static const unsigned char *slow_end(const config *cf, const unsigned ch
     return p;
 }
 
-/* Converts one piece in[0..len) with the configuration alone (OpenCC's
- * Converter::Convert) and appends it to o.
+static inline int char_class(uint32_t c)
+{
+    return D.class_entries[(size_t)D.class_pages[c >> 8] * 256 + (c & 255)];
+}
+
+/* The first Simplified-only character in p[0..end), or end. */
+static const unsigned char *next_protected(const unsigned char *p,
+                                           const unsigned char *end)
+{
+    while (p < end) {
+        unsigned n;
+        uint32_t c = tc_utf8_decode(p, end, &n);
+        if (c != TC_INVALID && (char_class(c) & TC_CLASS_SIMP))
+            return p;
+        p += n;
+    }
+    return end;
+}
+
+/* Converts in[0..len) with the configuration alone (OpenCC's
+ * Converter::Convert) and appends it to o.  With `protect` (a constant:
+ * the function is instantiated twice), Simplified-only characters are
+ * copied and split the text into pieces converted on their own: no key
+ * and no slow run reaches past the next one (`lim`, found only when some
+ * look-ahead needs it), which is what converting the pieces separately
+ * gives, without a separate pass over the text.
  *
  * The loop writes as it reads, at most 255 bytes per step, and checks for
  * room once per step (OUT_SLACK covers a step).  Most characters are one
  * table load and one 4-byte store with no data-dependent branch: their
- * entry holds the output bytes whether or not they changed. */
-static int convert_piece(tc_conv *cv, const unsigned char *p, size_t len,
-                         tc_out *o)
+ * entry holds the output bytes whether or not they changed.  The character
+ * after a segmentation-trie character is decoded once: the bigram test's
+ * decode is kept for the next step. */
+static inline __attribute__((always_inline)) int
+piece_impl(tc_conv *cv, const unsigned char *p, size_t len, tc_out *o,
+           const int protect)
 {
     const config *cf = cv->cf;
     const uint16_t *pages = cf->pages;
     const uint32_t *entries = cf->entries;
-    const unsigned char *end = p + len;
+    const unsigned char *end = p + len, *lim = p, *np = NULL;
     const int ascii_plain = cf->ascii_plain;
     size_t changes = 0, invalid = 0;
+    uint32_t nc = 0;
+    unsigned nl = 0;
     char *w, *wend;
+    if (!protect)
+        lim = end;
     if (out_reserve(o, len + len / 4))
         return TJ_ENOMEM;
     w = o->buf + o->len;
@@ -664,10 +695,20 @@ static int convert_piece(tc_conv *cv, const unsigned char *p, size_t len,
             p = q;
             continue;
         }
-        c = tc_utf8_decode(p, end, &n);
-        if (c == TC_INVALID) {
-            invalid++;
-            *w++ = (char)*p++;
+        if (p == np) {
+            c = nc;
+            n = nl;
+        } else {
+            c = tc_utf8_decode(p, end, &n);
+            if (c == TC_INVALID) {
+                invalid++;
+                *w++ = (char)*p++;
+                continue;
+            }
+        }
+        if (protect && (char_class(c) & TC_CLASS_SIMP)) {
+            w = copy_bytes(w, p, n);
+            p += n;
             continue;
         }
         e = entries[(size_t)pages[c >> 8] * 256 + (c & 255)];
@@ -689,8 +730,28 @@ static int convert_piece(tc_conv *cv, const unsigned char *p, size_t len,
             p += n;
             continue;
         }
+        if (protect && lim <= p)
+            lim = next_protected(p + n, end);
         tc_cp_side sd = cp_side(cf, e);
-        if (sd.node && (m = seg_match(cf, c, sd.node, n, p, end, &info))) {
+        m = 0;
+        if (sd.node) {
+            if (sd.node & TC_NODE_KEY) {
+                m = trie_walk(&cf->seg, sd.node & ~(uint32_t)TC_NODE_KEY, n,
+                              p, lim, &info);
+            } else if (p + n < lim) {
+                unsigned l;
+                uint32_t c2 = tc_utf8_decode(p + n, lim, &l);
+                uint32_t b = tc_bigram_bit(c, c2, cf->seg.bigram_log2);
+                if (c2 != TC_INVALID) {
+                    np = p + n;
+                    nc = c2;
+                    nl = l;
+                    if (cf->seg.bigram[b >> 6] >> (b & 63) & 1)
+                        m = trie_walk(&cf->seg, sd.node, n, p, lim, &info);
+                }
+            }
+        }
+        if (m) {
             if (info & TC_INFO_CHANGED) {
                 w = emit_ref(w, info & TC_INFO_REF);
                 changes++;
@@ -717,7 +778,7 @@ static int convert_piece(tc_conv *cv, const unsigned char *p, size_t len,
             continue;
         }
         /* A character that converts on its own after all. */
-        char *nw = lone_char(cf, sd.out, p, n, end, w);
+        char *nw = lone_char(cf, sd.out, p, n, lim, w);
         if (nw) {
             changes += (size_t)(nw - w) != n || memcmp(w, p, n) != 0;
             w = nw;
@@ -725,7 +786,7 @@ static int convert_piece(tc_conv *cv, const unsigned char *p, size_t len,
             continue;
         }
         /* The slow path, up to where every stage is in step again. */
-        const unsigned char *q = slow_end(cf, p + n, end, sd.out & 0xFF);
+        const unsigned char *q = slow_end(cf, p + n, lim, sd.out & 0xFF);
         o->len = (size_t)(w - o->buf);
         o->changes += changes;
         o->invalid += invalid;
@@ -748,31 +809,22 @@ nomem:
     return TJ_ENOMEM;
 }
 
-static inline int char_class(uint32_t c)
+/* Converts one piece in[0..len) with the configuration alone. */
+static int convert_piece(tc_conv *cv, const unsigned char *p, size_t len,
+                         tc_out *o)
 {
-    return D.class_entries[(size_t)D.class_pages[c >> 8] * 256 + (c & 255)];
+    return piece_impl(cv, p, len, o, 0);
 }
 
 /* With protect: Simplified-only characters are copied and split the text
- * into pieces converted on their own.  Otherwise one piece. */
+ * into pieces converted on their own (see piece_impl).  Otherwise one
+ * piece. */
 static int convert_protected(tc_conv *cv, const unsigned char *p, size_t len,
                              tc_out *o)
 {
-    const unsigned char *end = p + len, *start = p;
     if (!cv->protect)
         return convert_piece(cv, p, len, o);
-    while (p < end) {
-        unsigned n;
-        uint32_t c = tc_utf8_decode(p, end, &n);
-        if (c != TC_INVALID && (char_class(c) & TC_CLASS_SIMP)) {
-            if (convert_piece(cv, start, (size_t)(p - start), o) ||
-                out_add(o, p, n))
-                return TJ_ENOMEM;
-            start = p + n;
-        }
-        p += n;
-    }
-    return convert_piece(cv, start, (size_t)(end - start), o);
+    return piece_impl(cv, p, len, o, 1);
 }
 
 /* ---- user dictionaries ----------------------------------------------------- */
