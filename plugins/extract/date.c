@@ -131,7 +131,7 @@ static int digits(cur *c, int min, int max, int *v)
     return 1;
 }
 
-static int lit(cur *c, const char *p)
+static inline __attribute__((always_inline)) int lit(cur *c, const char *p)
 {
     if (!ext_starts(c->s + c->i, c->n - c->i, p))
         return 0;
@@ -386,6 +386,12 @@ static size_t relative(cur c, const ext_dref *ref, ext_dt *dt)
         return 0;
     if (v < 0 || v > 100000 || c.i >= c.n || (unsigned char)c.s[c.i] < 0x80)
         return 0;
+    size_t ul;
+    switch (ext_utf8_next(c.s + c.i, c.n - c.i, &ul)) {
+    case 0x4E2A: case 0x500B: case 0x79D2: case 0x5206: /* 个個秒分 */
+    case 0x5C0F: case 0x949F: case 0x5929: break;       /* 小钟天 */
+    default: return 0; /* no unit word can follow */
+    }
     (void)(lit(&c, "个") || lit(&c, "個"));
     static const struct { const char *w; int sec; } units[] = {
         {"秒钟", 1}, {"秒鐘", 1}, {"秒", 1}, {"分钟", 60}, {"分鐘", 60},

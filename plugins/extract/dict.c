@@ -312,6 +312,9 @@ size_t ext_dict_match(const ext_dict *d, const char *s, size_t n,
 /* ---- script detection --------------------------------------------------- */
 
 static uint8_t trad_bits[65536 / 8], simp_bits[65536 / 8];
+/* U+3000..U+9FFF (every character with an E3..E9 lead byte): bit 0 set
+ * for a traditional-only form, bit 1 for a simplified-only one. */
+static uint8_t script_class[0xA000 - 0x3000];
 static pthread_once_t script_once = PTHREAD_ONCE_INIT;
 
 static void script_init(void)
@@ -329,39 +332,50 @@ static void script_init(void)
         if (bits && c < 65536 && c != '\n')
             bits[c >> 3] |= (uint8_t)(1u << (c & 7));
     }
+    for (uint32_t c = 0x3000; c < 0xA000; c++)
+        script_class[c - 0x3000] =
+            (uint8_t)(((trad_bits[c >> 3] >> (c & 7)) & 1) |
+                      ((simp_bits[c >> 3] >> (c & 7)) & 1) << 1);
+}
+
+/* Counts the one character at s[0..n) (n > 0) that is not an ASCII byte
+ * nor a well-formed E3..E9 sequence into cnt; returns its byte length. */
+static size_t script_other(const unsigned char *s, size_t n, size_t cnt[4])
+{
+    size_t l;
+    if (s[0] < 0xE3 || s[0] > 0xE9) { /* not U+3000..U+9FFF: skip the char */
+        l = s[0] < 0xE0 ? 2 : s[0] < 0xF0 ? 3 : 4;
+        return l > n ? n : l;
+    }
+    uint32_t c = ext_utf8_next_slow((const char *)s, n, &l);
+    cnt[((trad_bits[c >> 3] >> (c & 7)) & 1) |
+        ((simp_bits[c >> 3] >> (c & 7)) & 1) << 1]++;
+    return l;
 }
 
 const char *ext_script(const char *s, size_t n)
 {
-    size_t trad = 0, simp = 0, l;
+    size_t cnt[4] = {0, 0, 0, 0}, trad, simp;
+    const unsigned char *p = (const unsigned char *)s, *end = p + n;
     pthread_once(&script_once, script_init);
-    for (size_t i = 0; i < n; i += l) {
-        unsigned char b = (unsigned char)s[i];
-        if (b < 0x80) { /* an ASCII run */
-            while (i + 1 < n && (unsigned char)s[i + 1] < 0x80)
-                i++;
-            l = 1;
+    while (end - p >= 3) {
+        unsigned b = p[0], b1 = p[1], b2 = p[2];
+        if (b < 0x80) { /* ASCII */
+            p++;
             continue;
         }
-        if (b < 0xE3 || b > 0xE9) { /* not U+3000..U+9FFF: skip the char */
-            l = b < 0x80 ? 1 : b < 0xE0 ? 2 : b < 0xF0 ? 3 : 4;
-            if (l > n - i)
-                l = n - i;
-            continue;
-        }
-        const unsigned char *u = (const unsigned char *)s + i;
-        uint32_t c;
-        if (n - i >= 3 && (u[1] & 0xC0) == 0x80 && (u[2] & 0xC0) == 0x80) {
+        if (b - 0xE3 <= 0xE9 - 0xE3 && ((b1 ^ 0x80) | (b2 ^ 0x80)) < 0x40) {
             /* E3..E9 lead: always U+3000..U+9FFF, never overlong */
-            c = (uint32_t)(b & 0x0F) << 12 | (uint32_t)(u[1] & 0x3F) << 6 |
-                (u[2] & 0x3F);
-            l = 3;
-        } else {
-            c = ext_utf8_next_slow(s + i, n - i, &l);
+            cnt[script_class[(b - 0xE3) << 12 | (b1 & 0x3F) << 6 | (b2 & 0x3F)]]++;
+            p += 3;
+            continue;
         }
-        trad += (trad_bits[c >> 3] >> (c & 7)) & 1;
-        simp += (simp_bits[c >> 3] >> (c & 7)) & 1;
+        p += script_other(p, (size_t)(end - p), cnt);
     }
+    while (p < end)
+        p += p[0] < 0x80 ? 1 : script_other(p, (size_t)(end - p), cnt);
+    trad = cnt[1] + cnt[3];
+    simp = cnt[2] + cnt[3];
     /* Spun or partly converted pages mix a few characters of the other
      * script; call a text mixed only when the minority passes 10%. */
     if (trad * 10 > trad + simp && simp * 10 > trad + simp)

@@ -125,7 +125,7 @@ static size_t ticker_exchange(const char *s, size_t n, char *out)
     if (b < 0x80 && b != 'N' && b != 'A' && b != 'H' && b != 'S')
         return 0;
     for (size_t k = 0; k < sizeof ex / sizeof ex[0]; k++) {
-        if (!ext_starts(s, n, ex[k].w))
+        if ((unsigned char)ex[k].w[0] != b || !ext_starts(s, n, ex[k].w))
             continue;
         size_t i = strlen(ex[k].w);
         while (i < n && s[i] == ' ')

@@ -49,11 +49,13 @@ static inline uint32_t ext_utf8_next(const char *str, size_t n, size_t *len)
         *len = 1;
         return s[0];
     }
-    if (s[0] >= 0xE1 && s[0] <= 0xEC && n >= 3 && (s[1] & 0xC0) == 0x80 &&
-        (s[2] & 0xC0) == 0x80) {
-        *len = 3;
-        return (uint32_t)(s[0] & 0x0F) << 12 | (uint32_t)(s[1] & 0x3F) << 6 |
-               (s[2] & 0x3F);
+    if (n >= 3) {
+        /* E1..EC lead, two continuation bytes (b ^ 0x80 < 0x40 for both) */
+        uint32_t b = s[0], b1 = s[1] ^ 0x80u, b2 = s[2] ^ 0x80u;
+        if (b - 0xE1 <= 0xEC - 0xE1 && (b1 | b2) < 0x40) {
+            *len = 3;
+            return (b & 0x0F) << 12 | b1 << 6 | b2;
+        }
     }
     return ext_utf8_next_slow(str, n, len);
 }
