@@ -386,12 +386,24 @@ static size_t next_number(const char *s, size_t n, size_t i)
     return n;
 }
 
+/* Non-zero when position i is within 18 bytes of the next number.  *at
+ * caches the first number at or after the position it was computed from
+ * and is recomputed only once i has passed it, so the look-ahead runs only
+ * where a parser may be tried (position 0 always counts as near). */
+static inline int near_number(const char *s, size_t n, size_t i, size_t *at,
+                              int numeric)
+{
+    if (*at < i)
+        *at = numeric ? next_number(s, n, i) : n;
+    return *at - i <= 18;
+}
+
 /* Scans s[0..n) into the collections of sc.  Every money, percent or date
  * expression has a digit or numeral within its first six characters
  * (约合人民币2184亿 is the longest lead-in), so the numeric parsers run
- * only that close to the next number, which is tracked as the scan goes;
- * organisations are tried only where the dictionary's first-character
- * filter says an alias may start. */
+ * only that close to the next number, which is looked up lazily where a
+ * parser may start; organisations are tried only where the dictionary's
+ * first-character filter says an alias may start. */
 static void scan_text(scan *sc, const char *s, size_t n)
 {
     const ext_ent_opts *o = sc->o;
@@ -400,17 +412,16 @@ static void scan_text(scan *sc, const char *s, size_t n)
     size_t i = 0, l, m, num_at = 0;
     while (i < n) {
         unsigned char b = (unsigned char)s[i];
-        if (num_at < i)
-            num_at = numeric ? next_number(s, n, i) : n;
-        int near = num_at - i <= 18;
         if (b < 0x80) {
             int an = alnum(b);
             if ((an && !prev_alnum) || b == '$') {
                 if ((m = try_ticker(sc, s + i, n - i)) ||
-                    (near && b <= '9' && (m = try_numeric(sc, s + i, n - i))) ||
+                    (b <= '9' && near_number(s, n, i, &num_at, numeric) &&
+                     (m = try_numeric(sc, s + i, n - i))) ||
                     (org_may_start(sc, s + i, n - i, b, 1) &&
                      (m = try_org(sc, s + i, n - i))) ||
-                    (near && (b > '9' || b == '$') &&
+                    ((b > '9' || b == '$') &&
+                     near_number(s, n, i, &num_at, numeric) &&
                      (m = try_numeric(sc, s + i, n - i)))) {
                     i += m;
                     prev_alnum = alnum((unsigned char)s[i - 1]);
@@ -425,7 +436,8 @@ static void scan_text(scan *sc, const char *s, size_t n)
         prev_alnum = 0;
         if (c < 65536 && (trigger[c >> 3] >> (c & 7)) & 1) {
             if ((m = try_ticker(sc, s + i, n - i)) ||
-                ((near || (o->dates && day_word(s + i, n - i))) &&
+                ((near_number(s, n, i, &num_at, numeric) ||
+                  (o->dates && day_word(s + i, n - i))) &&
                  (m = try_numeric(sc, s + i, n - i)))) {
                 i += m;
                 prev_alnum = alnum((unsigned char)s[i - 1]);
