@@ -22,6 +22,9 @@
 
 static uint8_t trigger[65536 / 8];
 static uint8_t numeral[65536 / 8]; /* digits and units: 一..九 十百千万亿 几数 */
+/* Blocks of 64 code points (c >> 6 for c < 0x10000) holding a numeral:
+ * the lead and second byte of a 3-byte character name its block. */
+static uint8_t numeral_block[1024];
 static pthread_once_t trigger_once = PTHREAD_ONCE_INIT;
 
 static void trigger_init(void)
@@ -42,6 +45,7 @@ static void trigger_init(void)
     for (size_t i = 0; i < n; i += l) {
         uint32_t c = ext_utf8_next(nums + i, n - i, &l);
         numeral[c >> 3] |= (uint8_t)(1u << (c & 7));
+        numeral_block[c >> 6] = 1;
     }
     static const uint32_t signs[] = {0xA5, 0xFFE5, 0x20AC, 0xA3};
     for (size_t k = 0; k < sizeof signs / sizeof signs[0]; k++)
@@ -367,19 +371,32 @@ static inline int org_may_start(const scan *sc, const char *s, size_t n,
                    ext_pair_hash(fold(c), fold(ext_utf8_next(s + l, n - l, &l2))));
 }
 
-/* Offset of the first digit or Chinese numeral at or after i (n if none). */
-static size_t next_number(const char *s, size_t n, size_t i)
+/* Offset of the first digit or Chinese numeral at or after i (n if none).
+ * A well-formed E1..EC character (all of common Han) is passed over on
+ * its first two bytes when its 64-character block holds no numeral. */
+static size_t next_number(const char *str, size_t n, size_t i)
 {
+    const unsigned char *s = (const unsigned char *)str;
     size_t l;
     while (i < n) {
-        unsigned char b = (unsigned char)s[i];
-        if (b >= '0' && b <= '9')
-            return i;
+        unsigned b = s[i];
         if (b < 0x80) {
+            if (b - '0' <= 9)
+                return i;
             i++;
             continue;
         }
-        if (is_numeral(ext_utf8_next(s + i, n - i, &l)))
+        if (n - i >= 3) {
+            unsigned b1 = s[i + 1] ^ 0x80u, b2 = s[i + 2] ^ 0x80u;
+            if (b - 0xE1 <= 0xEC - 0xE1 && (b1 | b2) < 0x40) {
+                if (numeral_block[(b & 0x0F) << 6 | b1] &&
+                    is_numeral((b & 0x0F) << 12 | b1 << 6 | b2))
+                    return i;
+                i += 3;
+                continue;
+            }
+        }
+        if (is_numeral(ext_utf8_next(str + i, n - i, &l)))
             return i;
         i += l;
     }
