@@ -87,6 +87,13 @@ static inline int ext_starts(const char *s, size_t n, const char *p)
     return l <= n && __builtin_memcmp(s, p, l) == 0;
 }
 
+/* ext_starts for a prefix that is not a literal (table entries): the
+ * first bytes are compared before anything is called.  Same result. */
+static inline int ext_starts_tab(const char *s, size_t n, const char *p)
+{
+    return p[0] == '\0' || (n && s[0] == p[0] && ext_starts(s, n, p));
+}
+
 /* Han ideograph test (CJK unified, extension A, compatibility). */
 int ext_is_han(uint32_t cp);
 

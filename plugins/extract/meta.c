@@ -112,7 +112,7 @@ static int is_sep_at(const char *s, size_t n, size_t *len)
     static const char *seps[] = {"_", "|", "｜", " - ", " — ", " – ", "——",
                                  " :: ", NULL};
     for (size_t k = 0; seps[k]; k++)
-        if (ext_starts(s, n, seps[k])) {
+        if (ext_starts_tab(s, n, seps[k])) {
             *len = strlen(seps[k]);
             return 1;
         }
@@ -456,11 +456,11 @@ static size_t value_len(const char *s, size_t n, int stop_at_blank)
         }
         glued = 1;
         size_t k;
-        for (k = 0; delims[k] && !ext_starts(s + i, n - i, delims[k]); k++)
+        for (k = 0; delims[k] && !ext_starts_tab(s + i, n - i, delims[k]); k++)
             ;
         if (delims[k])
             break;
-        for (k = 0; stop_words[k] && !ext_starts(s + i, n - i, stop_words[k]);
+        for (k = 0; stop_words[k] && !ext_starts_tab(s + i, n - i, stop_words[k]);
              k++)
             ;
         if (stop_words[k] && i > 0)
@@ -478,7 +478,7 @@ static size_t skip_colon(const char *s, size_t n, int allow_bare)
     while (i < n && ext_is_space(s + i, n - i, &l))
         i += l;
     for (size_t k = 0; cols[k]; k++)
-        if (ext_starts(s + i, n - i, cols[k])) {
+        if (ext_starts_tab(s + i, n - i, cols[k])) {
             i += strlen(cols[k]);
             while (i < n && ext_is_space(s + i, n - i, &l))
                 i += l;
@@ -539,7 +539,7 @@ static void parse_byline(const char *s, size_t n, const sites *st,
     uint32_t prev = 0;
     for (size_t i = 0; i < n;) {
         for (size_t k = 0; k < sizeof markers / sizeof markers[0]; k++) {
-            if (!ext_starts(s + i, n - i, markers[k].w))
+            if (!ext_starts_tab(s + i, n - i, markers[k].w))
                 continue;
             size_t wl = strlen(markers[k].w);
             mkind kind = markers[k].k;

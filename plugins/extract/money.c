@@ -401,7 +401,7 @@ static size_t match_word(const word *list, const char *s, size_t n,
     if (!((cur_first[(c & 0xFFFF) >> 3] >> (c & 7)) & 1))
         return 0;
     for (size_t k = 0; list[k].w; k++)
-        if (ext_starts(s, n, list[k].w)) {
+        if (ext_starts_tab(s, n, list[k].w)) {
             *code = list[k].code;
             return strlen(list[k].w);
         }
@@ -415,7 +415,7 @@ static size_t skip_included(const char *s, size_t n)
     if (i < n && s[i] == ' ')
         i++;
     for (size_t k = 0; inc[k]; k++)
-        if (ext_starts(s + i, n - i, inc[k]))
+        if (ext_starts_tab(s + i, n - i, inc[k]))
             return i + strlen(inc[k]);
     return 0;
 }
@@ -438,7 +438,7 @@ static size_t subunits(const char *s, size_t n, double *add)
         size_t l = quantity(s + i, n - i, &q);
         if (!l || q.has_unit || q.v >= 10)
             continue;
-        if (ext_starts(s + i + l, n - i - l, subs[k].w)) {
+        if (ext_starts_tab(s + i + l, n - i - l, subs[k].w)) {
             *add += q.v * subs[k].f;
             i += l + strlen(subs[k].w);
         }
@@ -544,7 +544,7 @@ size_t ext_money_parse(const char *s, size_t n, int need_currency,
     if (from)
         i += 3;
     for (size_t k = 0; lead && i < n && prefix_mod[k].w; k++)
-        if (ext_starts(s + i, n - i, prefix_mod[k].w)) {
+        if (ext_starts_tab(s + i, n - i, prefix_mod[k].w)) {
             approx = prefix_mod[k].approx;
             i += strlen(prefix_mod[k].w);
             break;
@@ -556,7 +556,7 @@ size_t ext_money_parse(const char *s, size_t n, int need_currency,
     int range = 0;
     size_t j = may_start(sep_first, s + i, n - i) ? i + skip_included(s + i, n - i) : i;
     for (size_t k = 0; may_start(sep_first, s + j, n - j) && range_sep[k]; k++) {
-        if (!ext_starts(s + j, n - j, range_sep[k]))
+        if (!ext_starts_tab(s + j, n - j, range_sep[k]))
             continue;
         size_t t = j + strlen(range_sep[k]);
         if (t < n && s[t] == ' ')
@@ -583,7 +583,7 @@ size_t ext_money_parse(const char *s, size_t n, int need_currency,
     int tail = may_start(suf_first, s + i, n - i);
     size_t j2 = tail ? i + skip_included(s + i, n - i) : i;
     for (size_t k = 0; tail && suffix_mod[k].w; k++)
-        if (ext_starts(s + j2, n - j2, suffix_mod[k].w)) {
+        if (ext_starts_tab(s + j2, n - j2, suffix_mod[k].w)) {
             approx = approx_merge(approx, suffix_mod[k].approx);
             i = j2 + strlen(suffix_mod[k].w);
             break;
