@@ -175,6 +175,9 @@ typedef struct scan {
     uint32_t *org_order;
     size_t norg;
     const uint8_t *org_first, *org_pair; /* NULL: no organisations wanted */
+    /* trigger | org_first: a character below U+10000 outside this set
+     * starts nothing (the two tests are made only inside it) */
+    uint8_t any[65536 / 8];
     int oom;
 } scan;
 
@@ -319,6 +322,20 @@ static size_t try_numeric(scan *sc, const char *s, size_t n)
     return 0;
 }
 
+/* Zero when no ticker can start at the ASCII byte s[0]: only the
+ * exchanges' initials N, A, H, S, or a short alphanumeric run followed by
+ * a dot (NVDA.US) lead into one. */
+static inline int ticker_may_start_ascii(const char *s, size_t n)
+{
+    unsigned char b = (unsigned char)s[0];
+    if (b == 'N' || b == 'A' || b == 'H' || b == 'S')
+        return 1;
+    size_t i = 1;
+    while (i < n && i < 7 && alnum((unsigned char)s[i]))
+        i++;
+    return i < n && s[i] == '.';
+}
+
 static size_t try_ticker(scan *sc, const char *s, size_t n)
 {
     char key[16];
@@ -432,7 +449,8 @@ static void scan_text(scan *sc, const char *s, size_t n)
         if (b < 0x80) {
             int an = alnum(b);
             if ((an && !prev_alnum) || b == '$') {
-                if ((m = try_ticker(sc, s + i, n - i)) ||
+                if ((ticker_may_start_ascii(s + i, n - i) &&
+                     (m = try_ticker(sc, s + i, n - i))) ||
                     (b <= '9' && near_number(s, n, i, &num_at, numeric) &&
                      (m = try_numeric(sc, s + i, n - i))) ||
                     (org_may_start(sc, s + i, n - i, b, 1) &&
@@ -451,6 +469,10 @@ static void scan_text(scan *sc, const char *s, size_t n)
         }
         uint32_t c = ext_utf8_next(s + i, n - i, &l);
         prev_alnum = 0;
+        if (c < 65536 && !((sc->any[c >> 3] >> (c & 7)) & 1)) {
+            i += l;
+            continue;
+        }
         if (c < 65536 && (trigger[c >> 3] >> (c & 7)) & 1) {
             if ((m = try_ticker(sc, s + i, n - i)) ||
                 ((near_number(s, n, i, &num_at, numeric) ||
@@ -558,6 +580,10 @@ int ext_entities_json(const char *const *texts, const size_t *lens,
         sc.org_first = ext_dict_first_bits(o->dict);
         sc.org_pair = ext_dict_pair_bits(o->dict);
     }
+    memcpy(sc.any, trigger, sizeof sc.any);
+    if (sc.org_first)
+        for (size_t k = 0; k < sizeof sc.any; k++)
+            sc.any[k] |= sc.org_first[k];
     for (size_t t = 0; t < ntexts; t++)
         scan_text(&sc, texts[t], lens[t]);
     rc = finish(&sc, user, out);
