@@ -47,6 +47,7 @@ typedef struct config {
     uint32_t n_side;
     size_t resync; /* simple characters after which all stages align */
     int ascii_plain;
+    int few_sides; /* most characters need no look-ahead (the t2s kind) */
     int n_stages;
     int stage_len[TC_MAX_STAGES];
     const trie *stage[TC_MAX_STAGES][TC_MAX_GROUP];
@@ -108,6 +109,10 @@ static int config_load(const tc_config_desc *c, uint32_t size, config *out)
     out->lone = (const tc_lone *)(D.base + c->lone_off);
     out->n_lone = c->n_lone;
     out->n_side = c->n_side;
+    /* s2t and its kin have side records for ~3.6k characters (STPhrases
+     * starts at most common Simplified characters): for them the
+     * three-byte loop of piece_impl would mostly stop at once. */
+    out->few_sides = c->n_side < 1024;
     out->ascii_plain = (c->flags & TC_CFG_ASCII_PLAIN) != 0;
     out->n_stages = (int)c->n_stages;
     out->resync = c->resync;
@@ -629,6 +634,30 @@ static inline int char_class(uint32_t c)
     return D.class_entries[(size_t)D.class_pages[c >> 8] * 256 + (c & 255)];
 }
 
+/* tc_utf8_decode with a shortcut for the common case, a three-byte
+ * character with a byte to spare after it: one 4-byte load, one mask test
+ * for the lead and continuation bytes, then the overlong and surrogate
+ * checks.  Same results as tc_utf8_decode. */
+static inline uint32_t decode_fast(const unsigned char *p,
+                                   const unsigned char *end, unsigned *len)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    if (end - p >= 4) {
+        uint32_t v, c;
+        memcpy(&v, p, 4);
+        if ((v & 0xC0C0F0u) == 0x8080E0u) {
+            c = ((v & 0x0Fu) << 12) | ((v >> 2) & 0xFC0u) |
+                ((v >> 16) & 0x3Fu);
+            if (c >= 0x800 && c - 0xD800 >= 0x800) {
+                *len = 3;
+                return c;
+            }
+        }
+    }
+#endif
+    return tc_utf8_decode(p, end, len);
+}
+
 /* The first Simplified-only character in p[0..end), or end. */
 static const unsigned char *next_protected(const unsigned char *p,
                                            const unsigned char *end)
@@ -669,6 +698,8 @@ piece_impl(tc_conv *cv, const unsigned char *p, size_t len, tc_out *o,
     size_t changes = 0, invalid = 0;
     uint32_t nc = 0;
     unsigned nl = 0;
+    int tight = 1; /* try the three-byte loop at the next character */
+    const int tight_ok = !protect && cf->few_sides;
     char *w, *wend;
     if (!protect)
         lim = end;
@@ -695,11 +726,46 @@ piece_impl(tc_conv *cv, const unsigned char *p, size_t len, tc_out *o,
             p = q;
             continue;
         }
+        if (tight_ok && tight && p != np && *p >= 0xE0) {
+            /* Three-byte characters whose output needs no look-ahead, while
+             * a 4-byte load stays inside the input and there is room. */
+            const unsigned char *from = p;
+            while (end - p >= 4 && w < wend) {
+                uint32_t v;
+                memcpy(&v, p, 4);
+                if ((v & 0xC0C0F0u) != 0x8080E0u)
+                    break;
+                c = ((v & 0x0Fu) << 12) | ((v >> 2) & 0xFC0u) |
+                    ((v >> 16) & 0x3Fu);
+                if (c < 0x800 || c - 0xD800 < 0x800)
+                    break;
+                e = entries[(size_t)pages[c >> 8] * 256 + (c & 255)];
+                k = e >> 24;
+                if (k - 1 < 7) {
+                    memcpy(w, &e, 4);
+                    w += k & 3;
+                    changes += k < TC_CP_SAME;
+                } else if (e == 0) {
+                    memcpy(w, p, 4);
+                    w += 3;
+                } else {
+                    np = p; /* decoded: the general step takes it */
+                    nc = c;
+                    nl = 3;
+                    break;
+                }
+                p += 3;
+            }
+            if (p == from)
+                tight = 0; /* until a character could have gone this way */
+            else if (p != np)
+                continue; /* next step: room check, ASCII, ... */
+        }
         if (p == np) {
             c = nc;
             n = nl;
         } else {
-            c = tc_utf8_decode(p, end, &n);
+            c = decode_fast(p, end, &n);
             if (c == TC_INVALID) {
                 invalid++;
                 *w++ = (char)*p++;
@@ -718,6 +784,7 @@ piece_impl(tc_conv *cv, const unsigned char *p, size_t len, tc_out *o,
             w += k & 3;
             changes += k < TC_CP_SAME;
             p += n;
+            tight = 1;
             continue;
         }
         if (e == 0) { /* unchanged, not stored inline */
@@ -728,6 +795,7 @@ piece_impl(tc_conv *cv, const unsigned char *p, size_t len, tc_out *o,
                 w = copy_bytes(w, p, n);
             }
             p += n;
+            tight = 1;
             continue;
         }
         if (protect && lim <= p)
@@ -740,7 +808,7 @@ piece_impl(tc_conv *cv, const unsigned char *p, size_t len, tc_out *o,
                               p, lim, &info);
             } else if (p + n < lim) {
                 unsigned l;
-                uint32_t c2 = tc_utf8_decode(p + n, lim, &l);
+                uint32_t c2 = decode_fast(p + n, lim, &l);
                 uint32_t b = tc_bigram_bit(c, c2, cf->seg.bigram_log2);
                 if (c2 != TC_INVALID) {
                     np = p + n;
