@@ -664,7 +664,7 @@ static const unsigned char *next_protected(const unsigned char *p,
 {
     while (p < end) {
         unsigned n;
-        uint32_t c = tc_utf8_decode(p, end, &n);
+        uint32_t c = decode_fast(p, end, &n);
         if (c != TC_INVALID && (char_class(c) & TC_CLASS_SIMP))
             return p;
         p += n;
@@ -1345,7 +1345,7 @@ int tc_detect(tc_conv *cv, const char *const *texts, const size_t *lens,
         const unsigned char *start = p, *end = p + lens[i];
         while (p < end) {
             unsigned l;
-            uint32_t c = tc_utf8_decode(p, end, &l);
+            uint32_t c = decode_fast(p, end, &l);
             if (c != TC_INVALID) {
                 int k = char_class(c);
                 e.trad += (k & TC_CLASS_TRAD) != 0;
