@@ -26,11 +26,9 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-extern char **environ;
+#include "httpd_client.h"
 
-static pid_t server_pid;
-static char base[64];  /* http://127.0.0.1:PORT */
-static char tmpdir[256];
+
 
 /* ---- spying on tj_fail ---------------------------------------------------- */
 
@@ -545,47 +543,17 @@ static void bad_options(void **s)
 
 static int start_server(void **s)
 {
-    char pf[300], top[1024];
-    const char *t = getenv("TJ_TOP");
-    const char *shared = getenv("TJ_SHARED");
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/tjfetch.XXXXXX");
-    if (!mkdtemp(tmpdir))
+    if (httpd_start("/tmp/tjfetch.XXXXXX"))
         return -1;
-    snprintf(top, sizeof top, "%s/tests/httpd/server.py", t ? t : ".");
-    snprintf(pf, sizeof pf, "%s/port", tmpdir);
-    char seeds[1024];
-    snprintf(seeds, sizeof seeds, "%s/seeds", shared ? shared : "../shared");
-    char *argv[] = {"python3", top, "--port-file", pf, "--seeds", seeds,
-                    "--max-seconds", "300", NULL};
-    if (posix_spawnp(&server_pid, "python3", NULL, NULL, argv, environ))
-        return -1;
-    for (int i = 0; i < 200; i++) {
-        FILE *f = fopen(pf, "r");
-        int port = 0;
-        if (f && fscanf(f, "%d", &port) == 1 && port > 0) {
-            fclose(f);
-            snprintf(base, sizeof base, "http://127.0.0.1:%d", port);
-            spy_api = *tj__host_api();
-            real_fail = spy_api.fail;
-            spy_api.fail = spy_fail;
-            return 0;
-        }
-        if (f)
-            fclose(f);
-        usleep(50000);
-    }
-    return -1;
+    spy_api = *tj__host_api();
+    real_fail = spy_api.fail;
+    spy_api.fail = spy_fail;
+    return 0;
 }
 
 static int stop_server(void **s)
 {
-    char cmd[400];
-    if (server_pid > 0) {
-        kill(server_pid, SIGTERM);
-        waitpid(server_pid, NULL, 0);
-    }
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    return system(cmd) == 0 ? 0 : -1;
+    return httpd_stop();
 }
 
 int main(void)

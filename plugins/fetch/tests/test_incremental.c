@@ -29,14 +29,12 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "httpd_client.h"
+
 #include "sha256.h"
 
-extern char **environ;
 void tj__record_finish(tj_record *rec, tj_ack_status status); /* core */
 
-static pid_t server_pid;
-static char base[64]; /* http://127.0.0.1:PORT */
-static char tmpdir[256];
 static tj_host_api api;
 
 /* ---- an in-memory state database ------------------------------------------ */
@@ -395,46 +393,18 @@ static void local_files_by_mtime_and_hash(void **s)
 
 static int start_server(void **s)
 {
-    char pf[300], top[1024], seeds[1024];
-    const char *t = getenv("TJ_TOP"), *shared = getenv("TJ_SHARED");
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/tjinc.XXXXXX");
-    if (!mkdtemp(tmpdir))
-        return -1;
-    snprintf(top, sizeof top, "%s/tests/httpd/server.py", t ? t : ".");
-    snprintf(pf, sizeof pf, "%s/port", tmpdir);
-    snprintf(seeds, sizeof seeds, "%s/seeds", shared ? shared : "../shared");
-    char *argv[] = {"python3", top, "--port-file", pf, "--seeds", seeds,
-                    "--max-seconds", "300", NULL};
-    if (posix_spawnp(&server_pid, "python3", NULL, NULL, argv, environ))
+    if (httpd_start("/tmp/tjinc.XXXXXX"))
         return -1;
     api = *tj__host_api();
     api.state_get = fake_get;
     api.state_put = fake_put;
-    for (int i = 0; i < 200; i++) {
-        FILE *f = fopen(pf, "r");
-        int port = 0;
-        if (f && fscanf(f, "%d", &port) == 1 && port > 0) {
-            fclose(f);
-            snprintf(base, sizeof base, "http://127.0.0.1:%d", port);
-            return 0;
-        }
-        if (f)
-            fclose(f);
-        usleep(50000);
-    }
-    return -1;
+    return 0;
 }
 
 static int stop_server(void **s)
 {
-    char cmd[400];
-    if (server_pid > 0) {
-        kill(server_pid, SIGTERM);
-        waitpid(server_pid, NULL, 0);
-    }
     reset_kv();
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    return system(cmd) == 0 ? 0 : -1;
+    return httpd_stop();
 }
 
 int main(void)
