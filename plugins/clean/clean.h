@@ -30,8 +30,42 @@ void cl_buf_init(cl_buf *b);
 void cl_buf_free(cl_buf *b);
 void cl_buf_put(cl_buf *b, const char *s, size_t n);
 void cl_buf_puts(cl_buf *b, const char *s);
-void cl_buf_putc(cl_buf *b, char c);
-void cl_buf_put_cp(cl_buf *b, uint32_t cp);
+/* Makes room for `more` bytes (appends up to that need no realloc); -1 and
+ * oom set when out of memory. */
+int cl_buf_reserve(cl_buf *b, size_t more);
+/* The out-of-line halves of cl_buf_put_cp and cl_utf8_next below (the
+ * general cases, through utf8proc). */
+void cl_buf_put_cp_slow(cl_buf *b, uint32_t cp);
+int cl_utf8_next_slow(const char *s, size_t n, uint32_t *cp);
+
+/* Appends one byte.  Inline: the repairs append byte by byte. */
+static inline void cl_buf_putc(cl_buf *b, char c)
+{
+    if (!b->oom && b->len + 3 <= b->cap) { /* room: no call, no memcpy */
+        b->p[b->len++] = c;
+        b->p[b->len] = 0;
+        return;
+    }
+    cl_buf_put(b, &c, 1);
+}
+
+/* Appends cp as UTF-8 (what utf8proc_encode_char writes).  ASCII and the
+ * three-byte BMP characters are written inline, the rest by the slow half. */
+static inline void cl_buf_put_cp(cl_buf *b, uint32_t cp)
+{
+    if (cp < 0x80) {
+        cl_buf_putc(b, (char)cp);
+    } else if (cp >= 0x800 && cp < 0xFFFF && !b->oom && b->len + 5 <= b->cap) {
+        unsigned char *d = (unsigned char *)b->p + b->len;
+        d[0] = (unsigned char)(0xE0 | (cp >> 12));
+        d[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
+        d[2] = (unsigned char)(0x80 | (cp & 0x3F));
+        d[3] = 0;
+        b->len += 3;
+    } else {
+        cl_buf_put_cp_slow(b, cp);
+    }
+}
 /* Hands the bytes to the caller (malloc()ed, NUL-terminated, one spare byte
  * for tj_record_take) and leaves b empty.  NULL when the buffer hit OOM. */
 char *cl_buf_steal(cl_buf *b, size_t *len);
@@ -39,14 +73,38 @@ char *cl_buf_steal(cl_buf *b, size_t *len);
 /* ---- code points -------------------------------------------------------- */
 /* Decodes one code point at s (n bytes left) into *cp and returns its length
  * (1..4).  Invalid or truncated sequences give U+FFFD and length 1. */
-int cl_utf8_next(const char *s, size_t n, uint32_t *cp);
+static inline int cl_utf8_next(const char *s, size_t n, uint32_t *cp)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    if (n && u[0] < 0x80) {
+        *cp = u[0];
+        return 1;
+    }
+    /* leads E1..EC, EE, EF: never overlong, never a surrogate */
+    if (n >= 3 && u[0] >= 0xE1 && u[0] != 0xED && u[0] <= 0xEF &&
+        (u[1] & 0xC0) == 0x80 && (u[2] & 0xC0) == 0x80) {
+        *cp = (uint32_t)(u[0] & 0x0F) << 12 | (uint32_t)(u[1] & 0x3F) << 6 |
+              (uint32_t)(u[2] & 0x3F);
+        return 3;
+    }
+    return cl_utf8_next_slow(s, n, cp);
+}
 /* Length in bytes of the code point ending just before s[i] (i > 0). */
 size_t cl_utf8_prev(const char *s, size_t i);
 size_t cl_utf8_count(const char *s, size_t n);
 
-int cl_is_han(uint32_t cp);         /* CJK unified / compatibility ideograph */
+/* CJK unified / compatibility ideograph */
+static inline int cl_is_han(uint32_t cp)
+{
+    return (cp >= 0x4E00 && cp <= 0x9FFF) || (cp >= 0x3400 && cp <= 0x4DBF) ||
+           (cp >= 0xF900 && cp <= 0xFAFF) || (cp >= 0x20000 && cp <= 0x3134F) ||
+           cp == 0x3007;
+}
 int cl_is_cjk_punct(uint32_t cp);   /* 。，、“”「」（）…— and friends */
-int cl_is_kana(uint32_t cp);
+static inline int cl_is_kana(uint32_t cp)
+{
+    return (cp >= 0x3041 && cp <= 0x30FA) || (cp >= 0xFF66 && cp <= 0xFF9F);
+}
 int cl_is_space(uint32_t cp);       /* ASCII, NBSP, ideographic, Zs */
 int cl_is_zero_width(uint32_t cp);
 /* Any punctuation, ASCII or CJK (the "symbols" of the density method). */
@@ -59,7 +117,11 @@ uint32_t cl_radical_map(uint32_t cp);
  * (thread-safe) with iconv.  */
 enum { CL_COMMON_GB = 1, CL_COMMON_BIG5 = 2, CL_COMMON_GB2 = 4 };
 /* Bitmask of CL_COMMON_* (GB2 = GB2312 level 2, less common); 0 = rare. */
-int cl_common_class(uint32_t cp);
+extern uint8_t *cl_common_map; /* 65536 CL_COMMON_* masks (after init) */
+static inline int cl_common_class(uint32_t cp)
+{
+    return cl_common_map && cp < 0x10000 ? cl_common_map[cp] : 0;
+}
 int cl_common_init(void);           /* 0, or TJ_ENOMEM / TJ_EIO */
 /* The character of a GBK two-byte code, 0 when none (after cl_common_init). */
 uint32_t cl_gbk_pair(unsigned char lead, unsigned char trail);

@@ -246,42 +246,78 @@ static uint32_t fullwidth_alnum(uint32_t cp)
     return 0;
 }
 
-/* Copies in[0..n) to out, fixing characters one by one (step 1). */
+/* Does step 1 leave the valid multi-byte character cp as it is? */
+static int keeps_char(uint32_t cp)
+{
+    return cp != 0x2028 && cp != 0x2029 && cp >= 0xA0 && cp != 0xFFFF &&
+           !cl_is_space(cp) && !cl_is_zero_width(cp) && !cl_radical_map(cp) &&
+           !fullwidth_alnum(cp);
+}
+
+/* Writes what step 1 makes of the character cp read at in[i - k .. i)
+ * (k bytes; cp is U+FFFD with k == 1 for an invalid byte).  Returns the
+ * bytes of `in` consumed beyond it (a CR's LF). */
+static size_t fix_char(const char *in, size_t n, size_t i, uint32_t cp,
+                       cl_buf *out, cl_stats *st)
+{
+    uint32_t m;
+    if (cp < 0x80) {
+        if (cp == '\r') {
+            cl_buf_putc(out, '\n');
+            return i < n && in[i] == '\n';
+        }
+        if (cp == '\n' || cp >= 0x20)
+            cl_buf_putc(out, (char)cp);
+        else if (cp == '\t' || cp == '\f' || cp == '\v')
+            cl_buf_putc(out, ' ');
+        return 0; /* other controls, NUL included, go */
+    }
+    if (cp == 0x2028 || cp == 0x2029 || cp == 0x85) {
+        cl_buf_putc(out, '\n');
+    } else if (cl_is_space(cp)) {
+        cl_buf_putc(out, ' ');
+    } else if (cl_is_zero_width(cp) || cp < 0xA0) {
+        ;
+    } else if ((m = cl_radical_map(cp)) || (m = fullwidth_alnum(cp))) {
+        cl_buf_put_cp(out, m);
+        st->normalized_chars++;
+    } else {
+        cl_buf_put_cp(out, cp);
+    }
+    return 0;
+}
+
+/* Copies in[0..n) to out, fixing characters one by one (step 1).  Runs of
+ * characters that stay (printable ASCII, hanzi U+4000..U+9FFF, any valid
+ * character keeps_char accepts) are copied whole. */
 static void normalize_chars(const char *in, size_t n, cl_buf *out,
                             cl_stats *st)
 {
-    size_t i = 0;
+    const unsigned char *u = (const unsigned char *)in;
+    size_t i = 0, run = 0; /* in[run..i) stays as it is */
     while (i < n) {
-        uint32_t cp, m;
-        int k = cl_utf8_next(in + i, n - i, &cp);
+        uint32_t cp;
+        int k;
+        if (u[i] >= 0x20 && u[i] < 0x80) {
+            i++;
+            continue;
+        }
+        if (u[i] >= 0xE4 && u[i] <= 0xE9 && i + 2 < n &&
+            (u[i + 1] & 0xC0) == 0x80 && (u[i + 2] & 0xC0) == 0x80) {
+            i += 3;
+            continue;
+        }
+        k = cl_utf8_next(in + i, n - i, &cp);
+        if (u[i] == '\n' || (k > 1 && keeps_char(cp))) {
+            i += (size_t)k;
+            continue;
+        }
+        cl_buf_put(out, in + run, i - run);
         i += (size_t)k;
-        if (cp < 0x80) {
-            if (cp == '\r') {
-                if (i < n && in[i] == '\n')
-                    i++;
-                cl_buf_putc(out, '\n');
-            } else if (cp == '\n' || cp >= 0x20) {
-                cl_buf_putc(out, (char)cp);
-            } else if (cp == '\t' || cp == '\f' || cp == '\v') {
-                cl_buf_putc(out, ' ');
-            } else if (cp != 0x7F) {
-                continue; /* other controls, NUL included */
-            }
-            continue;
-        }
-        if (cp == 0x2028 || cp == 0x2029 || cp == 0x85) {
-            cl_buf_putc(out, '\n');
-        } else if (cl_is_space(cp)) {
-            cl_buf_putc(out, ' ');
-        } else if (cl_is_zero_width(cp) || (cp >= 0x80 && cp < 0xA0)) {
-            continue;
-        } else if ((m = cl_radical_map(cp)) || (m = fullwidth_alnum(cp))) {
-            cl_buf_put_cp(out, m);
-            st->normalized_chars++;
-        } else {
-            cl_buf_put_cp(out, cp);
-        }
+        i += fix_char(in, n, i, cp, out, st);
+        run = i;
     }
+    cl_buf_put(out, in + run, n - run);
 }
 
 /* ---- step 2: markup ------------------------------------------------------- */
@@ -322,10 +358,12 @@ static long decode_entities(const char *s, size_t n, cl_buf *out)
 {
     long count = 0;
     size_t i = 0, run = 0;
-    while (i < n) {
+    const char *amp;
+    while (i < n && (amp = memchr(s + i, '&', n - i))) {
         uint32_t cp;
         size_t k;
-        if (s[i] != '&' || !(k = entity_at(s + i, n - i, &cp))) {
+        i = (size_t)(amp - s);
+        if (!(k = entity_at(s + i, n - i, &cp))) {
             i++;
             continue;
         }
@@ -447,29 +485,45 @@ typedef struct cpvec {
     size_t n, cap;
 } cpvec;
 
-static int cpvec_push(cpvec *c, uint32_t cp)
+/* Makes room for `more` code points; -1 when out of memory. */
+static int cpvec_reserve(cpvec *c, size_t more)
 {
-    if (c->n == c->cap) {
-        size_t cap = c->cap ? c->cap * 2 : 256;
-        uint32_t *v = realloc(c->v, cap * sizeof *v);
-        if (!v)
-            return -1;
-        c->v = v;
-        c->cap = cap;
-    }
+    size_t cap = c->cap ? c->cap : 256;
+    uint32_t *v;
+    if (c->n + more <= c->cap)
+        return 0;
+    while (cap < c->n + more)
+        cap *= 2;
+    if (!(v = realloc(c->v, cap * sizeof *v)))
+        return -1;
+    c->v = v;
+    c->cap = cap;
+    return 0;
+}
+
+static inline int cpvec_push(cpvec *c, uint32_t cp)
+{
+    if (c->n == c->cap && cpvec_reserve(c, 1) < 0)
+        return -1;
     c->v[c->n++] = cp;
     return 0;
 }
 
+/* Decodes s[0..n) into c (n bytes never hold more than n code points). */
 static int cpvec_load(cpvec *c, const char *s, size_t n)
 {
+    const unsigned char *u = (const unsigned char *)s;
     size_t i = 0;
     c->n = 0;
+    if (cpvec_reserve(c, n) < 0)
+        return -1;
     while (i < n) {
         uint32_t cp;
-        i += (size_t)cl_utf8_next(s + i, n - i, &cp);
-        if (cpvec_push(c, cp) < 0)
-            return -1;
+        if (u[i] < 0x80)
+            cp = u[i++];
+        else
+            i += (size_t)cl_utf8_next(s + i, n - i, &cp);
+        c->v[c->n++] = cp;
     }
     return 0;
 }
@@ -557,10 +611,12 @@ static int is_question(const uint32_t *v, size_t n, size_t i)
     return 0;
 }
 
-/* Marks each code point of a line: mojibake suspects and lost '?'. */
-static void mark_line(const uint32_t *v, size_t n, const doc_info *d,
-                      unsigned char *m)
+/* Marks each code point of a line: mojibake suspects and lost '?'.
+ * Returns how many got a mark. */
+static size_t mark_line(const uint32_t *v, size_t n, const doc_info *d,
+                        unsigned char *m)
 {
+    size_t marked = 0;
     for (size_t i = 0; i < n; i++) {
         uint32_t cp = v[i], prev = i ? v[i - 1] : 0,
                  next = i + 1 < n ? v[i + 1] : 0;
@@ -593,7 +649,9 @@ static void mark_line(const uint32_t *v, size_t n, const doc_info *d,
                    cl_is_han(prev) && cl_is_han(next)) {
             m[i] = M_WEAK; /* one stray Latin letter amid hanzi */
         }
+        marked += m[i] != M_NONE;
     }
+    return marked;
 }
 
 /* Tries to undo "UTF-8 read as GBK": v[a..b) re-encoded as GB18030 must be
@@ -724,18 +782,18 @@ static void put_lost(cpvec *out, const cl_text_opts *o, size_t count)
 }
 
 /* Finds mojibake spans and lost '?' in the line and rewrites it according
- * to the policy.  Returns -1 when the paragraph must go. */
+ * to the policy; m is scratch for line->n marks.  A line without a mark is
+ * left alone.  Returns -1 when the paragraph must go. */
 static int fix_mojibake(cl_rules *r, const cl_text_opts *o,
-                        const doc_info *d, cpvec *line, cl_stats *st)
+                        const doc_info *d, cpvec *line, unsigned char *m,
+                        cl_stats *st)
 {
     size_t n = line->n, i = 0;
     const uint32_t *v = line->v;
-    unsigned char *m = malloc(n + 1);
     cpvec fix = {0}, out = {0};
     int bad = 0;
-    if (!m)
+    if (!mark_line(v, n, d, m))
         return 0;
-    mark_line(v, n, d, m);
     while (i < n) {
         size_t a = i, b, last, s0, e, weak = 0, strong = 0, lost = 0;
         if (m[i] == M_NONE) {
@@ -795,7 +853,6 @@ static int fix_mojibake(cl_rules *r, const cl_text_opts *o,
         }
         i = b;
     }
-    free(m);
     free(fix.v);
     if (out.v || n == 0) {
         free(line->v);
@@ -842,9 +899,15 @@ static void fix_punct(cpvec *line, cl_stats *st)
     uint32_t *v = line->v;
     size_t n = line->n;
     for (size_t i = 0; i < n; i++) {
-        uint32_t c = v[i];
-        size_t l = skip_spaces_left(v, i), rr = skip_spaces_right(v, n, i + 1);
-        uint32_t L = l ? v[l - 1] : 0, R = rr < n ? v[rr] : 0;
+        uint32_t c = v[i], L, R;
+        size_t l, rr;
+        if (c != 0x3002 && c != '!' && c != ',' && c != '?' && c != ';' &&
+            c != ':')
+            continue; /* nothing to fix: skip the neighbour search */
+        l = skip_spaces_left(v, i);
+        rr = skip_spaces_right(v, n, i + 1);
+        L = l ? v[l - 1] : 0;
+        R = rr < n ? v[rr] : 0;
         if (c == 0x3002 && i && i + 1 < n && is_digit(v[i - 1]) &&
             is_digit(v[i + 1])) {
             v[i] = '.';
@@ -896,6 +959,8 @@ static void fix_spaces(cpvec *line)
 
 static void encode_line(const cpvec *line, cl_buf *out)
 {
+    /* room for the common case up front: the appends then need no call */
+    cl_buf_reserve(out, 4 * line->n);
     for (size_t i = 0; i < line->n; i++)
         cl_buf_put_cp(out, line->v[i]);
 }
@@ -965,25 +1030,35 @@ typedef struct line_ctx {
     cJSON *byline;
     cl_stats *st;
     char **seen;  /* kept lines, for duplicates */
+    size_t *seenlen;
     size_t nseen, capseen;
     int closed;   /* a closing notice was met */
+    unsigned char *marks; /* fix_mojibake's scratch, one per code point */
+    size_t capmarks;
 } line_ctx;
 
+/* Has the line s[0..n) been kept before?  Remembers it when not. */
 static int seen_before(line_ctx *c, const char *s, size_t n)
 {
     char **grown;
+    size_t *lens;
     for (size_t i = 0; i < c->nseen; i++)
-        if (strlen(c->seen[i]) == n && !memcmp(c->seen[i], s, n))
+        if (c->seenlen[i] == n && !memcmp(c->seen[i], s, n))
             return 1;
     if (c->nseen == c->capseen) {
         size_t cap = c->capseen ? c->capseen * 2 : 32;
         if (!(grown = realloc(c->seen, cap * sizeof *grown)))
             return 0;
         c->seen = grown;
+        if (!(lens = realloc(c->seenlen, cap * sizeof *lens)))
+            return 0;
+        c->seenlen = lens;
         c->capseen = cap;
     }
-    if ((c->seen[c->nseen] = strndup(s, n)))
+    if ((c->seen[c->nseen] = strndup(s, n))) {
+        c->seenlen[c->nseen] = strlen(c->seen[c->nseen]);
         c->nseen++;
+    }
     return 0;
 }
 
@@ -1035,6 +1110,19 @@ static void line_fate(line_ctx *c, cl_buf *lb, size_t pos, size_t total)
     c->st->paragraphs++;
 }
 
+/* Grows c->marks to hold n marks; -1 when out of memory. */
+static int marks_reserve(line_ctx *c, size_t n)
+{
+    unsigned char *m;
+    if (n <= c->capmarks)
+        return 0;
+    if (!(m = realloc(c->marks, n)))
+        return -1;
+    c->marks = m;
+    c->capmarks = n;
+    return 0;
+}
+
 /* Steps 4-6 for every line of s[0..n). */
 static int clean_lines(line_ctx *c, const doc_info *d, const char *s, size_t n)
 {
@@ -1046,13 +1134,14 @@ static int clean_lines(line_ctx *c, const doc_info *d, const char *s, size_t n)
     while (i <= n) {
         const char *nl = memchr(s + i, '\n', n - i);
         size_t e = nl ? (size_t)(nl - s) : n;
-        if (cpvec_load(&line, s + i, e - i) < 0) {
+        if (cpvec_load(&line, s + i, e - i) < 0 ||
+            marks_reserve(c, line.n + 1) < 0) {
             rc = TJ_ENOMEM;
             break;
         }
         /* metadata lines keep their names as written (no mojibake pass) */
         if (!(e - i <= 240 && rx_test(c->r, c->r->byline, s + i, e - i)) &&
-            fix_mojibake(c->r, c->o, d, &line, c->st) < 0) {
+            fix_mojibake(c->r, c->o, d, &line, c->marks, c->st) < 0) {
             i = e + 1;
             continue;
         }
@@ -1077,45 +1166,70 @@ static int clean_lines(line_ctx *c, const doc_info *d, const char *s, size_t n)
 
 /* ---- the whole ------------------------------------------------------------------ */
 
+/* Runs rx_replace of `re` from *cur into *tmp and makes *tmp the current
+ * text when something matched (an unmatched text stays where it is).
+ * `needle`: a string every match holds, or NULL; when the text holds none
+ * the regex is not run.  Returns the number of matches. */
+static long rx_step(cl_rules *r, pcre2_code *re, const char *needle,
+                    cl_buf **cur, cl_buf **tmp, repl_fn fn)
+{
+    cl_buf *t;
+    long k;
+    const char *s = (*cur)->p ? (*cur)->p : "";
+    if (needle && !memmem(s, (*cur)->len, needle, strlen(needle)))
+        return 0;
+    (*tmp)->len = 0;
+    k = rx_replace(r, re, s, (*cur)->len, *tmp, fn, NULL);
+    if (k > 0) {
+        t = *cur;
+        *cur = *tmp;
+        *tmp = t;
+    }
+    return k;
+}
+
+/* Step 3 on *cur: pinyin annotations after hanzi, or after anything once
+ * the document holds three or more.  Every match ends in ')' or '）'. */
+static long strip_pinyin(cl_rules *r, cl_buf **cur, cl_buf **tmp)
+{
+    const char *s = (*cur)->p ? (*cur)->p : "";
+    size_t n = (*cur)->len;
+    if (!memchr(s, ')', n) && !memmem(s, n, "）", strlen("）")))
+        return 0;
+    if (cl_count_pinyin(r, s, n) >= 3)
+        return rx_step(r, r->pinyin_any, NULL, cur, tmp, repl_pinyin);
+    return rx_step(r, r->pinyin_han, NULL, cur, tmp, NULL);
+}
+
 int cl_clean_text(cl_rules *r, const cl_text_opts *o, const char *in,
                   size_t n, cl_buf *out, cJSON *byline, cl_stats *st)
 {
-    cl_buf a, b;
-    line_ctx c = {r, o, out, byline, st, NULL, 0, 0, 0};
+    cl_buf a, b, *cur = &a, *tmp = &b;
+    line_ctx c = {r, o, out, byline, st, NULL, NULL, 0, 0, 0, NULL, 0};
     doc_info d;
     int rc = TJ_ENOMEM;
     long k;
     cl_buf_init(&a);
     cl_buf_init(&b);
     st->chars_in += (long)cl_utf8_count(in, n);
-    normalize_chars(in, n, &a, st);                       /* 1 */
-    if (a.oom)
+    normalize_chars(in, n, cur, st);                       /* 1 */
+    if (cur->oom)
         goto done;
-    st->entities_decoded += k = decode_entities(a.p ? a.p : "", a.len, &b);
+    st->entities_decoded += k = decode_entities(cur->p ? cur->p : "", cur->len, tmp);
     st->tags_removed += k;
     if (k > 0) { /* "&amp;nbsp;" needs a second round */
-        a.len = 0;
-        st->tags_removed += decode_entities(b.p, b.len, &a);
-        b.len = 0;
-        cl_buf_put(&b, a.p ? a.p : "", a.len);
-    }
-    a.len = 0;                                             /* 2 */
-    st->tags_removed += rx_replace(r, r->tag, b.p ? b.p : "", b.len, &a,
-                                   repl_tag, NULL);
-    b.len = 0;
-    st->tags_removed += rx_replace(r, r->remnant, a.p ? a.p : "", a.len, &b,
-                                   repl_remnant, NULL);
-    a.len = 0;                                             /* 3 */
-    if (cl_count_pinyin(r, b.p ? b.p : "", b.len) >= 3)
-        k = rx_replace(r, r->pinyin_any, b.p, b.len, &a, repl_pinyin, NULL);
-    else
-        k = rx_replace(r, r->pinyin_han, b.p ? b.p : "", b.len, &a, NULL,
-                       NULL);
-    st->pinyin_removed += k;
-    if (a.oom || b.oom)
+        cur->len = 0;
+        st->tags_removed += decode_entities(tmp->p, tmp->len, cur);
+    } else {
+        tmp->len = 0;
+    }                                                      /* 2 */
+    st->tags_removed += rx_step(r, r->tag, "<", &cur, &tmp, repl_tag);
+    st->tags_removed += rx_step(r, r->remnant, ">", &cur, &tmp, repl_remnant);
+    st->pinyin_removed += strip_pinyin(r, &cur, &tmp);     /* 3 */
+    if (cur->oom || tmp->oom)
         goto done;
-    doc_survey(a.p ? a.p : "", a.len, &d);
-    rc = clean_lines(&c, &d, a.p ? a.p : "", a.len);      /* 4-6 */
+    doc_survey(cur->p ? cur->p : "", cur->len, &d);
+    rc = clean_lines(&c, &d, cur->p ? cur->p : "", cur->len); /* 4-6 */
     if (out->oom)
         rc = TJ_ENOMEM;
     st->chars_out += (long)cl_utf8_count(out->p ? out->p : "", out->len);
@@ -1123,6 +1237,8 @@ done:
     for (size_t i = 0; i < c.nseen; i++)
         free(c.seen[i]);
     free(c.seen);
+    free(c.seenlen);
+    free(c.marks);
     cl_buf_free(&a);
     cl_buf_free(&b);
     return rc;

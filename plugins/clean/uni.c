@@ -44,6 +44,8 @@ static int buf_grow(cl_buf *b, size_t more)
     return 0;
 }
 
+int cl_buf_reserve(cl_buf *b, size_t more) { return buf_grow(b, more); }
+
 void cl_buf_put(cl_buf *b, const char *s, size_t n)
 {
     if ((b->oom || b->len + n + 2 > b->cap) && buf_grow(b, n) < 0)
@@ -55,17 +57,7 @@ void cl_buf_put(cl_buf *b, const char *s, size_t n)
 
 void cl_buf_puts(cl_buf *b, const char *s) { cl_buf_put(b, s, strlen(s)); }
 
-void cl_buf_putc(cl_buf *b, char c)
-{
-    if (!b->oom && b->len + 3 <= b->cap) { /* room: no call, no memcpy */
-        b->p[b->len++] = c;
-        b->p[b->len] = 0;
-        return;
-    }
-    cl_buf_put(b, &c, 1);
-}
-
-void cl_buf_put_cp(cl_buf *b, uint32_t cp)
+void cl_buf_put_cp_slow(cl_buf *b, uint32_t cp)
 {
     utf8proc_uint8_t tmp[4];
     utf8proc_ssize_t n = utf8proc_encode_char((utf8proc_int32_t)cp, tmp);
@@ -93,7 +85,7 @@ char *cl_buf_steal(cl_buf *b, size_t *len)
 
 /* ---- UTF-8 --------------------------------------------------------------- */
 
-int cl_utf8_next(const char *s, size_t n, uint32_t *cp)
+int cl_utf8_next_slow(const char *s, size_t n, uint32_t *cp)
 {
     utf8proc_int32_t c;
     utf8proc_ssize_t k;
@@ -123,22 +115,28 @@ size_t cl_utf8_prev(const char *s, size_t i)
     return k;
 }
 
+/* Counts the bytes that start a code point (not 10xxxxxx), eight at a
+ * time: a continuation byte has bit 7 set and bit 6 clear. */
 size_t cl_utf8_count(const char *s, size_t n)
 {
-    size_t c = 0;
-    for (size_t i = 0; i < n; i++)
-        c += ((unsigned char)s[i] & 0xC0) != 0x80;
-    return c;
+    const uint64_t ones = 0x0101010101010101ull;
+    size_t cont = 0, i = 0;
+    while (i + 8 <= n) {
+        uint64_t acc = 0; /* eight byte lanes, each under 256 */
+        for (int k = 0; k < 255 && i + 8 <= n; k++, i += 8) {
+            uint64_t w;
+            memcpy(&w, s + i, 8);
+            acc += (w >> 7) & ~(w >> 6) & ones;
+        }
+        acc = (acc & 0x00FF00FF00FF00FFull) + ((acc >> 8) & 0x00FF00FF00FF00FFull);
+        cont += (size_t)((acc * 0x0001000100010001ull) >> 48);
+    }
+    for (; i < n; i++)
+        cont += ((unsigned char)s[i] & 0xC0) == 0x80;
+    return n - cont;
 }
 
 /* ---- classes --------------------------------------------------------------- */
-
-int cl_is_han(uint32_t cp)
-{
-    return (cp >= 0x4E00 && cp <= 0x9FFF) || (cp >= 0x3400 && cp <= 0x4DBF) ||
-           (cp >= 0xF900 && cp <= 0xFAFF) || (cp >= 0x20000 && cp <= 0x3134F) ||
-           cp == 0x3007;
-}
 
 int cl_is_cjk_punct(uint32_t cp)
 {
@@ -162,11 +160,6 @@ int cl_is_cjk_punct(uint32_t cp)
         return 1;
     }
     return 0;
-}
-
-int cl_is_kana(uint32_t cp)
-{
-    return (cp >= 0x3041 && cp <= 0x30FA) || (cp >= 0xFF66 && cp <= 0xFF9F);
 }
 
 int cl_is_space(uint32_t cp)
@@ -223,7 +216,7 @@ uint32_t cl_radical_map(uint32_t cp)
  * Two bits per BMP code point: in GB2312 level 1 (3755 most used Simplified
  * hanzi) and in Big5 level 1 (5401 most used Traditional ones).  A hanzi in
  * neither is "rare": a run of rare ones is the mark of mojibake. */
-static uint8_t *common_map; /* 65536 entries, CL_COMMON_* bits */
+uint8_t *cl_common_map;      /* 65536 entries, CL_COMMON_* bits */
 static uint16_t *gbk_map;   /* (lead-0x81)*191 + (trail-0x40) -> BMP */
 static int common_rc;
 static pthread_once_t common_once = PTHREAD_ONCE_INIT;
@@ -241,7 +234,7 @@ static void common_mark(iconv_t cd, unsigned hi, unsigned lo, uint8_t bit)
         return;
     if (cl_utf8_next(out, (size_t)(op - out), &cp) == (int)(op - out) &&
         cp < 0x10000 && cp != 0xFFFD)
-        common_map[cp] |= bit;
+        cl_common_map[cp] |= bit;
 }
 
 /* Fills gbk_map with every two-byte code of GBK/GB18030. */
@@ -270,11 +263,11 @@ static void common_build(void)
     iconv_t gb = iconv_open("UTF-8", "GB2312");
     iconv_t b5 = iconv_open("UTF-8", "BIG5");
     iconv_t g18 = iconv_open("UTF-8", "GB18030");
-    common_map = calloc(65536, 1);
+    cl_common_map = calloc(65536, 1);
     gbk_map = calloc(126 * 191, sizeof *gbk_map);
-    if (!common_map || !gbk_map || gb == (iconv_t)-1 || b5 == (iconv_t)-1 ||
+    if (!cl_common_map || !gbk_map || gb == (iconv_t)-1 || b5 == (iconv_t)-1 ||
         g18 == (iconv_t)-1) {
-        common_rc = common_map && gbk_map ? TJ_EIO : TJ_ENOMEM;
+        common_rc = cl_common_map && gbk_map ? TJ_EIO : TJ_ENOMEM;
         goto done;
     }
     gbk_build(g18);
@@ -301,13 +294,6 @@ int cl_common_init(void)
 {
     pthread_once(&common_once, common_build);
     return common_rc;
-}
-
-int cl_common_class(uint32_t cp)
-{
-    if (!common_map || cp >= 0x10000)
-        return 0;
-    return common_map[cp];
 }
 
 uint32_t cl_gbk_pair(unsigned char lead, unsigned char trail)
