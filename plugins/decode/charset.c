@@ -113,14 +113,27 @@ int cs_canonical(const char *label, size_t len, char *out)
     return conv_supported(out) ? 0 : TJ_EINVAL;
 }
 
-/* Case-insensitive search for `needle` in s[0..n). */
+/* Case-insensitive search for `needle` in s[0..n).  Candidates are found
+ * with memchr on the needle's first byte (both cases), so the compare runs
+ * only where that byte occurs. */
 static const char *find_ci(const char *s, size_t n, const char *needle)
 {
     size_t k = strlen(needle);
-    for (size_t i = 0; i + k <= n; i++)
-        if (!strncasecmp(s + i, needle, k))
-            return s + i;
-    return NULL;
+    int lo = tolower((unsigned char)needle[0]);
+    int up = toupper((unsigned char)needle[0]);
+    const char *end = s + n, *p = s;
+    while (k && (size_t)(end - p) >= k) {
+        const char *a = memchr(p, lo, (size_t)(end - p) - k + 1);
+        const char *last = a ? a : end - k + 1;
+        const char *b = lo == up ? NULL : memchr(p, up, (size_t)(last - p));
+        const char *c = b ? b : a;
+        if (!c)
+            return NULL;
+        if (!strncasecmp(c, needle, k))
+            return c;
+        p = c + 1;
+    }
+    return k ? NULL : s;
 }
 
 /* Reads `name = value` after the key found at p (inside s..end): skips
@@ -189,7 +202,7 @@ size_t cs_meta_label(const char *s, size_t n, const char **label)
 const char *cs_guess_utf16(const unsigned char *s, size_t n)
 {
     size_t m = n > 4096 ? 4096 : n & ~(size_t)1, zeros[2] = {0, 0};
-    if (m < 8)
+    if (m < 8 || !memchr(s, 0, m)) /* either verdict needs zero bytes */
         return NULL;
     for (size_t i = 0; i < m; i++)
         zeros[i & 1] += s[i] == 0;
@@ -281,11 +294,13 @@ static int utf8_mostly(probe *p)
     if (p->utf8_mostly < 0) {
         size_t multi, invalid, head = p->n < 65536 ? p->n : 65536;
         /* Legacy text is invalid almost everywhere: the first 64 KB say
-         * so without a pass over the whole body. */
-        conv_utf8_stats(p->s, head, &multi, &invalid);
-        if (invalid * 10 <= multi && head < p->n)
-            conv_utf8_stats(p->s, p->n, &multi, &invalid);
-        p->utf8_mostly = multi >= 16 && invalid * 100 <= multi;
+         * so without a pass over the whole body, and the counts stop as
+         * soon as the verdict is certain (one bad sequence in ten, then
+         * in a hundred, is already too many). */
+        int no = conv_utf8_stats(p->s, head, 10, &multi, &invalid);
+        if (!no && invalid * 10 <= multi && head < p->n)
+            no = conv_utf8_stats(p->s, p->n, 100, &multi, &invalid);
+        p->utf8_mostly = !no && multi >= 16 && invalid * 100 <= multi;
     }
     return p->utf8_mostly;
 }

@@ -182,22 +182,42 @@ static size_t utf8_bad_len(const unsigned char *s, size_t n, int *cut)
     return k;
 }
 
-void conv_utf8_stats(const unsigned char *s, size_t n, size_t *multi,
-                     size_t *invalid)
+int conv_utf8_stats(const unsigned char *s, size_t n, size_t ratio,
+                    size_t *multi, size_t *invalid)
 {
-    size_t i = 0;
-    *multi = *invalid = 0;
+    size_t i = 0, m = 0, bad = 0;
     while (i < n) {
-        size_t ok = conv_utf8_valid_prefix(s + i, n - i);
-        for (size_t k = i; k < i + ok; k++)
-            *multi += s[k] >= 0xC0;
-        i += ok;
-        if (i < n) {
-            int cut;
-            i += utf8_bad_len(s + i, n - i, &cut);
-            ++*invalid;
+        if (s[i] < 0x80) {
+            while (i + 8 <= n) {
+                uint64_t w;
+                memcpy(&w, s + i, 8);
+                if (w & 0x8080808080808080ULL)
+                    break;
+                i += 8;
+            }
+            while (i < n && s[i] < 0x80)
+                i++;
+            continue;
+        }
+        size_t k = utf8_seq(s + i, n - i);
+        if (k) {
+            m++;
+            i += k;
+            continue;
+        }
+        int cut;
+        i += utf8_bad_len(s + i, n - i, &cut);
+        bad++;
+        /* At most one multi-byte character per two bytes left. */
+        if (ratio && bad * ratio > m + (n - i) / 2) {
+            *multi = m;
+            *invalid = bad;
+            return 1;
         }
     }
+    *multi = m;
+    *invalid = bad;
+    return 0;
 }
 
 /* Copies valid UTF-8 and replaces each invalid sequence with U+FFFD. */

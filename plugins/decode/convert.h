@@ -35,9 +35,13 @@ typedef struct conv_out {
 size_t conv_utf8_valid_prefix(const unsigned char *s, size_t n);
 
 /* Counts, over the n bytes at s, the valid multi-byte UTF-8 characters
- * (*multi) and the invalid sequences (*invalid). */
-void conv_utf8_stats(const unsigned char *s, size_t n, size_t *multi,
-                     size_t *invalid);
+ * (*multi) and the invalid sequences (*invalid).  With `ratio` non-zero the
+ * count may stop early, as soon as invalid * ratio > multi is certain for
+ * the whole buffer whatever its remaining bytes hold: it then returns 1
+ * and the counts are those of the prefix read (still with
+ * invalid * ratio > multi).  Returns 0 after a full count. */
+int conv_utf8_stats(const unsigned char *s, size_t n, size_t ratio,
+                    size_t *multi, size_t *invalid);
 
 /* Returns 1 when the n bytes at s are all ASCII (below 0x80), else 0. */
 int conv_is_ascii(const unsigned char *s, size_t n);
