@@ -47,8 +47,11 @@ int ex_buf_adds(ex_buf *b, const char *s);
 void ex_buf_free(ex_buf *b);
 
 /* ---- encoders (text.c) ---------------------------------------------------- */
-/* True when s[0..n) is well-formed UTF-8 (no overlongs, no surrogates). */
+/* True when s[0..n) is well-formed UTF-8 (no overlongs, no surrogates,
+ * nothing above U+10FFFF).  Uses SSSE3 (16 bytes per step) when the CPU
+ * has it; ex_utf8_valid_scalar is the portable version, same answers. */
 bool ex_utf8_valid(const char *s, size_t n);
+bool ex_utf8_valid_scalar(const char *s, size_t n);
 /* Appends a BYTES value as JSON: a string when it is UTF-8, otherwise
  * {"$base64":"..."}. */
 int ex_json_bytes(ex_buf *b, const char *s, size_t n);

@@ -187,6 +187,52 @@ static int check_dir(ex_state *st)
     return rc;
 }
 
+/* Reads an integer pragma (page_size, page_count); -1 when it fails. */
+static long long pragma_int(lite_impl *l, const char *sql)
+{
+    sqlite3_stmt *q = NULL;
+    long long v = -1;
+    if (sqlite3_prepare_v2(l->db, sql, -1, &q, NULL) == SQLITE_OK &&
+        sqlite3_step(q) == SQLITE_ROW)
+        v = sqlite3_column_int64(q, 0);
+    sqlite3_finalize(q);
+    return v;
+}
+
+/* A new (empty) database gets 16 KB pages.  News records are a
+ * few KB each: with SQLite's default 4 KB pages most rows fill a page of
+ * their own, a third of it wasted, and every row costs a WAL frame and a
+ * checkpoint copy of its own; 16 KB pages hold several rows and write a
+ * third fewer bytes for the same data (see README, Speed).  An existing
+ * database keeps the page size it was made with.  Runs before WAL mode is
+ * set, while the size can still change. */
+static int set_page_size(ex_state *st)
+{
+    lite_impl *l = st->impl;
+    long long pages = pragma_int(l, "PRAGMA page_count");
+    if (pages < 0)
+        return ex_errf(st, TJ_EIO, "cannot read sqlite database %s: %s",
+                       st->cfg->path, sqlite3_errmsg(l->db));
+    if (pages == 0)
+        exec_sql(l, "PRAGMA page_size=16384");
+    return 0;
+}
+
+/* Checkpoints the WAL into the database once it holds WAL_CHECKPOINT
+ * bytes (SQLite counts pages, so the count follows the page size).  Larger
+ * than SQLite's default 4 MB so that pages rewritten by consecutive
+ * batches (the index, the last page of the table) are copied once, small
+ * enough that the WAL file stays bounded on a long run. */
+#define WAL_CHECKPOINT (64 << 20)
+static void set_autocheckpoint(lite_impl *l)
+{
+    long long ps = pragma_int(l, "PRAGMA page_size");
+    char sql[64];
+    snprintf(sql, sizeof sql, "PRAGMA wal_autocheckpoint=%lld",
+             ps > 0 ? WAL_CHECKPOINT / ps : 16384);
+    exec_sql(l, sql);
+}
+
 static int lite_open(ex_state *st)
 {
     lite_impl *l = calloc(1, sizeof *l);
@@ -204,6 +250,8 @@ static int lite_open(ex_state *st)
                        st->cfg->path,
                        l->db ? sqlite3_errmsg(l->db) : "out of memory");
     sqlite3_busy_timeout(l->db, 30000);
+    if ((rc = set_page_size(st)))
+        return rc;
     sqlite3_stmt *q = NULL;
     const char *mode = NULL;
     if (sqlite3_prepare_v2(l->db, "PRAGMA journal_mode=WAL", -1, &q, NULL) ==
@@ -221,7 +269,7 @@ static int lite_open(ex_state *st)
                st->cfg->path, mode);
     sqlite3_finalize(q);
     exec_sql(l, "PRAGMA synchronous=NORMAL"); /* durable with WAL */
-    exec_sql(l, "PRAGMA wal_autocheckpoint=16384");
+    set_autocheckpoint(l);
     if ((rc = load_schema(st)))
         return rc;
     if (st->upsert && ex_schema_find(&l->sch, st->cfg->key) >= 0)

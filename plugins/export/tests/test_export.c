@@ -106,6 +106,43 @@ static tj_record *sample(int i)
 }
 
 /* ---- encoders ---------------------------------------------------------- */
+/* The SSSE3 validator and the portable one agree on random byte strings
+ * built from valid sequences with a byte replaced now and then, and on
+ * random bytes. */
+static void test_utf8_vector_matches_scalar(void **state)
+{
+    static const char *seqs[] = {"a", "\xc2\x80", "\xe4\xb8\xad",
+                                 "\xf0\x9f\x98\x80", "\xed\x9f\xbf",
+                                 "\xf4\x8f\xbf\xbf", "\xe0\xa0\x80",
+                                 "\xdf\xbf", "\n"};
+    static const unsigned char odd[] = {0x80, 0xbf, 0xc0, 0xc1, 0xe0, 0xed,
+                                        0xf0, 0xf4, 0xf5, 0xff, 0x9f, 0xa0};
+    uint64_t x = 88172645463325252ull;
+    unsigned char b[90];
+    long valid = 0;
+    for (int it = 0; it < 300000; it++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        size_t n = 0, want = x % 80;
+        while (n < want) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            const char *q = seqs[x % 9];
+            size_t l = strlen(q);
+            if (it % 3 == 0)
+                b[n++] = odd[(x >> 8) % sizeof odd];
+            else if (n + l <= sizeof b)
+                memcpy(b + n, q, l), n += l;
+            else
+                break;
+        }
+        if (n && it % 3 == 1)
+            b[(x >> 16) % n] = odd[(x >> 24) % sizeof odd];
+        bool v = ex_utf8_valid_scalar((char *)b, n);
+        valid += v;
+        assert_int_equal(ex_utf8_valid((char *)b, n), v);
+    }
+    assert_true(valid > 50000); /* both outcomes were exercised */
+}
+
 static void test_encoders(void **state)
 {
     ex_buf b = {0};
@@ -115,6 +152,17 @@ static void test_encoders(void **state)
     assert_false(ex_utf8_valid("\xed\xa0\x80", 3));     /* surrogate */
     assert_false(ex_utf8_valid("\xe4\xb8", 2));         /* truncated */
     assert_true(ex_utf8_valid("\xf0\x9f\x98\x80", 4));  /* emoji */
+    /* The vector check works in 16-byte blocks: sequences across a block
+     * boundary, and cut off by the end, must be judged like the rest. */
+    char u8[40];
+    memset(u8, 'a', sizeof u8);
+    memcpy(u8 + 14, "\xe4\xb8\xad", 3); /* straddles bytes 15/16 */
+    assert_true(ex_utf8_valid(u8, 33));
+    memcpy(u8 + 31, "\xf0\x9f\x98", 3); /* cut off at the end */
+    assert_false(ex_utf8_valid(u8, 34));
+    assert_true(ex_utf8_valid(u8, 31));
+    u8[20] = (char)0x80; /* a lone continuation */
+    assert_false(ex_utf8_valid(u8, 31));
     ex_json_bytes(&b, "a\"\\\n\x01中", strlen("a\"\\\n\x01中"));
     assert_string_equal(b.data, "\"a\\\"\\\\\\n\\u0001中\"");
     b.len = 0;
@@ -514,6 +562,7 @@ int main(void)
         cmocka_unit_test(test_jsonl_atomic_roundtrip),
         cmocka_unit_test(test_jsonl_failed_run_leaves_nothing),
         cmocka_unit_test(test_jsonl_gz_fields_exclude),
+        cmocka_unit_test(test_utf8_vector_matches_scalar),
         cmocka_unit_test(test_jsonl_append_acks_per_batch),
         cmocka_unit_test(test_jsonl_acks_at_flush),
         cmocka_unit_test(test_jsonl_stopped_run_leaves_nothing),
