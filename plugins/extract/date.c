@@ -407,6 +407,30 @@ static size_t relative(cur c, const ext_dref *ref, ext_dt *dt)
     return 0;
 }
 
+/* Zero when no relative expression starts at s (a non-ASCII byte): they
+ * begin with 刚刚/剛剛, 今/昨/前 + 天/日, 半 or a Chinese number (a digit
+ * 零..九 and its variants, 十百千, 几/数 before a unit). */
+static int relative_lead(const char *s, size_t n)
+{
+    size_t l;
+    switch (ext_utf8_next(s, n, &l)) {
+    case 0x521A: case 0x525B: case 0x4ECA: case 0x6628: case 0x524D:
+    case 0x534A: /* 刚剛今昨前半 */
+    case 0x96F6: case 0x3007: case 0x4E00: case 0x58F9: case 0x5E7A:
+    case 0x4E8C: case 0x8D30: case 0x8CB3: case 0x4E24: case 0x5169:
+    case 0x4E09: case 0x53C1: case 0x53C3: case 0x56DB: case 0x8086:
+    case 0x4E94: case 0x4F0D: case 0x516D: case 0x9646: case 0x9678:
+    case 0x4E03: case 0x67D2: case 0x516B: case 0x634C: case 0x4E5D:
+    case 0x7396: /* 零〇一壹幺二贰貳两兩三叁參四肆五伍六陆陸七柒八捌九玖 */
+    case 0x5341: case 0x62FE: case 0x767E: case 0x4F70: case 0x5343:
+    case 0x4EDF: /* 十拾百佰千仟 */
+    case 0x51E0: case 0x5E7E: case 0x6570: case 0x6578: /* 几幾数數 */
+        return 1;
+    default:
+        return 0;
+    }
+}
+
 size_t ext_date_parse(const char *s, size_t n, const ext_dref *ref,
                       int strict_ymd, ext_dt *out)
 {
@@ -432,7 +456,8 @@ size_t ext_date_parse(const char *s, size_t n, const ext_dref *ref,
         }
     } else if (ch >= 'A' && ch <= 'Z') {
         l = rfc2822(c, &dt);
-    } else if (ch >= 0x80 && !strict_ymd) {
+    } else if (ch >= 0x80 && !strict_ymd && ref->has_now &&
+               relative_lead(s, n)) {
         l = relative(c, ref, &dt);
     }
     if (l)

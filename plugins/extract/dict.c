@@ -376,9 +376,23 @@ const char *ext_script(const char *s, size_t n)
         p += p[0] < 0x80 ? 1 : script_other(p, (size_t)(end - p), cnt);
     trad = cnt[1] + cnt[3];
     simp = cnt[2] + cnt[3];
+    return ext_script_verdict(trad, simp);
+}
+
+const char *ext_script_verdict(size_t trad, size_t simp)
+{
     /* Spun or partly converted pages mix a few characters of the other
      * script; call a text mixed only when the minority passes 10%. */
     if (trad * 10 > trad + simp && simp * 10 > trad + simp)
         return "mixed";
     return trad > simp ? "traditional" : "simplified";
+}
+
+void ext_script_mark(uint8_t *cls, unsigned trad_bit, unsigned simp_bit)
+{
+    pthread_once(&script_once, script_init);
+    for (uint32_t c = 0x3000; c < 0xA000; c++) {
+        unsigned k = script_class[c - 0x3000];
+        cls[c] |= (uint8_t)((k & 1 ? trad_bit : 0) | (k & 2 ? simp_bit : 0));
+    }
 }

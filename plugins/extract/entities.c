@@ -18,39 +18,63 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* ---- triggers ------------------------------------------------------------ */
+/* ---- the character table -------------------------------------------------- */
 
-static uint8_t trigger[65536 / 8];
-static uint8_t numeral[65536 / 8]; /* digits and units: 一..九 十百千万亿 几数 */
-/* Blocks of 64 code points (c >> 6 for c < 0x10000) holding a numeral:
- * the lead and second byte of a 3-byte character name its block. */
-static uint8_t numeral_block[1024];
-static pthread_once_t trigger_once = PTHREAD_ONCE_INIT;
+/* One byte per BMP code point says what a character may start, so that
+ * the scanner passes over ordinary Han text with one load and one test. */
+enum {
+    C_TRIG = 1,  /* a money/percent/date lead or numeral: 约 美 一 亿 ... */
+    C_ORG = 2,   /* first character of an organisation alias (ASCII: any case) */
+    C_NUM = 4,   /* a digit or Chinese numeral (the number look-ahead) */
+    C_TICK = 8,  /* first character of a Chinese exchange name: 纳 港 上 ... */
+    C_DAY = 16,  /* first character of 今天 昨天 前天 刚刚 */
+    C_TRAD = 32, /* a Traditional-only character (script detection) */
+    C_SIMP = 64, /* a Simplified-only character */
+};
 
-static void trigger_init(void)
+/* What a character adds to the packed script tally (Traditional-only
+ * characters in the low 32 bits, Simplified-only in the high), by its
+ * table bits >> 5. */
+static const uint64_t script_inc[4] = {0, 1, 1ull << 32, 1 | 1ull << 32};
+
+static const char trigger_chars[] =
+    "零〇一壹幺二贰貳两兩三叁參四肆五伍六陆陸七柒八捌九玖十拾百佰千仟万萬亿億"
+    "几幾数數大约約概近将將接不小少低超逾至最多高从從人港新台臺美欧歐日英"
+    "纳納纽紐上深北今昨前刚剛";
+static const char numeral_chars[] =
+    "零〇一壹幺二贰貳两兩三叁參四肆五伍六陆陸七柒八捌九玖十拾百佰千仟万萬亿億"
+    "几幾数數";
+
+/* Sets `bit` in cls for every character of the UTF-8 string chars. */
+static void mark_chars(uint8_t *cls, const char *chars, unsigned bit)
 {
-    static const char *chars =
-        "零〇一壹幺二贰貳两兩三叁參四肆五伍六陆陸七柒八捌九玖十拾百佰千仟万萬亿億"
-        "几幾数數大约約概近将將接不小少低超逾至最多高从從人港新台臺美欧歐日英"
-        "纳納纽紐上深北今昨前刚剛";
     size_t n = strlen(chars), l;
-    for (size_t i = 0; i < n; i += l) {
-        uint32_t c = ext_utf8_next(chars + i, n - i, &l);
-        trigger[c >> 3] |= (uint8_t)(1u << (c & 7));
-    }
-    static const char *nums =
-        "零〇一壹幺二贰貳两兩三叁參四肆五伍六陆陸七柒八捌九玖十拾百佰千仟万萬亿億"
-        "几幾数數";
-    n = strlen(nums);
-    for (size_t i = 0; i < n; i += l) {
-        uint32_t c = ext_utf8_next(nums + i, n - i, &l);
-        numeral[c >> 3] |= (uint8_t)(1u << (c & 7));
-        numeral_block[c >> 6] = 1;
-    }
-    static const uint32_t signs[] = {0xA5, 0xFFE5, 0x20AC, 0xA3};
-    for (size_t k = 0; k < sizeof signs / sizeof signs[0]; k++)
-        trigger[signs[k] >> 3] |= (uint8_t)(1u << (signs[k] & 7));
+    for (size_t i = 0; i < n; i += l)
+        cls[ext_utf8_next(chars + i, n - i, &l) & 0xFFFF] |= (uint8_t)bit;
 }
+
+/* Fills cls (65536 bytes) for the dictionary first-character set
+ * org_first (may be NULL). */
+static void fill_classes(uint8_t *cls, const uint8_t *org_first)
+{
+    static const uint32_t signs[] = {0xA5, 0xFFE5, 0x20AC, 0xA3};
+    memset(cls, 0, 65536);
+    mark_chars(cls, trigger_chars, C_TRIG);
+    mark_chars(cls, numeral_chars, C_NUM);
+    mark_chars(cls, "纳納纽紐港上深北", C_TICK);
+    mark_chars(cls, "今昨前刚剛", C_DAY);
+    for (size_t k = 0; k < sizeof signs / sizeof signs[0]; k++)
+        cls[signs[k]] |= C_TRIG;
+    for (uint32_t c = '0'; c <= '9'; c++)
+        cls[c] |= C_NUM;
+    ext_script_mark(cls, C_TRAD, C_SIMP);
+    for (uint32_t c = 0; org_first && c < 65536; c++) {
+        uint32_t f = c >= 'A' && c <= 'Z' ? c + 32 : c;
+        if (ext_bit(org_first, f))
+            cls[c] |= C_ORG;
+    }
+}
+
 
 /* ---- tickers ------------------------------------------------------------- */
 
@@ -116,40 +140,72 @@ static size_t ticker_dotted(const char *s, size_t n, char *out)
     return 0;
 }
 
+typedef struct exchange {
+    const char *w;
+    const char *m;
+} exchange;
+
+static const exchange exchanges[] = {
+    {"NASDAQ", "US"}, {"Nasdaq", "US"}, {"NYSE", "US"}, {"AMEX", "US"},
+    {"纳斯达克", "US"}, {"納斯達克", "US"}, {"纽交所", "US"},
+    {"紐交所", "US"}, {"HKEX", "HK"}, {"SEHK", "HK"}, {"HK", "HK"},
+    {"港交所", "HK"}, {"SSE", "SH"}, {"上交所", "SH"}, {"SZSE", "SZ"},
+    {"深交所", "SZ"}, {"北交所", "BJ"}};
+
+/* The exchange name starting at s (the first of the table that does), or
+ * NULL.  Chinese names are told apart by their first character, so a Han
+ * character costs one switch and at most one comparison. */
+static const exchange *exchange_at(const char *s, size_t n)
+{
+    unsigned char b = (unsigned char)s[0];
+    if (b >= 0x80) {
+        size_t cl;
+        const exchange *e;
+        switch (ext_utf8_next(s, n, &cl)) {
+        case 0x7EB3: e = &exchanges[4]; break;  /* 纳 */
+        case 0x7D0D: e = &exchanges[5]; break;  /* 納 */
+        case 0x7EBD: e = &exchanges[6]; break;  /* 纽 */
+        case 0x7D10: e = &exchanges[7]; break;  /* 紐 */
+        case 0x6E2F: e = &exchanges[11]; break; /* 港 */
+        case 0x4E0A: e = &exchanges[13]; break; /* 上 */
+        case 0x6DF1: e = &exchanges[15]; break; /* 深 */
+        case 0x5317: e = &exchanges[16]; break; /* 北 */
+        default: return NULL;
+        }
+        return ext_starts(s, n, e->w) ? e : NULL;
+    }
+    if (b != 'N' && b != 'A' && b != 'H' && b != 'S')
+        return NULL;
+    for (size_t k = 0; k < sizeof exchanges / sizeof exchanges[0]; k++)
+        if ((unsigned char)exchanges[k].w[0] == b &&
+            ext_starts(s, n, exchanges[k].w))
+            return &exchanges[k];
+    return NULL;
+}
+
 /* (NASDAQ: NVDA), 纳斯达克：NVDA, 港交所：0700 ... at s. */
 static size_t ticker_exchange(const char *s, size_t n, char *out)
 {
-    static const struct { const char *w; const char *m; } ex[] = {
-        {"NASDAQ", "US"}, {"Nasdaq", "US"}, {"NYSE", "US"}, {"AMEX", "US"},
-        {"纳斯达克", "US"}, {"納斯達克", "US"}, {"纽交所", "US"},
-        {"紐交所", "US"}, {"HKEX", "HK"}, {"SEHK", "HK"}, {"HK", "HK"},
-        {"港交所", "HK"}, {"SSE", "SH"}, {"上交所", "SH"}, {"SZSE", "SZ"},
-        {"深交所", "SZ"}, {"北交所", "BJ"}};
-    unsigned char b = (unsigned char)s[0];
-    if (b < 0x80 && b != 'N' && b != 'A' && b != 'H' && b != 'S')
+    const exchange *e = exchange_at(s, n);
+    if (!e)
         return 0;
-    for (size_t k = 0; k < sizeof ex / sizeof ex[0]; k++) {
-        if ((unsigned char)ex[k].w[0] != b || !ext_starts(s, n, ex[k].w))
-            continue;
-        size_t i = strlen(ex[k].w);
-        while (i < n && s[i] == ' ')
-            i++;
-        if (i < n && s[i] == ':')
-            i++;
-        else if (ext_starts(s + i, n - i, "\xef\xbc\x9a"))
-            i += 3;
-        else
-            return 0;
-        while (i < n && s[i] == ' ')
-            i++;
-        size_t st = i;
-        while (i < n && i - st < 7 && alnum((unsigned char)s[i]))
-            i++;
-        if (i == st || (i < n && alnum((unsigned char)s[i])))
-            return 0;
-        return norm_ticker(s + st, i - st, ex[k].m, out) ? 0 : i;
-    }
-    return 0;
+    size_t i = strlen(e->w);
+    while (i < n && s[i] == ' ')
+        i++;
+    if (i < n && s[i] == ':')
+        i++;
+    else if (ext_starts(s + i, n - i, "\xef\xbc\x9a"))
+        i += 3;
+    else
+        return 0;
+    while (i < n && s[i] == ' ')
+        i++;
+    size_t st = i;
+    while (i < n && i - st < 7 && alnum((unsigned char)s[i]))
+        i++;
+    if (i == st || (i < n && alnum((unsigned char)s[i])))
+        return 0;
+    return norm_ticker(s + st, i - st, e->m, out) ? 0 : i;
 }
 
 /* ---- collections ---------------------------------------------------------- */
@@ -168,16 +224,16 @@ typedef struct jlist {
 
 typedef struct scan {
     const ext_ent_opts *o;
+    const uint8_t *cls; /* the character table (C_* bits) */
     jlist money, percents, dates;
     counted *tick;
     size_t ntick, captick;
     int *org_count;
     uint32_t *org_order;
     size_t norg;
-    const uint8_t *org_first, *org_pair; /* NULL: no organisations wanted */
-    /* trigger | org_first: a character below U+10000 outside this set
-     * starts nothing (the two tests are made only inside it) */
-    uint8_t any[65536 / 8];
+    const uint8_t *org_pair; /* NULL: no organisations wanted */
+    uint64_t tally; /* script counts of the text being scanned (script_inc) */
+    int unsure;     /* the tally may differ from ext_script's (bad UTF-8) */
     int oom;
 } scan;
 
@@ -274,10 +330,6 @@ static void add_date(scan *sc, const char *s, size_t n, const ext_dt *dt)
                ext_buf_add(b, "}", 1);
 }
 
-static int is_numeral(uint32_t c)
-{
-    return c < 65536 && ((numeral[c >> 3] >> (c & 7)) & 1);
-}
 
 /* Relative day words need no number: 今天, 昨天, 前天, 刚刚. */
 static int day_word(const char *s, size_t n)
@@ -336,24 +388,15 @@ static inline int ticker_may_start_ascii(const char *s, size_t n)
     return i < n && s[i] == '.';
 }
 
+/* A ticker at s (an exchange form, or a dotted symbol when s starts with
+ * an ASCII byte), counted; returns its length or 0. */
 static size_t try_ticker(scan *sc, const char *s, size_t n)
 {
     char key[16];
     size_t l;
     if (!sc->o->tickers)
         return 0;
-    unsigned char b = (unsigned char)s[0];
-    if (b >= 0x80) {
-        size_t cl;
-        switch (ext_utf8_next(s, n, &cl)) {
-        case 0x7EB3: case 0x7D0D: case 0x7EBD: case 0x7D10: /* 纳納纽紐 */
-        case 0x6E2F: case 0x4E0A: case 0x6DF1: case 0x5317: /* 港上深北 */
-            break;
-        default:
-            return 0;
-        }
-    }
-    if ((l = ticker_dotted(s, n, key)) > 0 ||
+    if (((unsigned char)s[0] < 0x80 && (l = ticker_dotted(s, n, key)) > 0) ||
         (l = ticker_exchange(s, n, key)) > 0) {
         count_ticker(sc, key);
         return l;
@@ -376,120 +419,234 @@ static size_t try_org(scan *sc, const char *s, size_t n)
 static uint32_t fold(uint32_t c) { return c >= 'A' && c <= 'Z' ? c + 32 : c; }
 
 /* Non-zero when an organisation alias may start at s, whose first
- * character c is l bytes long: both the first character and the pair of
- * the first two pass the dictionary's filters. */
-static inline int org_may_start(const scan *sc, const char *s, size_t n,
-                                uint32_t c, size_t l)
+ * character c (l bytes long) passed the first-character test: the pair of
+ * the first two characters passes the dictionary's second filter. */
+static inline int org_pair_ok(const scan *sc, const char *s, size_t n,
+                              uint32_t c, size_t l)
 {
     size_t l2;
-    if (!sc->org_first || !ext_bit(sc->org_first, fold(c)) || l >= n)
+    if (!sc->org_pair || l >= n)
         return 0;
     return ext_bit(sc->org_pair,
                    ext_pair_hash(fold(c), fold(ext_utf8_next(s + l, n - l, &l2))));
 }
 
-/* Offset of the first digit or Chinese numeral at or after i (n if none).
- * A well-formed E1..EC character (all of common Han) is passed over on
- * its first two bytes when its 64-character block holds no numeral. */
-static size_t next_number(const char *str, size_t n, size_t i)
+/* Decodes the character at s[0..n) (n > 0) like ext_utf8_next; a
+ * well-formed three-byte character (all of CJK and its punctuation) is
+ * read with one load and one mask test when four bytes are there. */
+static inline uint32_t next_char(const char *s, size_t n, size_t *l)
 {
-    const unsigned char *s = (const unsigned char *)str;
-    size_t l;
-    while (i < n) {
-        unsigned b = s[i];
-        if (b < 0x80) {
-            if (b - '0' <= 9)
-                return i;
-            i++;
-            continue;
-        }
-        if (n - i >= 3) {
-            unsigned b1 = s[i + 1] ^ 0x80u, b2 = s[i + 2] ^ 0x80u;
-            if (b - 0xE1 <= 0xEC - 0xE1 && (b1 | b2) < 0x40) {
-                if (numeral_block[(b & 0x0F) << 6 | b1] &&
-                    is_numeral((b & 0x0F) << 12 | b1 << 6 | b2))
-                    return i;
-                i += 3;
-                continue;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    if (n >= 4) {
+        uint32_t w;
+        memcpy(&w, s, 4);
+        if ((w & 0xC0C0F0u) == 0x8080E0u) {
+            uint32_t c = (w & 0x0Fu) << 12 | (w >> 2 & 0xFC0u) | (w >> 16 & 0x3Fu);
+            if (c >= 0x800 && c - 0xD800 >= 0x800) { /* not overlong, no surrogate */
+                *l = 3;
+                return c;
             }
         }
-        if (is_numeral(ext_utf8_next(str + i, n - i, &l)))
-            return i;
-        i += l;
     }
-    return n;
+#endif
+    return ext_utf8_next(s, n, l);
 }
 
-/* Non-zero when position i is within 18 bytes of the next number.  *at
- * caches the first number at or after the position it was computed from
- * and is recomputed only once i has passed it, so the look-ahead runs only
- * where a parser may be tried (position 0 always counts as near). */
-static inline int near_number(const char *s, size_t n, size_t i, size_t *at,
-                              int numeric)
+/* What the first pass over a text found: the positions where a parser may
+ * start (`ev`: ASCII alphanumeric runs and '$', characters with C_TRIG or
+ * C_ORG), in order, and the positions of numbers (`num`: the first digit
+ * of each ASCII digit run, each Chinese numeral). */
+typedef struct ext_marks {
+    uint32_t *ev, *num;
+    size_t nev, nnum, cap;
+    size_t q; /* the first entry of num not before the position asked */
+} marks;
+
+/* ASCII byte classes of the first pass. */
+enum { A_ALNUM = 1, A_DIGIT = 2, A_JOIN = 4 /* alnum, '.', '_' */ };
+
+static uint8_t ascii_class(unsigned char b)
 {
-    if (*at < i)
-        *at = numeric ? next_number(s, n, i) : n;
-    return *at - i <= 18;
+    int an = alnum(b);
+    return (uint8_t)((an ? A_ALNUM : 0) | ((unsigned)(b - '0') <= 9 ? A_DIGIT : 0) |
+                     (an || b == '.' || b == '_' ? A_JOIN : 0));
 }
 
-/* Scans s[0..n) into the collections of sc.  Every money, percent or date
- * expression has a digit or numeral within its first six characters
- * (约合人民币2184亿 is the longest lead-in), so the numeric parsers run
- * only that close to the next number, which is looked up lazily where a
- * parser may start; organisations are tried only where the dictionary's
- * first-character filter says an alias may start. */
-static void scan_text(scan *sc, const char *s, size_t n)
+/* The first pass: records the marks of s[0..n) (mk has room for n + 1
+ * entries in each list) and counts the script characters into *tally;
+ * sets *unsure on an invalid byte. */
+static void mark_text(const scan *sc, const char *s, size_t n, marks *mk,
+                      uint64_t *tally, int *unsure)
 {
-    const ext_ent_opts *o = sc->o;
-    int numeric = o->money || o->percents || o->dates;
-    int prev_alnum = 0;
-    size_t i = 0, l, m, num_at = 0;
+    const uint8_t *cls = sc->cls;
+    uint32_t *ev = mk->ev, *num = mk->num;
+    size_t nev = 0, nnum = 0, i = 0, l;
+    unsigned prev = 0; /* class of the previous ASCII byte, 0 after others */
+    uint64_t t = 0;
     while (i < n) {
         unsigned char b = (unsigned char)s[i];
         if (b < 0x80) {
-            int an = alnum(b);
-            if ((an && !prev_alnum) || b == '$') {
-                if ((ticker_may_start_ascii(s + i, n - i) &&
-                     (m = try_ticker(sc, s + i, n - i))) ||
-                    (b <= '9' && near_number(s, n, i, &num_at, numeric) &&
-                     (m = try_numeric(sc, s + i, n - i))) ||
-                    (org_may_start(sc, s + i, n - i, b, 1) &&
-                     (m = try_org(sc, s + i, n - i))) ||
-                    ((b > '9' || b == '$') &&
-                     near_number(s, n, i, &num_at, numeric) &&
-                     (m = try_numeric(sc, s + i, n - i)))) {
-                    i += m;
-                    prev_alnum = alnum((unsigned char)s[i - 1]);
-                    continue;
-                }
-            }
-            prev_alnum = an || b == '.' || b == '_';
+            unsigned a = ascii_class(b);
+            if (((a & A_ALNUM) && !(prev & A_JOIN)) || b == '$')
+                ev[nev++] = (uint32_t)i;
+            if ((a & A_DIGIT) && !(prev & A_DIGIT))
+                num[nnum++] = (uint32_t)i;
+            prev = a;
             i++;
             continue;
         }
-        uint32_t c = ext_utf8_next(s + i, n - i, &l);
-        prev_alnum = 0;
-        if (c < 65536 && !((sc->any[c >> 3] >> (c & 7)) & 1)) {
-            i += l;
-            continue;
+        uint32_t c = next_char(s + i, n - i, &l);
+        /* above U+FFFF only the organisation filter applies (on c & 0xFFFF,
+         * as the dictionary's own filter reads it) */
+        unsigned k = cls[c & 0xFFFF] & (c < 65536 ? 0xFFu : C_ORG);
+        t += script_inc[k >> 5];
+        if (k & (C_TRIG | C_ORG | C_NUM)) {
+            if (k & (C_TRIG | C_ORG))
+                ev[nev++] = (uint32_t)i;
+            if (k & C_NUM)
+                num[nnum++] = (uint32_t)i;
         }
-        if (c < 65536 && (trigger[c >> 3] >> (c & 7)) & 1) {
-            if ((m = try_ticker(sc, s + i, n - i)) ||
-                ((near_number(s, n, i, &num_at, numeric) ||
-                  (o->dates && day_word(s + i, n - i))) &&
-                 (m = try_numeric(sc, s + i, n - i)))) {
-                i += m;
-                prev_alnum = alnum((unsigned char)s[i - 1]);
-                continue;
-            }
-        }
-        if (org_may_start(sc, s + i, n - i, c, l) &&
-            (m = try_org(sc, s + i, n - i))) {
-            i += m;
-            continue;
-        }
+        *unsure |= l == 1; /* an invalid byte, read as U+FFFD */
+        prev = 0;
         i += l;
     }
+    mk->nev = nev, mk->nnum = nnum, mk->q = 0;
+    *tally = t;
+}
+
+/* Non-zero when position i is within 18 bytes of the next number (or of
+ * the end of the text; position 0 always counts as near).  Positions are
+ * asked in increasing order. */
+static inline int near_number(marks *mk, size_t n, size_t i, int numeric)
+{
+    if (i == 0)
+        return 1;
+    if (!numeric)
+        return n - i <= 18;
+    while (mk->q < mk->nnum && mk->num[mk->q] < i)
+        mk->q++;
+    return (mk->q < mk->nnum ? mk->num[mk->q] : n) - i <= 18;
+}
+
+/* Tries the parsers at the ASCII byte s[i] (an alphanumeric run's start,
+ * or '$'); returns the bytes matched or 0. */
+static size_t try_ascii(scan *sc, const char *s, size_t n, size_t i,
+                        marks *mk, int numeric)
+{
+    unsigned char b = (unsigned char)s[i];
+    size_t m;
+    if ((ticker_may_start_ascii(s + i, n - i) &&
+         (m = try_ticker(sc, s + i, n - i))) ||
+        (b <= '9' && near_number(mk, n, i, numeric) &&
+         (m = try_numeric(sc, s + i, n - i))) ||
+        ((sc->cls[b] & C_ORG) && org_pair_ok(sc, s + i, n - i, b, 1) &&
+         (m = try_org(sc, s + i, n - i))) ||
+        ((b > '9' || b == '$') && near_number(mk, n, i, numeric) &&
+         (m = try_numeric(sc, s + i, n - i))))
+        return m;
+    return 0;
+}
+
+/* Tries the parsers at the non-ASCII character at s[i]; returns the bytes
+ * matched or 0. */
+static size_t try_wide(scan *sc, const char *s, size_t n, size_t i,
+                       marks *mk, int numeric)
+{
+    const ext_ent_opts *o = sc->o;
+    size_t l, m;
+    uint32_t c = next_char(s + i, n - i, &l);
+    unsigned k = sc->cls[c & 0xFFFF] & (c < 65536 ? 0xFFu : C_ORG);
+    if ((k & C_TRIG) &&
+        (((k & C_TICK) && (m = try_ticker(sc, s + i, n - i))) ||
+         ((near_number(mk, n, i, numeric) ||
+           (o->dates && (k & C_DAY) && day_word(s + i, n - i))) &&
+          (m = try_numeric(sc, s + i, n - i)))))
+        return m;
+    if ((k & C_ORG) && org_pair_ok(sc, s + i, n - i, c, l) &&
+        (m = try_org(sc, s + i, n - i)))
+        return m;
+    return 0;
+}
+
+/* Tries the parsers at s[i] (a marked position); after a match, also at
+ * the alphanumeric byte right after it when the match ended in '.' or '_'
+ * (which the first pass took for part of a run).  Returns where scanning
+ * goes on: i + what was matched, or i when nothing was. */
+static size_t try_at(scan *sc, const char *s, size_t n, size_t i, marks *mk,
+                     int numeric)
+{
+    size_t m = (unsigned char)s[i] < 0x80 ? try_ascii(sc, s, n, i, mk, numeric)
+                                          : try_wide(sc, s, n, i, mk, numeric);
+    if (!m)
+        return i;
+    i += m;
+    while (i < n && (s[i - 1] == '.' || s[i - 1] == '_') &&
+           alnum((unsigned char)s[i]) &&
+           (m = try_ascii(sc, s, n, i, mk, numeric)))
+        i += m;
+    return i;
+}
+
+/* Scans s[0..n) into the collections of sc and counts its script
+ * characters into sc->tally.  A first pass finds where something may
+ * start (one table load per character); the parsers are then tried at
+ * those positions in order, and the first match is skipped whole. */
+static int scan_text(scan *sc, const char *s, size_t n, marks *mk)
+{
+    const ext_ent_opts *o = sc->o;
+    int numeric = o->money || o->percents || o->dates, unsure = 0;
+    if (n >= UINT32_MAX)
+        return -1;
+    if (n + 1 > mk->cap) {
+        uint32_t *ev = realloc(mk->ev, (n + 1) * sizeof *ev);
+        if (ev)
+            mk->ev = ev;
+        uint32_t *num = realloc(mk->num, (n + 1) * sizeof *num);
+        if (num)
+            mk->num = num;
+        if (!ev || !num)
+            return -1;
+        mk->cap = n + 1;
+    }
+    mark_text(sc, s, n, mk, &sc->tally, &unsure);
+    sc->unsure = unsure;
+    size_t i = 0;
+    for (size_t e = 0; e < mk->nev; e++)
+        if (mk->ev[e] >= i)
+            i = try_at(sc, s, n, mk->ev[e], mk, numeric);
+    return 0;
+}
+
+int ext_entities_prepare(ext_ent_opts *o)
+{
+    uint8_t *cls = malloc(65536);
+    marks *mk = calloc(1, sizeof *mk);
+    if (!cls || !mk) {
+        free(cls);
+        free(mk);
+        return -1;
+    }
+    fill_classes(cls, o->orgs && o->dict ? ext_dict_first_bits(o->dict) : NULL);
+    o->cls = cls;
+    o->marks = mk;
+    return 0;
+}
+
+/* Frees the lists of mk (not mk itself). */
+static void marks_free(marks *mk)
+{
+    free(mk->ev);
+    free(mk->num);
+}
+
+void ext_entities_release(ext_ent_opts *o)
+{
+    if (o->marks)
+        marks_free(o->marks);
+    free(o->marks);
+    free((void *)o->cls);
+    o->cls = NULL;
+    o->marks = NULL;
 }
 
 /* Non-zero when the user's lists replace the built-in list `key`. */
@@ -566,26 +723,35 @@ done:
 
 int ext_entities_json(const char *const *texts, const size_t *lens,
                       size_t ntexts, const ext_ent_opts *o,
-                      const cJSON *user, ext_buf *out)
+                      const cJSON *user, ext_buf *out, const char **script)
 {
-    scan sc = {.o = o};
+    scan sc = {.o = o, .cls = o->cls};
+    uint8_t *tmp = NULL;
+    marks own = {0}, *mk = o->marks ? o->marks : &own;
     int rc = -1;
     size_t norgs = o->dict ? ext_dict_size(o->dict) : 0;
-    pthread_once(&trigger_once, trigger_init);
+    if (!sc.cls) {
+        if (!(tmp = malloc(65536)))
+            return -1;
+        fill_classes(tmp, o->orgs && o->dict ? ext_dict_first_bits(o->dict)
+                                             : NULL);
+        sc.cls = tmp;
+    }
     sc.org_count = calloc(norgs + 1, sizeof *sc.org_count);
     sc.org_order = malloc((norgs + 1) * sizeof *sc.org_order);
     if (!sc.org_count || !sc.org_order)
         goto done;
-    if (o->orgs && o->dict) {
-        sc.org_first = ext_dict_first_bits(o->dict);
+    if (o->orgs && o->dict)
         sc.org_pair = ext_dict_pair_bits(o->dict);
-    }
-    memcpy(sc.any, trigger, sizeof sc.any);
-    if (sc.org_first)
-        for (size_t k = 0; k < sizeof sc.any; k++)
-            sc.any[k] |= sc.org_first[k];
     for (size_t t = 0; t < ntexts; t++)
-        scan_text(&sc, texts[t], lens[t]);
+        if (scan_text(&sc, texts[t], lens[t], mk))
+            goto done;
+    if (script && ntexts) {
+        size_t last = lens[ntexts - 1];
+        *script = sc.unsure ? ext_script(texts[ntexts - 1], last)
+                      : ext_script_verdict((size_t)(sc.tally & 0xFFFFFFFFu),
+                                           (size_t)(sc.tally >> 32));
+    }
     rc = finish(&sc, user, out);
 done:
     ext_buf_free(&sc.money.b);
@@ -594,6 +760,8 @@ done:
     free(sc.tick);
     free(sc.org_count);
     free(sc.org_order);
+    free(tmp);
+    marks_free(&own);
     return rc;
 }
 
@@ -603,7 +771,7 @@ int ext_entities(const char *const *texts, const size_t *lens, size_t ntexts,
     ext_buf b = {0};
     cJSON *j = NULL;
     int rc = -1;
-    if (ext_entities_json(texts, lens, ntexts, o, NULL, &b) ||
+    if (ext_entities_json(texts, lens, ntexts, o, NULL, &b, NULL) ||
         !(j = cJSON_Parse(b.p)))
         goto done;
     while (j->child) {

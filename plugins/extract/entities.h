@@ -10,13 +10,25 @@
 #include <cjson/cJSON.h>
 
 /* What to look for and against what.  `ref` resolves year-less and relative
- * dates (the article's published_at); `max` caps each list. */
+ * dates (the article's published_at); `max` caps each list.  `cls` is the
+ * scanner's character table made by ext_entities_prepare (NULL: each call
+ * builds a temporary one, as tests and fuzz targets may), `marks` its
+ * scratch space (an instance scans one record at a time). */
 typedef struct ext_ent_opts {
     int tickers, orgs, money, percents, dates;
     size_t max;
     const ext_dict *dict;
     const ext_dref *ref;
+    const uint8_t *cls;
+    struct ext_marks *marks; /* the scanner's scratch lists (with cls) */
 } ext_ent_opts;
+
+/* Builds the character table of the scanner for o's dictionary (one byte
+ * per BMP code point: what each character may start) and stores it in
+ * o->cls, so that no record pays for it.  Returns 0, or -1 when out of
+ * memory.  ext_entities_release frees it (a no-op when there is none). */
+int ext_entities_prepare(ext_ent_opts *o);
+void ext_entities_release(ext_ent_opts *o);
 
 /* Scans each text in turn and adds "tickers", "organizations", "money",
  * "percents" and "dates" arrays to the JSON object `out`.  Returns 0, or -1
@@ -27,10 +39,12 @@ int ext_entities(const char *const *texts, const size_t *lens, size_t ntexts,
 /* The same scan written straight as the JSON text of the entities object
  * into `out` (no cJSON tree: the stage's hot path).  The lists of `user`
  * (a cJSON object, may be NULL) follow the built-in ones and replace those
- * of the same name.  Returns 0, or -1 when out of memory. */
+ * of the same name.  When `script` is not NULL it gets ext_script() of the
+ * last text, counted in the same pass.  Returns 0, or -1 when out of
+ * memory. */
 int ext_entities_json(const char *const *texts, const size_t *lens,
                       size_t ntexts, const ext_ent_opts *o,
-                      const cJSON *user, ext_buf *out);
+                      const cJSON *user, ext_buf *out, const char **script);
 
 /* ---- meta.c --------------------------------------------------------------- */
 

@@ -38,8 +38,9 @@ int ext_json_num(ext_buf *b, double d);
 
 /* Decodes the UTF-8 character at s[0..n); stores its length (1 for an
  * invalid byte, which decodes as U+FFFD) in *len.  n must be > 0.  The
- * inline wrapper takes the ASCII and well-formed 3-byte (CJK) paths
- * itself; ext_utf8_next_slow handles the rest. */
+ * inline wrapper takes the ASCII and well-formed 3-byte paths (CJK and
+ * the full-width punctuation) itself; ext_utf8_next_slow handles the
+ * rest. */
 uint32_t ext_utf8_next_slow(const char *s, size_t n, size_t *len);
 
 static inline uint32_t ext_utf8_next(const char *str, size_t n, size_t *len)
@@ -50,9 +51,10 @@ static inline uint32_t ext_utf8_next(const char *str, size_t n, size_t *len)
         return s[0];
     }
     if (n >= 3) {
-        /* E1..EC lead, two continuation bytes (b ^ 0x80 < 0x40 for both) */
+        /* E1..EC or EE..EF lead (never overlong nor a surrogate), two
+         * continuation bytes (b ^ 0x80 < 0x40 for both) */
         uint32_t b = s[0], b1 = s[1] ^ 0x80u, b2 = s[2] ^ 0x80u;
-        if (b - 0xE1 <= 0xEC - 0xE1 && (b1 | b2) < 0x40) {
+        if (b - 0xE1 <= 0xEF - 0xE1 && b != 0xED && (b1 | b2) < 0x40) {
             *len = 3;
             return (b & 0x0F) << 12 | b1 << 6 | b2;
         }
@@ -93,6 +95,19 @@ static inline int ext_starts_tab(const char *s, size_t n, const char *p)
 {
     return p[0] == '\0' || (n && s[0] == p[0] && ext_starts(s, n, p));
 }
+
+/* A set of words (NUL-terminated UTF-8 strings, a NULL-ended list) with a
+ * bit set of their first characters, made once by ext_words_init (safe to
+ * call from several threads: the set is built under a pthread_once). */
+typedef struct ext_words {
+    const char *const *list;
+    uint8_t first[65536 / 8];
+    int ready;
+} ext_words;
+
+/* Non-zero when a word of ws occurs in s[0..n), like a memmem of each
+ * word in turn but in one pass over the characters of s. */
+int ext_words_in(ext_words *ws, const char *s, size_t n);
 
 /* Han ideograph test (CJK unified, extension A, compatibility). */
 int ext_is_han(uint32_t cp);
@@ -232,5 +247,14 @@ const char *ext_script_table(size_t *len);
 /* Classifies text as "simplified", "traditional" or "mixed" by counting
  * characters that exist in only one script. */
 const char *ext_script(const char *s, size_t n);
+
+/* The same verdict from the counts of Traditional-only and Simplified-only
+ * characters (a character in both tables counts in both). */
+const char *ext_script_verdict(size_t trad, size_t simp);
+
+/* ORs trad_bit into cls[c] for every Traditional-only and simp_bit for
+ * every Simplified-only character c in U+3000..U+9FFF (the characters
+ * ext_script counts), for scanners that count them in their own pass. */
+void ext_script_mark(uint8_t *cls, unsigned trad_bit, unsigned simp_bit);
 
 #endif

@@ -107,6 +107,10 @@ static int extract_init(tj_ctx *ctx, const void *cfgp, void **out)
         goto fail;
     }
     st->eo.dict = st->dict;
+    if (ext_entities_prepare(&st->eo)) {
+        rc = TJ_ENOMEM;
+        goto fail;
+    }
     if (cfg->rules.n) {
         st->rules = ext_rules_create(cfg->rules.keys, cfg->rules.values,
                                      cfg->rules.n, err, sizeof err);
@@ -118,6 +122,7 @@ static int extract_init(tj_ctx *ctx, const void *cfgp, void **out)
     *out = st;
     return 0;
 fail:
+    ext_entities_release(&st->eo);
     ext_dict_destroy(st->dict);
     free(st);
     return rc;
@@ -128,6 +133,7 @@ static void extract_fini(void *p)
     state *st = p;
     if (!st)
         return;
+    ext_entities_release(&st->eo);
     ext_dict_destroy(st->dict);
     ext_rules_destroy(st->rules);
     free(st);
@@ -228,7 +234,8 @@ static int set_fields(state *st, tj_record *rec, ext_meta *m, char **fields)
 /* Scans the title (when the body does not begin with it) and the body into
  * ent, resolving dates against published_at (or fetched_at). */
 static int build_entities(state *st, const ext_meta_in *in, const ext_meta *m,
-                          const char *title, const cJSON *user, ext_buf *ent)
+                          const char *title, const cJSON *user, ext_buf *ent,
+                          const char **script)
 {
     ext_dref ref = {0, 0, st->zone_min, 0};
     ext_dt fa;
@@ -247,7 +254,7 @@ static int build_entities(state *st, const ext_meta_in *in, const ext_meta *m,
     if (title && !ext_starts(in->body, in->body_len, title))
         texts[n] = title, lens[n++] = strlen(title);
     texts[n] = in->body, lens[n++] = in->body_len;
-    return ext_entities_json(texts, lens, n, &eo, user, ent);
+    return ext_entities_json(texts, lens, n, &eo, user, ent, script);
 }
 
 /* Everything a record gets.  Returns 0 or a TJ_E* code. */
@@ -262,6 +269,7 @@ static int extract_record(tj_ctx *ctx, state *st, tj_record *rec)
     ext_meta m = {0};
     ext_buf metatext = {0}, ent = {0};
     char *fields[5] = {0};
+    const char *script = "simplified";
     int rc = TJ_ENOMEM;
     ext_meta_in in = {body ? body : "", blen,
                       cJSON_IsObject(page) ? page : NULL,
@@ -284,10 +292,10 @@ static int extract_record(tj_ctx *ctx, state *st, tj_record *rec)
     rc = TJ_ENOMEM;
     /* user entity lists go after the built-in ones */
     if (build_entities(st, &in, &m, fields[0] ? fields[0] : m.title, user,
-                       &ent))
+                       &ent, &script))
         goto done;
     if ((rc = tj_record_set_json(rec, "entities", ent.p, ent.len)) ||
-        (rc = write_quality(rec, ext_script(in.body, blen))))
+        (rc = write_quality(rec, script)))
         goto done;
     rc = 0;
 done:

@@ -215,10 +215,8 @@ static const char *const byline_words[] = {
 
 static int has_byline_word(const char *s, size_t n)
 {
-    for (size_t k = 0; byline_words[k]; k++)
-        if (memmem(s, n, byline_words[k], strlen(byline_words[k])))
-            return 1;
-    return 0;
+    static ext_words ws = {byline_words, {0}, 0};
+    return ext_words_in(&ws, s, n);
 }
 
 /* The first body line when it reads like a title: 4..80 characters, no
@@ -409,9 +407,9 @@ static int person_ok(const char **s, size_t *n, const sites *st, int strict)
     }
     if (strict && han == cps && cps > 8)
         return 0;
-    for (size_t k = 0; strict && han == cps && not_name_chars[k]; k++)
-        if (memmem(p, len, not_name_chars[k], strlen(not_name_chars[k])))
-            return 0;
+    static ext_words phrase = {not_name_chars, {0}, 0};
+    if (strict && han == cps && ext_words_in(&phrase, p, len))
+        return 0;
     *s = p, *n = len;
     return 1;
 }
@@ -664,10 +662,8 @@ static int meta_line(const char *s, size_t n)
         return 1;
     if (cps > 120)
         return 0;
-    for (size_t k = 0; date_words[k]; k++)
-        if (memmem(s, n, date_words[k], strlen(date_words[k])))
-            return 1;
-    return 0;
+    static ext_words ws = {date_words, {0}, 0};
+    return ext_words_in(&ws, s, n);
 }
 
 static int parse_iso_like(const char *s, const ext_dref *ref, ext_dt *dt)

@@ -4,6 +4,7 @@
 #include "ext.h"
 
 #include <float.h>
+#include <pthread.h>
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
@@ -182,10 +183,17 @@ size_t ext_utf8_count(const char *s, size_t n)
 
 size_t ext_utf8_count_max(const char *s, size_t n, size_t limit)
 {
-    size_t count = 0;
-    /* each character has at most 4 bytes: the first 4*limit bytes hold
-     * at least `limit` characters when there are that many bytes */
-    for (size_t i = 0; i < n && count < limit; i++)
+    size_t count = 0, i = 0;
+    /* eight bytes at a time while even eight more characters stay within
+     * the limit: a byte starts a character unless it is 10xxxxxx */
+    while (n - i >= 8 && count + 8 <= limit) {
+        uint64_t w;
+        memcpy(&w, s + i, 8);
+        uint64_t cont = w & ~(w << 1) & 0x8080808080808080ull;
+        count += 8 - (size_t)__builtin_popcountll(cont);
+        i += 8;
+    }
+    for (; i < n && count < limit; i++)
         count += ((unsigned char)s[i] & 0xC0) != 0x80;
     return count;
 }
@@ -255,4 +263,38 @@ int ext_is_han(uint32_t cp)
 {
     return (cp >= 0x4E00 && cp <= 0x9FFF) || (cp >= 0x3400 && cp <= 0x4DBF) ||
            (cp >= 0xF900 && cp <= 0xFAFF) || (cp >= 0x20000 && cp <= 0x2FA1F);
+}
+
+static pthread_mutex_t words_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* Fills the first-character bits of ws once. */
+static void words_ready(ext_words *ws)
+{
+    if (__atomic_load_n(&ws->ready, __ATOMIC_ACQUIRE))
+        return;
+    pthread_mutex_lock(&words_lock);
+    for (size_t k = 0; !ws->ready && ws->list[k]; k++) {
+        size_t l;
+        uint32_t c = ext_utf8_next(ws->list[k], strlen(ws->list[k]), &l);
+        ws->first[(c & 0xFFFF) >> 3] |= (uint8_t)(1u << (c & 7));
+    }
+    __atomic_store_n(&ws->ready, 1, __ATOMIC_RELEASE);
+    pthread_mutex_unlock(&words_lock);
+}
+
+int ext_words_in(ext_words *ws, const char *s, size_t n)
+{
+    size_t l;
+    words_ready(ws);
+    /* every byte that is not a continuation byte is met: a word can only
+     * begin on one, so this finds what memmem would */
+    for (size_t i = 0; i < n; i += l) {
+        uint32_t c = ext_utf8_next(s + i, n - i, &l);
+        if (!((ws->first[(c & 0xFFFF) >> 3] >> (c & 7)) & 1))
+            continue;
+        for (size_t k = 0; ws->list[k]; k++)
+            if (ext_starts_tab(s + i, n - i, ws->list[k]))
+                return 1;
+    }
+    return 0;
 }

@@ -190,7 +190,7 @@ static cJSON *scan(const char *text)
     if (!dict)
         dict = ext_dict_create(1, NULL, err, sizeof err);
     ext_dref ref = {0, 0, 480, 2025};
-    ext_ent_opts o = {1, 1, 1, 1, 1, 100, dict, &ref};
+    ext_ent_opts o = {1, 1, 1, 1, 1, 100, dict, &ref, NULL, NULL};
     const char *texts[] = {text};
     size_t lens[] = {strlen(text)};
     cJSON *out = cJSON_CreateObject();
