@@ -3,13 +3,22 @@
  * letters and digits removed, so the same article reformatted (other
  * spacing, full-width or ASCII punctuation, other line breaks, full-width
  * digits) keys the same.  Contracts in dedupe.h.
+ *
+ * Speed: nearly every character of a Chinese article is ASCII or a
+ * Basic Multilingual Plane character whose folded decomposition is itself
+ * (a CJK ideograph) or nothing (punctuation).  ASCII is folded inline; the
+ * other BMP characters are classified once per process (utf8proc, on first
+ * sight) into a 64 KiB table, and only the rest (full-width forms,
+ * compatibility characters, capitals outside ASCII, other planes) go
+ * through utf8proc each time.
  */
+#include <stdatomic.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <utf8proc.h>
 
 #include "dedupe.h"
-#include "sha256.h"
 
 /* 1 for letters and digits, the characters a key is made of. */
 static int keeps(utf8proc_int32_t cp)
@@ -29,21 +38,30 @@ static int keeps(utf8proc_int32_t cp)
     }
 }
 
-/* Appends the kept characters of cp's compatibility decomposition, case
- * folded, to out (reserve() made room for 4 * 32 more bytes).  Returns the
- * number of characters appended. */
-static size_t append_folded(utf8proc_int32_t cp, unsigned char *out,
-                            size_t *len)
+/* cp's compatibility decomposition, case folded, default ignorables
+ * removed, into parts[32].  Returns the number of parts (at most 32; 0 on
+ * an error). */
+static int fold(utf8proc_int32_t cp, utf8proc_int32_t parts[32])
 {
-    utf8proc_int32_t parts[32];
     int last = 0;
     utf8proc_ssize_t n = utf8proc_decompose_char(
         cp, parts, 32,
         UTF8PROC_DECOMPOSE | UTF8PROC_COMPAT | UTF8PROC_CASEFOLD |
             UTF8PROC_IGNORE,
         &last);
+    return n < 0 ? 0 : n > 32 ? 32 : (int)n;
+}
+
+/* Appends the kept characters of cp's folded decomposition to out, which
+ * has room for 4 * 32 more bytes.  Returns the number of characters
+ * appended. */
+static size_t append_folded(utf8proc_int32_t cp, unsigned char *out,
+                            size_t *len)
+{
+    utf8proc_int32_t parts[32];
+    int n = fold(cp, parts);
     size_t kept = 0;
-    for (utf8proc_ssize_t i = 0; i < n && i < 32; i++)
+    for (int i = 0; i < n; i++)
         if (keeps(parts[i])) {
             *len += (size_t)utf8proc_encode_char(parts[i], out + *len);
             kept++;
@@ -51,50 +69,205 @@ static size_t append_folded(utf8proc_int32_t cp, unsigned char *out,
     return kept;
 }
 
-/* Makes room for one more character's decomposition; 0 or TJ_ENOMEM. */
-static int reserve(unsigned char **out, size_t *cap, size_t len)
+/* ---- the BMP classes ------------------------------------------------------ */
+
+enum { UNKNOWN, DROPPED, ITSELF, OTHER };
+
+/* What folding a BMP character gives: DROPPED (nothing kept), ITSELF
+ * (exactly the character, kept) or OTHER (utf8proc decides; surrogates
+ * too, which are invalid UTF-8); UNKNOWN until first seen.  Shared by all
+ * threads: every writer stores the same value. */
+static _Atomic unsigned char bmp_class[0x10000];
+
+/* Classifies cp, remembers it and returns its class (kept out of line:
+ * each character goes through here once per process). */
+static __attribute__((noinline)) unsigned char learn(utf8proc_int32_t cp)
 {
-    if (len + 4 * 32 + 1 <= *cap)
+    utf8proc_int32_t parts[32];
+    int n = fold(cp, parts), kept = 0;
+    for (int i = 0; i < n; i++)
+        kept += keeps(parts[i]);
+    unsigned char c = cp >= 0xd800 && cp < 0xe000 ? OTHER /* invalid */
+                      : !kept                      ? DROPPED
+                      : n == 1 && parts[0] == cp   ? ITSELF
+                                                   : OTHER;
+    atomic_store_explicit(&bmp_class[cp], c, memory_order_relaxed);
+    return c;
+}
+
+static inline unsigned char class_of(utf8proc_int32_t cp)
+{
+    unsigned char c =
+        atomic_load_explicit(&bmp_class[cp], memory_order_relaxed);
+    return c != UNKNOWN ? c : learn(cp);
+}
+
+/* ---- decoding ---------------------------------------------------------------- */
+
+/* The ASCII character c folded, or 0 when it is not a letter or digit. */
+static inline unsigned char ascii_key(unsigned c)
+{
+    unsigned lower = c | 0x20;
+    if (c - '0' < 10)
+        return (unsigned char)c;
+    return lower - 'a' < 26 ? (unsigned char)lower : 0;
+}
+
+/* The character encoded by the three bytes at p, or 0 when they are not a
+ * valid three-byte form (the general decoder then decides). */
+static inline unsigned three_bytes(const unsigned char *p)
+{
+    uint32_t w = p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16;
+    if ((w & 0xc0c0f0) != 0x8080e0)
         return 0;
-    unsigned char *p = realloc(*out, *cap * 2);
+    unsigned v = (w & 0x0f) << 12 | (w & 0x3f00) >> 2 | (w >> 16 & 0x3f);
+    return v < 0x800 || v - 0xd800 < 0x800 ? 0 : v;
+}
+
+/* Decodes the non-ASCII character at p (left > 0 bytes) into *cp.  Returns
+ * its length, or 0 when the byte at p does not start a valid character
+ * (utf8proc_iterate's rules: no overlong forms, no surrogates, nothing
+ * past U+10FFFF). */
+static size_t decode(const unsigned char *p, size_t left,
+                     utf8proc_int32_t *cp)
+{
+    if (left >= 3 && (*cp = (utf8proc_int32_t)three_bytes(p)) != 0)
+        return 3;
+    utf8proc_ssize_t step = utf8proc_iterate(p, (utf8proc_ssize_t)left, cp);
+    return step > 0 ? (size_t)step : 0;
+}
+
+/* ---- normalising --------------------------------------------------------------- */
+
+/* The normalised text being built.  Before each character there is room
+ * for ROOM more bytes: the longest folded decomposition and the NUL. */
+typedef struct norm {
+    unsigned char *out;
+    size_t cap, len, chars, max;
+} norm;
+
+#define ROOM (4 * 32 + 1)
+
+/* Makes room for one more character; 0 or TJ_ENOMEM. */
+static int reserve(norm *b)
+{
+    if (b->len + ROOM <= b->cap)
+        return 0;
+    unsigned char *p = realloc(b->out, b->cap * 2);
     if (!p)
         return TJ_ENOMEM;
-    *out = p;
-    *cap *= 2;
+    b->out = p;
+    b->cap *= 2;
     return 0;
+}
+
+/* Appends the folded form of the character cp, found as `step` bytes at
+ * src.  Returns 0, or 1 (nothing appended) when it would take the text
+ * past b->max. */
+static int append_char(norm *b, utf8proc_int32_t cp,
+                       const unsigned char *src, size_t step)
+{
+    unsigned char c = cp < 0x10000 ? class_of(cp) : OTHER;
+    size_t len = b->len, got = 0;
+    if (c == DROPPED)
+        return 0;
+    if (c == ITSELF) { /* valid UTF-8: cp's own encoding */
+        memcpy(b->out + len, src, step);
+        len += step, got = 1;
+    } else {
+        got = append_folded(cp, b->out, &len);
+    }
+    if (len > b->max)
+        return 1;
+    b->len = len;
+    b->chars += got;
+    return 0;
+}
+
+/* The three bytes at p (and one more, unused) as a little-endian word. */
+static inline uint32_t load_word(const unsigned char *p)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    uint32_t w;
+    memcpy(&w, p, 4);
+    return w;
+#else
+    return p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16;
+#endif
+}
+
+/* Takes the characters from p[*i] on that need no utf8proc call: ASCII,
+ * and three-byte characters that fold to themselves or to nothing (CJK
+ * ideographs and punctuation).  It stops before any other character and
+ * wherever a character could reach b->max, the end of b's room or the last
+ * byte of the text: the caller goes on from there one character at a
+ * time.  As no character taken makes more bytes than it reads, those
+ * limits are one bound on the input position. */
+static void take_simple(norm *b, const unsigned char *p, size_t n, size_t *i)
+{
+    unsigned char *out = b->out;
+    size_t j = *i, len = b->len, chars = b->chars;
+    size_t room = b->cap - ROOM > len ? b->cap - ROOM - len : 0;
+    size_t lim = b->max - len < room ? b->max - len : room;
+    lim = n - 1 - j < lim ? n - 1 : j + lim; /* n > j: *i < n */
+    while (j + 3 <= lim) {
+        unsigned c = p[j];
+        if (c < 0x80) { /* stored, then kept only if it counts */
+            unsigned char a = ascii_key(c);
+            out[len] = a;
+            len += a != 0, chars += a != 0, j++;
+            continue;
+        }
+        uint32_t w = load_word(p + j);
+        if ((w & 0xc0c0f0) != 0x8080e0)
+            break;
+        unsigned cp = (w & 0x0f) << 12 | (w & 0x3f00) >> 2 | (w >> 16 & 0x3f);
+        if (cp < 0x800) /* an overlong form: invalid */
+            break;
+        unsigned char cls = class_of((utf8proc_int32_t)cp);
+        if (cls == ITSELF) {
+            memcpy(out + len, p + j, 3);
+            len += 3, chars++;
+        } else if (cls != DROPPED) {
+            break;
+        }
+        j += 3;
+    }
+    b->len = len, b->chars = chars, *i = j;
 }
 
 char *dedupe_normalise(const char *text, size_t n, size_t max_bytes,
                        size_t *len, size_t *chars)
 {
-    size_t cap = (n < max_bytes ? n : max_bytes) + 4 * 32 + 1;
-    unsigned char *out = malloc(cap);
+    norm b = {.cap = (n < max_bytes ? n : max_bytes) + ROOM, .max = max_bytes};
     const unsigned char *p = (const unsigned char *)text;
     size_t i = 0;
     *len = *chars = 0;
-    while (out && i < n && *len < max_bytes) {
+    b.out = malloc(b.cap);
+    while (b.out && i < n && b.len < max_bytes) {
+        take_simple(&b, p, n, &i);
+        if (i >= n || b.len >= max_bytes)
+            break;
+        if (reserve(&b))
+            goto fail;
         utf8proc_int32_t cp;
-        utf8proc_ssize_t step =
-            utf8proc_iterate(p + i, (utf8proc_ssize_t)(n - i), &cp);
-        if (step <= 0) { /* an invalid byte: skipped */
+        size_t step = decode(p + i, n - i, &cp);
+        if (!step) { /* an invalid byte: skipped */
             i++;
             continue;
         }
-        i += (size_t)step;
-        if (reserve(&out, &cap, *len)) {
-            free(out);
-            return NULL;
-        }
-        size_t before = *len, got = append_folded(cp, out, len);
-        if (*len > max_bytes) { /* the character that crosses the cap */
-            *len = before;
-            break;
-        }
-        *chars += got;
+        if (append_char(&b, cp, p + i, step))
+            break; /* the character that crosses the cap */
+        i += step;
     }
-    if (out)
-        out[*len] = '\0';
-    return (char *)out;
+    if (!b.out)
+        return NULL;
+    b.out[b.len] = '\0';
+    *len = b.len, *chars = b.chars;
+    return (char *)b.out;
+fail:
+    free(b.out);
+    return NULL;
 }
 
 long dedupe_key(const char *text, size_t n, size_t max_bytes, char key[65])
@@ -103,7 +276,7 @@ long dedupe_key(const char *text, size_t n, size_t max_bytes, char key[65])
     char *norm = dedupe_normalise(text, n, max_bytes, &len, &chars);
     if (!norm)
         return -1;
-    sha256_hex_of(norm, len, key);
+    dedupe_sha256_hex(norm, len, key);
     free(norm);
     return (long)chars;
 }

@@ -1,14 +1,17 @@
 /*
  * fuzz_key.c - libFuzzer target for dedupe's normalisation (key.c): any
  * bytes, any cut.  The normalised text must be valid UTF-8 made only of
- * letters and digits, no longer than the cut, and the key must be the
- * SHA-256 of exactly that text.
+ * letters and digits, no longer than the cut, byte for byte what the
+ * straightforward utf8proc loop makes (tests/ref_normalise.h: stored keys
+ * must never change), and the key must be the SHA-256 of exactly that text
+ * (fetch's sha256.h), whichever implementation digest.c uses.
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <utf8proc.h>
 
+#include "../tests/ref_normalise.h"
 #include "dedupe.h"
 #include "sha256.h"
 
@@ -40,11 +43,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (len > max || strlen(norm) != len || chars > len)
         abort();
     check_letters_digits(norm, len);
+    size_t rlen, rchars;
+    char *ref = ref_normalise((const char *)data, size, max, &rlen, &rchars);
+    if (ref && (rlen != len || rchars != chars || memcmp(ref, norm, len)))
+        abort();
+    free(ref);
     char want[65], got[65];
     sha256_hex_of(norm, len, want);
     if (dedupe_key((const char *)data, size, max, got) != (long)chars ||
         strcmp(want, got))
         abort();
+    for (int i = 0; dedupe_sha256_impl(i); i++)
+        if (dedupe_sha256_hex_using(i, norm, len, got) == 0 &&
+            strcmp(want, got))
+            abort();
     free(norm);
     return 0;
 }
