@@ -259,6 +259,11 @@ static void count_ticker(scan *sc, const char *key)
 
 static double cents(double v) { return round(v * 100) / 100; }
 
+/* jkey for a literal key (plain ASCII, nothing to escape). */
+#define JKEY(b, key, first)                                                 \
+    ((first) ? ext_buf_lit((b), "\"" key "\":")                            \
+             : ext_buf_lit((b), ",\"" key "\":"))
+
 /* Appends a `,"key":` (or `"key":` first in an object) to b. */
 static int jkey(ext_buf *b, const char *key, int first)
 {
@@ -273,8 +278,8 @@ static int item_with_text(scan *sc, jlist *l, const char *s, size_t n)
 {
     if (l->n >= sc->o->max)
         return -1;
-    if ((l->n && ext_buf_add(&l->b, ",", 1)) || ext_buf_add(&l->b, "{", 1) ||
-        jkey(&l->b, "text", 1) || ext_json_str(&l->b, s, n)) {
+    if ((l->n && ext_buf_lit(&l->b, ",")) || ext_buf_lit(&l->b, "{") ||
+        JKEY(&l->b, "text", 1) || ext_json_str(&l->b, s, n)) {
         sc->oom = 1;
         return -1;
     }
@@ -295,15 +300,15 @@ static void add_money(scan *sc, const char *s, size_t n, const ext_money *m)
     if (item_with_text(sc, &sc->money, s, n))
         return;
     if (m->is_range) {
-        sc->oom |= jkey(b, "low", 0) || ext_json_num(b, cents(m->low)) ||
-                   jkey(b, "high", 0) || ext_json_num(b, cents(m->high));
+        sc->oom |= JKEY(b, "low", 0) || ext_json_num(b, cents(m->low)) ||
+                   JKEY(b, "high", 0) || ext_json_num(b, cents(m->high));
     } else {
-        sc->oom |= jkey(b, "value", 0) || ext_json_num(b, cents(m->value));
+        sc->oom |= JKEY(b, "value", 0) || ext_json_num(b, cents(m->value));
     }
-    sc->oom |= jkey(b, "currency", 0) ||
+    sc->oom |= JKEY(b, "currency", 0) ||
                ext_json_str(b, m->currency, strlen(m->currency));
     if (approx_name(m->approx))
-        sc->oom |= jkey(b, "approx", 0) ||
+        sc->oom |= JKEY(b, "approx", 0) ||
                    ext_json_str(b, approx_name(m->approx), 5);
     sc->oom |= ext_buf_add(b, "}", 1);
 }
@@ -313,7 +318,7 @@ static void add_percent(scan *sc, const char *s, size_t n, double v)
     ext_buf *b = &sc->percents.b;
     if (item_with_text(sc, &sc->percents, s, n))
         return;
-    sc->oom |= jkey(b, "value", 0) ||
+    sc->oom |= JKEY(b, "value", 0) ||
                ext_json_num(b, round(v * 10000) / 10000) ||
                ext_buf_add(b, "}", 1);
 }
@@ -324,9 +329,19 @@ static void add_date(scan *sc, const char *s, size_t n, const ext_dt *dt)
     char iso[16];
     if (item_with_text(sc, &sc->dates, s, n))
         return;
-    snprintf(iso, sizeof iso, "%04d-%02d-%02d", dt->y % 10000, dt->mo % 100,
-             dt->d % 100);
-    sc->oom |= jkey(b, "date", 0) || ext_json_str(b, iso, strlen(iso)) ||
+    int y = dt->y % 10000, mo = dt->mo % 100, d = dt->d % 100;
+    if (y >= 0 && mo >= 0 && d >= 0) { /* what the %04d-%02d-%02d gives */
+        const char iso10[10] = {
+            (char)('0' + y / 1000), (char)('0' + y / 100 % 10),
+            (char)('0' + y / 10 % 10), (char)('0' + y % 10), '-',
+            (char)('0' + mo / 10), (char)('0' + mo % 10), '-',
+            (char)('0' + d / 10), (char)('0' + d % 10)};
+        memcpy(iso, iso10, 10);
+        iso[10] = '\0';
+    } else {
+        snprintf(iso, sizeof iso, "%04d-%02d-%02d", y, mo, d);
+    }
+    sc->oom |= JKEY(b, "date", 0) || ext_json_str(b, iso, strlen(iso)) ||
                ext_buf_add(b, "}", 1);
 }
 
@@ -675,18 +690,18 @@ static int finish(scan *sc, const cJSON *user, ext_buf *out)
     char *txt = NULL;
     for (size_t i = 0; i < sc->ntick; i++)
         if ((i && ext_buf_add(&tick.b, ",", 1)) ||
-            ext_buf_add(&tick.b, "{", 1) || jkey(&tick.b, "symbol", 1) ||
+            ext_buf_add(&tick.b, "{", 1) || JKEY(&tick.b, "symbol", 1) ||
             ext_json_str(&tick.b, sc->tick[i].key, strlen(sc->tick[i].key)) ||
-            jkey(&tick.b, "count", 0) ||
+            JKEY(&tick.b, "count", 0) ||
             ext_json_num(&tick.b, sc->tick[i].count) ||
             ext_buf_add(&tick.b, "}", 1))
             goto done;
     for (size_t i = 0; i < sc->norg; i++) {
         const char *name = ext_dict_name(sc->o->dict, sc->org_order[i]);
         if ((i && ext_buf_add(&orgs.b, ",", 1)) ||
-            ext_buf_add(&orgs.b, "{", 1) || jkey(&orgs.b, "name", 1) ||
+            ext_buf_add(&orgs.b, "{", 1) || JKEY(&orgs.b, "name", 1) ||
             ext_json_str(&orgs.b, name, strlen(name)) ||
-            jkey(&orgs.b, "count", 0) ||
+            JKEY(&orgs.b, "count", 0) ||
             ext_json_num(&orgs.b, sc->org_count[sc->org_order[i]]) ||
             ext_buf_add(&orgs.b, "}", 1))
             goto done;

@@ -22,7 +22,25 @@ typedef struct ext_buf {
     size_t len, cap;
 } ext_buf;
 
-int ext_buf_add(ext_buf *b, const void *data, size_t n);
+/* Grows b to hold at least `need` bytes; returns 0 or -1 when out of
+ * memory (b is then unchanged). */
+int ext_buf_grow(ext_buf *b, size_t need);
+
+/* Appends n bytes to b, growing it; returns 0 or -1 when out of memory (b
+ * is then unchanged).  Inline: most appends fit and cost one copy. */
+static inline int ext_buf_add(ext_buf *b, const void *data, size_t n)
+{
+    if (b->len + n + 1 > b->cap && ext_buf_grow(b, b->len + n + 1))
+        return -1;
+    if (n)
+        __builtin_memcpy(b->p + b->len, data, n);
+    b->len += n;
+    b->p[b->len] = '\0';
+    return 0;
+}
+
+/* ext_buf_add of a string literal (its length folds away). */
+#define ext_buf_lit(b, lit) ext_buf_add((b), (lit), sizeof(lit) - 1)
 int ext_buf_puts(ext_buf *b, const char *s);
 void ext_buf_free(ext_buf *b);
 

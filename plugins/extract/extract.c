@@ -184,21 +184,44 @@ static void rule_texts(const cJSON *page, const char *body, size_t blen,
     lens[1] = blen;
 }
 
+/* Appends the JSON text of one value as cJSON_PrintUnformatted writes it
+ * (numbers and strings written here, the rare rest by cJSON); returns 0 or
+ * -1 when out of memory. */
+static int json_value(ext_buf *b, const cJSON *v)
+{
+    if (cJSON_IsNumber(v))
+        return ext_json_num(b, v->valuedouble);
+    if (cJSON_IsString(v))
+        return ext_json_str(b, v->valuestring, strlen(v->valuestring));
+    char *txt = cJSON_PrintUnformatted(v);
+    int rc = !txt || ext_buf_puts(b, txt) ? -1 : 0;
+    free(txt);
+    return rc;
+}
+
+/* Writes quality with "script" set (replacing the first "script" there),
+ * byte for byte what printing the edited cJSON tree would give. */
 static int write_quality(tj_record *rec, const char *script)
 {
     const char *q = tj_record_get(rec, "quality", NULL);
     cJSON *o = q ? cJSON_Parse(q) : NULL;
-    if (!cJSON_IsObject(o)) {
-        cJSON_Delete(o);
-        o = cJSON_CreateObject();
-    }
-    cJSON_DeleteItemFromObjectCaseSensitive(o, "script");
-    char *txt = NULL;
+    ext_buf b = {0};
     int rc = TJ_ENOMEM;
-    if (o && cJSON_AddStringToObject(o, "script", script) &&
-        (txt = cJSON_PrintUnformatted(o)))
-        rc = tj_record_set_json(rec, "quality", txt, strlen(txt));
-    free(txt);
+    if (cJSON_IsObject(o))
+        cJSON_DeleteItemFromObjectCaseSensitive(o, "script");
+    if (ext_buf_lit(&b, "{"))
+        goto done;
+    for (const cJSON *it = cJSON_IsObject(o) ? o->child : NULL; it;
+         it = it->next)
+        if (ext_json_str(&b, it->string, strlen(it->string)) ||
+            ext_buf_lit(&b, ":") || json_value(&b, it) || ext_buf_lit(&b, ","))
+            goto done;
+    if (ext_buf_lit(&b, "\"script\":") ||
+        ext_json_str(&b, script, strlen(script)) || ext_buf_lit(&b, "}"))
+        goto done;
+    rc = tj_record_set_json(rec, "quality", b.p, b.len);
+done:
+    ext_buf_free(&b);
     cJSON_Delete(o);
     return rc;
 }

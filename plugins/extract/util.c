@@ -11,24 +11,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Appends n bytes to b, growing it; returns 0 or -1 when out of memory (b
- * is then unchanged). */
-int ext_buf_add(ext_buf *b, const void *data, size_t n)
+int ext_buf_grow(ext_buf *b, size_t need)
 {
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 64;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        char *p = realloc(b->p, cap);
-        if (!p)
-            return -1;
-        b->p = p;
-        b->cap = cap;
-    }
-    if (n)
-        memcpy(b->p + b->len, data, n);
-    b->len += n;
-    b->p[b->len] = '\0';
+    size_t cap = b->cap ? b->cap : 64;
+    while (cap < need)
+        cap *= 2;
+    char *p = realloc(b->p, cap);
+    if (!p)
+        return -1;
+    b->p = p;
+    b->cap = cap;
     return 0;
 }
 
@@ -51,6 +43,18 @@ int ext_json_str(ext_buf *b, const char *s, size_t n)
     static const char hex[] = "0123456789abcdef";
     size_t run = 0, i = 0;
     n = strnlen(s, n);
+    while (i < n && (unsigned char)s[i] >= 0x20 && s[i] != '"' && s[i] != '\\')
+        i++;
+    if (i == n) { /* nothing to escape: one copy between the quotes */
+        if (b->len + n + 3 > b->cap && ext_buf_grow(b, b->len + n + 3))
+            return -1;
+        b->p[b->len] = '"';
+        memcpy(b->p + b->len + 1, s, n);
+        b->p[b->len + n + 1] = '"';
+        b->len += n + 2;
+        b->p[b->len] = '\0';
+        return 0;
+    }
     if (ext_buf_add(b, "\"", 1))
         return -1;
     for (; i < n; i++) {
