@@ -47,6 +47,8 @@ PTEST_SRC  := $(wildcard plugins/*/tests/test_*.c)
 PTEST_BIN  := $(PTEST_SRC:plugins/%.c=$(BUILD)/ptests/%)
 
 # Stage makefile fragments: variables and extra rules per stage.
+# plugin.mk files may define rules; `make` alone must still build everything
+.DEFAULT_GOAL := all
 -include $(wildcard plugins/*/plugin.mk)
 
 .PHONY: all deps test test-fast demo bench fuzz install clean tests-build

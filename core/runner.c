@@ -186,7 +186,7 @@ static int flush_out(tj_instance *in)
 
 /* Appends an item (record or MARK) to every output group's batch; groups
  * after the first get a clone of a record. */
-static int add_out(tj_instance *in, void *item)
+__attribute__((noinline)) static int add_out_all(tj_instance *in, void *item)
 {
     for (size_t k = 0; k < in->nouts; k++)
         if (in->outs[k].nbatch == in->batch) {
@@ -204,6 +204,17 @@ static int add_out(tj_instance *in, void *item)
         }
         in->outs[k].batch[in->outs[k].nbatch++] = copy;
     }
+    return 0;
+}
+
+/* add_out_all for the common case, one downstream stage, which is the
+ * hottest path of a pipeline: a compare and a store per record. */
+static inline int add_out(tj_instance *in, void *item)
+{
+    out_group *g = in->outs;
+    if (in->nouts != 1 || g->nbatch == in->batch)
+        return add_out_all(in, item);
+    g->batch[g->nbatch++] = item;
     return 0;
 }
 
