@@ -475,17 +475,61 @@ typedef struct ext_marks {
     uint32_t *ev, *num;
     size_t nev, nnum, cap;
     size_t q; /* the first entry of num not before the position asked */
+    /* the table bits of every well-formed three-byte sequence, indexed by
+     * its raw bytes (raw3_index); C_SLOW for the overlong ones and the
+     * surrogates, which take the decoder's path */
+    uint8_t *cls3;
 } marks;
+
+enum { C_SLOW = 128 };
+
+/* Index into cls3 of the three bytes at the low end of w (little-endian
+ * load): the lead's low nibble and the continuation bytes' six bits. */
+static inline uint32_t raw3_index(uint32_t w)
+{
+    return (w >> 8 & 0x3F3Fu) | (w & 0x0Fu) << 14;
+}
+
+/* Fills cls3 (1 << 18 bytes) from cls. */
+static void fill_cls3(uint8_t *cls3, const uint8_t *cls)
+{
+    memset(cls3, C_SLOW, (size_t)1 << 18);
+    for (uint32_t c = 0x800; c < 0x10000; c++) {
+        if (c - 0xD800 < 0x800)
+            continue;
+        uint32_t w = 0xE0u | (c >> 12) | (0x80u | (c >> 6 & 0x3F)) << 8 |
+                     (0x80u | (c & 0x3F)) << 16;
+        cls3[raw3_index(w)] = cls[c];
+    }
+}
 
 /* ASCII byte classes of the first pass. */
 enum { A_ALNUM = 1, A_DIGIT = 2, A_JOIN = 4 /* alnum, '.', '_' */ };
 
-static uint8_t ascii_class(unsigned char b)
-{
-    int an = alnum(b);
-    return (uint8_t)((an ? A_ALNUM : 0) | ((unsigned)(b - '0') <= 9 ? A_DIGIT : 0) |
-                     (an || b == '.' || b == '_' ? A_JOIN : 0));
-}
+#define AC_DIGIT (A_ALNUM | A_DIGIT | A_JOIN)
+#define AC_ALPHA (A_ALNUM | A_JOIN)
+static const uint8_t ascii_classes[128] = {
+    ['.'] = A_JOIN, ['_'] = A_JOIN,
+    ['0'] = AC_DIGIT, ['1'] = AC_DIGIT, ['2'] = AC_DIGIT, ['3'] = AC_DIGIT,
+    ['4'] = AC_DIGIT, ['5'] = AC_DIGIT, ['6'] = AC_DIGIT, ['7'] = AC_DIGIT,
+    ['8'] = AC_DIGIT, ['9'] = AC_DIGIT,
+    ['A'] = AC_ALPHA, ['B'] = AC_ALPHA, ['C'] = AC_ALPHA, ['D'] = AC_ALPHA,
+    ['E'] = AC_ALPHA, ['F'] = AC_ALPHA, ['G'] = AC_ALPHA, ['H'] = AC_ALPHA,
+    ['I'] = AC_ALPHA, ['J'] = AC_ALPHA, ['K'] = AC_ALPHA, ['L'] = AC_ALPHA,
+    ['M'] = AC_ALPHA, ['N'] = AC_ALPHA, ['O'] = AC_ALPHA, ['P'] = AC_ALPHA,
+    ['Q'] = AC_ALPHA, ['R'] = AC_ALPHA, ['S'] = AC_ALPHA, ['T'] = AC_ALPHA,
+    ['U'] = AC_ALPHA, ['V'] = AC_ALPHA, ['W'] = AC_ALPHA, ['X'] = AC_ALPHA,
+    ['Y'] = AC_ALPHA, ['Z'] = AC_ALPHA,
+    ['a'] = AC_ALPHA, ['b'] = AC_ALPHA, ['c'] = AC_ALPHA, ['d'] = AC_ALPHA,
+    ['e'] = AC_ALPHA, ['f'] = AC_ALPHA, ['g'] = AC_ALPHA, ['h'] = AC_ALPHA,
+    ['i'] = AC_ALPHA, ['j'] = AC_ALPHA, ['k'] = AC_ALPHA, ['l'] = AC_ALPHA,
+    ['m'] = AC_ALPHA, ['n'] = AC_ALPHA, ['o'] = AC_ALPHA, ['p'] = AC_ALPHA,
+    ['q'] = AC_ALPHA, ['r'] = AC_ALPHA, ['s'] = AC_ALPHA, ['t'] = AC_ALPHA,
+    ['u'] = AC_ALPHA, ['v'] = AC_ALPHA, ['w'] = AC_ALPHA, ['x'] = AC_ALPHA,
+    ['y'] = AC_ALPHA, ['z'] = AC_ALPHA};
+
+/* The A_* bits of an ASCII byte (alnum, digit, or '.'/'_'). */
+static inline unsigned ascii_class(unsigned char b) { return ascii_classes[b]; }
 
 /* The first pass: records the marks of s[0..n) (mk has room for n + 1
  * entries in each list) and counts the script characters into *tally;
@@ -493,20 +537,42 @@ static uint8_t ascii_class(unsigned char b)
 static void mark_text(const scan *sc, const char *s, size_t n, marks *mk,
                       uint64_t *tally, int *unsure)
 {
-    const uint8_t *cls = sc->cls;
+    const uint8_t *cls = sc->cls, *cls3 = mk->cls3;
     uint32_t *ev = mk->ev, *num = mk->num;
     size_t nev = 0, nnum = 0, i = 0, l;
-    unsigned prev = 0; /* class of the previous ASCII byte, 0 after others */
+    size_t end4 = n >= 3 ? n - 3 : 0; /* i < end4: four bytes readable */
     uint64_t t = 0;
     while (i < n) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        /* the common case: a run of well-formed three-byte characters */
+        for (uint32_t w; i < end4; i += 3) {
+            memcpy(&w, s + i, 4);
+            if ((w & 0xC0C0F0u) != 0x8080E0u)
+                break;
+            unsigned k = cls3[raw3_index(w)];
+            if (k & (C_SLOW | C_TRIG | C_ORG | C_NUM)) {
+                if (k & C_SLOW)
+                    break;
+                if (k & (C_TRIG | C_ORG))
+                    ev[nev++] = (uint32_t)i;
+                if (k & C_NUM)
+                    num[nnum++] = (uint32_t)i;
+            }
+            t += script_inc[k >> 5];
+        }
+        if (i >= n)
+            break;
+#endif
         unsigned char b = (unsigned char)s[i];
         if (b < 0x80) {
-            unsigned a = ascii_class(b);
+            /* the class of the previous byte when it is ASCII, else 0 */
+            unsigned a = ascii_class(b),
+                     prev = i && (unsigned char)s[i - 1] < 0x80
+                                ? ascii_class((unsigned char)s[i - 1]) : 0;
             if (((a & A_ALNUM) && !(prev & A_JOIN)) || b == '$')
                 ev[nev++] = (uint32_t)i;
             if ((a & A_DIGIT) && !(prev & A_DIGIT))
                 num[nnum++] = (uint32_t)i;
-            prev = a;
             i++;
             continue;
         }
@@ -522,7 +588,6 @@ static void mark_text(const scan *sc, const char *s, size_t n, marks *mk,
                 num[nnum++] = (uint32_t)i;
         }
         *unsure |= l == 1; /* an invalid byte, read as U+FFFD */
-        prev = 0;
         i += l;
     }
     mk->nev = nev, mk->nnum = nnum, mk->q = 0;
@@ -632,26 +697,41 @@ static int scan_text(scan *sc, const char *s, size_t n, marks *mk)
     return 0;
 }
 
-int ext_entities_prepare(ext_ent_opts *o)
+/* Makes the tables of a scanner: cls (65536 bytes, also stored in
+ * *cls_out) and mk's cls3.  Returns 0, or -1 when out of memory (nothing
+ * is then kept). */
+static int tables_make(const ext_ent_opts *o, marks *mk, uint8_t **cls_out)
 {
     uint8_t *cls = malloc(65536);
-    marks *mk = calloc(1, sizeof *mk);
-    if (!cls || !mk) {
+    if (!cls || !(mk->cls3 = malloc((size_t)1 << 18))) {
         free(cls);
-        free(mk);
         return -1;
     }
     fill_classes(cls, o->orgs && o->dict ? ext_dict_first_bits(o->dict) : NULL);
-    o->cls = cls;
-    o->marks = mk;
+    fill_cls3(mk->cls3, cls);
+    *cls_out = cls;
     return 0;
 }
 
-/* Frees the lists of mk (not mk itself). */
+/* Frees the lists and table of mk (not mk itself). */
 static void marks_free(marks *mk)
 {
     free(mk->ev);
     free(mk->num);
+    free(mk->cls3);
+}
+
+int ext_entities_prepare(ext_ent_opts *o)
+{
+    uint8_t *cls;
+    marks *mk = calloc(1, sizeof *mk);
+    if (!mk || tables_make(o, mk, &cls)) {
+        free(mk);
+        return -1;
+    }
+    o->cls = cls;
+    o->marks = mk;
+    return 0;
 }
 
 void ext_entities_release(ext_ent_opts *o)
@@ -742,14 +822,13 @@ int ext_entities_json(const char *const *texts, const size_t *lens,
 {
     scan sc = {.o = o, .cls = o->cls};
     uint8_t *tmp = NULL;
-    marks own = {0}, *mk = o->marks ? o->marks : &own;
+    marks own = {0}, *mk = o->marks;
     int rc = -1;
     size_t norgs = o->dict ? ext_dict_size(o->dict) : 0;
-    if (!sc.cls) {
-        if (!(tmp = malloc(65536)))
+    if (!sc.cls || !mk) { /* not prepared: temporary tables */
+        mk = &own;
+        if (tables_make(o, mk, &tmp))
             return -1;
-        fill_classes(tmp, o->orgs && o->dict ? ext_dict_first_bits(o->dict)
-                                             : NULL);
         sc.cls = tmp;
     }
     sc.org_count = calloc(norgs + 1, sizeof *sc.org_count);

@@ -327,6 +327,15 @@ static pthread_once_t cur_once = PTHREAD_ONCE_INIT;
  * bit set of the pairs (a false hit only costs the full parse). */
 static uint8_t lead1[65536 / 8], lead2[65536 / 8];
 
+/* The exact filter of ext_money_parse with a currency required: an
+ * expression is a run of characters of its grammar (`M_IN`: the numerals,
+ * units, digits and separators of quantities and every character of every
+ * word of the tables below) holding the first character of a currency word
+ * or a k/w unit (`M_CUR`, what makes an amount money).  A position whose
+ * run holds no such character starts no money. */
+enum { M_IN = 1, M_CUR = 2 };
+static uint8_t mclass[65536];
+
 static unsigned pair_hash(uint32_t a, uint32_t b)
 {
     return (a * 0x9E3779B1u ^ b * 0x85EBCA77u) >> 16;
@@ -352,8 +361,64 @@ static void mark(uint8_t *bits, const char *w)
     bits[(c & 0xFFFF) >> 3] |= (uint8_t)(1u << (c & 7));
 }
 
+/* Marks every character of the UTF-8 string w with `bit` in mclass, or
+ * only the first one when `first_only`. */
+static void mark_all(const char *w, unsigned bit, int first_only)
+{
+    size_t l, n = strlen(w);
+    for (size_t i = 0; i < n; i += l) {
+        mclass[ext_utf8_next(w + i, n - i, &l) & 0xFFFF] |= (uint8_t)bit;
+        if (first_only)
+            break;
+    }
+}
+
+static void mclass_init(void)
+{
+    static const char *const quantity_chars[] = {
+        "0123456789,.， ", "零〇一壹幺二贰貳两兩三叁參四肆五伍六陆陸七柒八捌九玖",
+        "十拾百佰千仟万萬亿億几幾数數个個多余餘", "kKwW", "角毛分钱錢整",
+        "从從(（)）含", NULL};
+    for (size_t k = 0; quantity_chars[k]; k++)
+        mark_all(quantity_chars[k], M_IN, 0);
+    for (size_t i = 0; suffix_cur[i].w; i++) {
+        mark_all(suffix_cur[i].w, M_IN, 0);
+        mark_all(suffix_cur[i].w, M_CUR, 1);
+    }
+    for (size_t i = 0; prefix_cur[i].w; i++) {
+        mark_all(prefix_cur[i].w, M_IN, 0);
+        mark_all(prefix_cur[i].w, M_CUR, 1);
+    }
+    mark_all("kKwW", M_CUR, 0);
+    for (size_t i = 0; prefix_mod[i].w; i++)
+        mark_all(prefix_mod[i].w, M_IN, 0);
+    for (size_t i = 0; suffix_mod[i].w; i++)
+        mark_all(suffix_mod[i].w, M_IN, 0);
+    for (size_t i = 0; range_sep[i]; i++)
+        mark_all(range_sep[i], M_IN, 0);
+}
+
+/* Zero when the run of grammar characters at s holds no currency (see
+ * mclass): then no amount of money starts at s. */
+static int money_run_has_currency(const char *s, size_t n)
+{
+    size_t i = 0, l;
+    while (i < n) {
+        unsigned char b = (unsigned char)s[i];
+        uint32_t c = b < 0x80 ? (l = 1, b) : ext_utf8_next(s + i, n - i, &l);
+        unsigned m = c < 65536 ? mclass[c] : 0;
+        if (m & M_CUR)
+            return 1;
+        if (!(m & M_IN))
+            return 0;
+        i += l;
+    }
+    return 0;
+}
+
 static void cur_init(void)
 {
+    mclass_init();
     for (size_t i = 0; suffix_cur[i].w; i++)
         mark(cur_first, suffix_cur[i].w);
     for (size_t i = 0; prefix_cur[i].w; i++)
@@ -537,7 +602,8 @@ size_t ext_money_parse(const char *s, size_t n, int need_currency,
     int approx = 0;
     memset(out, 0, sizeof *out);
     pthread_once(&cur_once, cur_init);
-    if (!money_may_start(s, n))
+    if (!money_may_start(s, n) ||
+        (need_currency && !money_run_has_currency(s, n)))
         return 0;
     int lead = may_start(mod_first, s, n);
     int from = lead && (ext_starts(s, n, "从") || ext_starts(s, n, "從"));

@@ -193,8 +193,8 @@ size_t ext_utf8_count_max(const char *s, size_t n, size_t limit)
     while (n - i >= 8 && count + 8 <= limit) {
         uint64_t w;
         memcpy(&w, s + i, 8);
-        uint64_t cont = w & ~(w << 1) & 0x8080808080808080ull;
-        count += 8 - (size_t)__builtin_popcountll(cont);
+        uint64_t cont = (w & ~(w << 1) & 0x8080808080808080ull) >> 7;
+        count += 8 - (size_t)(cont * 0x0101010101010101ull >> 56);
         i += 8;
     }
     for (; i < n && count < limit; i++)
