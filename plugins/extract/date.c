@@ -407,6 +407,41 @@ static size_t relative(cur c, const ext_dref *ref, ext_dt *dt)
     return 0;
 }
 
+/* Zero when no date starts at the digit s[0] for what follows its digit
+ * run: 2025-/./ / 年 (four digits), 05 Mar / 3月 / 09-07 (one or two),
+ * or a number going on into a relative unit (3小时前, 1.5万秒前 ...). */
+static int after_digits_ok(const char *s, size_t n)
+{
+    size_t k = 0, l;
+    while (k < n && s[k] >= '0' && s[k] <= '9')
+        k++;
+    if (k == n)
+        return 0;
+    unsigned char b = (unsigned char)s[k];
+    if (b < 0x80)
+        return (k == 4 && (b == '-' || b == '/' || b == '.')) ||
+               (k <= 2 && (b == '-' || b == ' ' || (b >= '\t' && b <= '\r'))) ||
+               b == ',' || b == '.' || b == ' ' || b == 'k' || b == 'K' ||
+               b == 'w' || b == 'W';
+    if (k <= 2 && ext_is_space(s + k, n - k, &l))
+        return 1;
+    switch (ext_utf8_next(s + k, n - k, &l)) {
+    case 0x5E74: /* 年 */
+        return k == 4;
+    case 0x6708: /* 月 */
+        return k <= 2;
+    case 0xFF0C: /* ， */
+    case 0x5341: case 0x62FE: case 0x767E: case 0x4F70: case 0x5343:
+    case 0x4EDF: case 0x4E07: case 0x842C: case 0x4EBF: case 0x5104:
+    /* 十拾百佰千仟万萬亿億 */
+    case 0x4E2A: case 0x500B: case 0x79D2: case 0x5206: case 0x5C0F:
+    case 0x949F: case 0x5929: /* 个個秒分小钟天 */
+        return 1;
+    default:
+        return 0;
+    }
+}
+
 /* Zero when no relative expression starts at s (a non-ASCII byte): they
  * begin with 刚刚/剛剛, 今/昨/前 + 天/日, 半 or a Chinese number (a digit
  * 零..九 and its variants, 十百千, 几/数 before a unit). */
@@ -447,7 +482,8 @@ size_t ext_date_parse(const char *s, size_t n, const ext_dref *ref,
         while (k < n && k < 5 && s[k] >= '0' && s[k] <= '9')
             k++;
         if (k == n || (k < 4 && (unsigned char)s[k] < 0x80 && s[k] != '-' &&
-                       s[k] != ' '))
+                       s[k] != ' ') ||
+            !after_digits_ok(s, n))
             return 0;
         if (!(l = numeric_ymd(c, &dt)) && !(l = rfc2822(c, &dt)) && !strict_ymd) {
             memset(&dt, 0, sizeof dt);
