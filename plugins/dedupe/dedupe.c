@@ -13,6 +13,7 @@
  * that dies before exporting it leaves no key behind.
  */
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -50,20 +51,38 @@ static const tj_option dedupe_options[] = {
  * The host gives every worker of one stage the same config pointer, and a
  * pipeline never runs twice at once, so the config identifies "this stage
  * in this run": the map lives from the first worker's init to the last
- * worker's fini. */
+ * worker's fini.
+ *
+ * It holds one entry per distinct article and never forgets one, so it is
+ * compact: the key in binary (32 bytes) and a pointer to the first URL (in
+ * blocks of ENTRIES), the URL packed into an arena of text blocks, and a
+ * 4-byte slot in an open-addressing index kept at most half full: 48 to 56
+ * bytes plus the URL per article.  Entries and URLs never move, so a URL
+ * found under the lock can be read after it. */
 
-typedef struct seen {
-    char key[65];
-    char *url;
-} seen;
+enum { ENTRIES = 1024, TEXT_BLOCK = 16384 };
+
+typedef struct entry {
+    unsigned char key[32];
+    const char *url; /* in the arena */
+} entry;
+
+typedef struct text_block {
+    struct text_block *next;
+    size_t used, cap;
+    char data[];
+} text_block;
 
 typedef struct runmap {
     struct runmap *next;
     const void *owner; /* the config */
     int refs;
     pthread_mutex_t lock;
-    seen *slots; /* open addressing, key[0] == 0 when free */
-    size_t n, cap;
+    uint32_t *slots; /* entry number + 1, 0 when free */
+    size_t cap;      /* slots, a power of two */
+    entry **blocks;  /* the entries, ENTRIES per block */
+    size_t n, nblocks;
+    text_block *text; /* the URLs, newest block first */
 } runmap;
 
 static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -88,6 +107,21 @@ static runmap *runmap_acquire(const void *owner)
     return m;
 }
 
+static void runmap_free(runmap *m)
+{
+    for (size_t i = 0; i < m->nblocks; i++)
+        free(m->blocks[i]);
+    free(m->blocks);
+    while (m->text) {
+        text_block *next = m->text->next;
+        free(m->text);
+        m->text = next;
+    }
+    free(m->slots);
+    pthread_mutex_destroy(&m->lock);
+    free(m);
+}
+
 static void runmap_release(runmap *m)
 {
     if (!m)
@@ -98,48 +132,101 @@ static void runmap_release(runmap *m)
         while (*p != m)
             p = &(*p)->next;
         *p = m->next;
-        for (size_t i = 0; i < m->cap; i++)
-            free(m->slots[i].url);
-        free(m->slots);
-        pthread_mutex_destroy(&m->lock);
-        free(m);
+        runmap_free(m);
     }
     pthread_mutex_unlock(&registry_lock);
 }
 
-static size_t slot_of(const char *key, size_t cap)
+static entry *entry_at(const runmap *m, size_t i)
 {
-    size_t h = 0;
-    for (int i = 0; i < 16; i++) /* the key is already a hash */
-        h = h * 16 + (size_t)(key[i] <= '9' ? key[i] - '0' : key[i] - 'a' + 10);
-    return h & (cap - 1);
+    return &m->blocks[i / ENTRIES][i % ENTRIES];
 }
 
-/* The slot holding key, or the free slot where it would go.  Caller
- * holds m->lock; m->cap > 0. */
-static seen *runmap_find(runmap *m, const char *key)
+/* The index slot holding key's entry, or the free slot where it would go.
+ * Caller holds m->lock; m->cap > 0.  The key is already a hash: its first
+ * bytes pick the slot. */
+static uint32_t *runmap_find(const runmap *m, const unsigned char key[32])
 {
-    size_t i = slot_of(key, m->cap);
-    while (m->slots[i].key[0] && strcmp(m->slots[i].key, key))
+    uint64_t h;
+    memcpy(&h, key, sizeof h);
+    size_t i = (size_t)h & (m->cap - 1);
+    while (m->slots[i] && memcmp(entry_at(m, m->slots[i] - 1)->key, key, 32))
         i = (i + 1) & (m->cap - 1);
     return &m->slots[i];
 }
 
-/* Doubles the table when it is half full.  0 or TJ_ENOMEM. */
+/* Makes room for one more entry: the index doubles when it would be more
+ * than half full, the entries get a new block when theirs are full.  0 or
+ * TJ_ENOMEM. */
 static int runmap_grow(runmap *m)
 {
+    if (m->n >= UINT32_MAX - 1)
+        return TJ_ENOMEM;
+    if (m->n == m->nblocks * ENTRIES) {
+        entry **blocks = realloc(m->blocks, (m->nblocks + 1) * sizeof *blocks);
+        if (!blocks)
+            return TJ_ENOMEM;
+        m->blocks = blocks;
+        if (!(blocks[m->nblocks] = malloc(ENTRIES * sizeof(entry))))
+            return TJ_ENOMEM;
+        m->nblocks++;
+    }
     if ((m->n + 1) * 2 <= m->cap)
         return 0;
-    runmap bigger = {.cap = m->cap ? m->cap * 2 : 256};
+    runmap bigger = *m;
+    bigger.cap = m->cap ? m->cap * 2 : 256;
     if (!(bigger.slots = calloc(bigger.cap, sizeof *bigger.slots)))
         return TJ_ENOMEM;
-    for (size_t i = 0; i < m->cap; i++)
-        if (m->slots[i].key[0])
-            *runmap_find(&bigger, m->slots[i].key) = m->slots[i];
+    for (size_t i = 0; i < m->n; i++)
+        *runmap_find(&bigger, entry_at(m, i)->key) = (uint32_t)(i + 1);
     free(m->slots);
     m->slots = bigger.slots;
     m->cap = bigger.cap;
     return 0;
+}
+
+/* A copy of s in m's arena, or NULL when out of memory. */
+static const char *runmap_text(runmap *m, const char *s)
+{
+    size_t n = strlen(s) + 1;
+    text_block *b = m->text;
+    if (!b || b->cap - b->used < n) {
+        size_t cap = n > TEXT_BLOCK ? n : TEXT_BLOCK;
+        if (!(b = malloc(sizeof *b + cap)))
+            return NULL;
+        b->used = 0, b->cap = cap;
+        b->next = m->text;
+        m->text = b;
+    }
+    char *copy = memcpy(b->data + b->used, s, n);
+    b->used += n;
+    return copy;
+}
+
+/* Adds key -> url at the free index slot `slot` (runmap_grow made room).
+ * Returns the stored URL, or NULL when out of memory. */
+static const char *runmap_add(runmap *m, uint32_t *slot,
+                              const unsigned char key[32], const char *url)
+{
+    const char *copy = runmap_text(m, url);
+    if (!copy)
+        return NULL;
+    entry *e = entry_at(m, m->n);
+    memcpy(e->key, key, 32);
+    e->url = copy;
+    *slot = (uint32_t)++m->n;
+    return copy;
+}
+
+/* The 32 bytes of a 64-digit lowercase hex key. */
+static void key_bytes(const char *hex, unsigned char key[32])
+{
+    for (int i = 0; i < 32; i++) {
+        unsigned hi = (unsigned char)hex[2 * i], lo = (unsigned char)hex[2 * i + 1];
+        hi = hi <= '9' ? hi - '0' : hi - 'a' + 10;
+        lo = lo <= '9' ? lo - '0' : lo - 'a' + 10;
+        key[i] = (unsigned char)(hi << 4 | lo);
+    }
 }
 
 /* ---- the stage ---------------------------------------------------------------- */
@@ -183,11 +270,13 @@ static int dedupe_init(tj_ctx *ctx, const void *config, void **state)
 }
 
 /* The acknowledgement of a first copy: remember key -> url once it is
- * delivered.  Self-contained (the stage may be gone when a failed record
- * is finished at teardown). */
+ * delivered.  Self-contained, one allocation (the stage may be gone when a
+ * failed record is finished at teardown). */
 typedef struct remember {
     tj_ctx *ctx;
-    char *ns, *key, *url;
+    const char *ns, *url; /* in text[] */
+    char key[65];
+    char text[];
 } remember;
 
 static void on_ack(void *arg, tj_ack_status status)
@@ -195,63 +284,61 @@ static void on_ack(void *arg, tj_ack_status status)
     remember *r = arg;
     if (status == TJ_ACK_DELIVERED)
         tj_state_put(r->ctx, r->ns, r->key, r->url);
-    free(r->ns);
-    free(r->key);
-    free(r->url);
     free(r);
 }
 
 static int attach_remember(tj_ctx *ctx, tj_record *rec, const char *ns,
                            const char *key, const char *url)
 {
-    remember *r = calloc(1, sizeof *r);
-    int rc = TJ_ENOMEM;
-    if (r && (r->ns = strdup(ns)) && (r->key = strdup(key)) &&
-        (r->url = strdup(url))) {
-        r->ctx = ctx;
-        if ((rc = tj_record_set_ack(rec, on_ack, r)) == 0)
-            return 0;
-    }
-    if (r) {
-        free(r->ns);
-        free(r->key);
-        free(r->url);
-    }
-    free(r);
+    size_t nl = strlen(ns) + 1, ul = strlen(url) + 1;
+    remember *r = malloc(sizeof *r + nl + ul);
+    if (!r)
+        return TJ_ENOMEM;
+    r->ctx = ctx;
+    r->ns = memcpy(r->text, ns, nl);
+    r->url = memcpy(r->text + nl, url, ul);
+    memcpy(r->key, key, sizeof r->key);
+    int rc = tj_record_set_ack(rec, on_ack, r);
+    if (rc)
+        free(r);
     return rc;
 }
 
 /* Looks key up (this run, then the database) and, when it is new, claims
  * it for url.  Returns 0 with *first = NULL for a first copy (*stored: the
- * database already says url), 0 with *first = the first URL (malloc()ed)
- * for a duplicate, or TJ_ENOMEM.  The lookup and the claim happen under
- * one lock, so two workers cannot both claim a key. */
+ * database already says url), 0 with *first = the first URL (in the run
+ * map: valid until the stage ends) for a duplicate, or TJ_ENOMEM.  The
+ * lookup and the claim happen under one lock, so two workers cannot both
+ * claim a key. */
 static int claim(tj_ctx *ctx, dedupe_state *st, const char *key,
-                 const char *url, char **first, int *stored)
+                 const char *url, const char **first, int *stored)
 {
     runmap *m = st->run;
+    unsigned char bin[32];
+    const char *known = NULL;
     char *db = NULL;
     int rc = 0;
     *first = NULL;
     *stored = 0;
+    key_bytes(key, bin);
     pthread_mutex_lock(&m->lock);
     if ((rc = runmap_grow(m)) != 0)
         goto out;
-    seen *s = runmap_find(m, key);
-    int seen_before = s->key[0] != 0;
-    if (!seen_before) { /* not in this run: ask the database */
+    uint32_t *slot = runmap_find(m, bin);
+    int seen_before = *slot != 0;
+    if (seen_before) {
+        known = entry_at(m, *slot - 1)->url;
+    } else { /* not in this run: ask the database */
         tj_state_get(ctx, st->cfg->ns, key, &db);
-        if (!(s->url = strdup(db ? db : url))) {
+        if (!(known = runmap_add(m, slot, bin, db ? db : url))) {
             rc = TJ_ENOMEM;
             goto out;
         }
-        memcpy(s->key, key, 65);
-        m->n++;
         seen_before = db != NULL;
         *stored = db && !strcmp(db, url);
     }
-    if (seen_before && (!url[0] || strcmp(s->url, url)))
-        rc = (*first = strdup(s->url)) ? 0 : TJ_ENOMEM;
+    if (seen_before && (!url[0] || strcmp(known, url)))
+        *first = known;
 out:
     pthread_mutex_unlock(&m->lock);
     free(db);
@@ -264,7 +351,8 @@ static int dedupe_process(tj_ctx *ctx, void *state, tj_record *rec)
     const dedupe_config *c = st->cfg;
     size_t n = 0;
     const char *text = tj_record_get(rec, c->field, &n);
-    char key[65], *first = NULL;
+    char key[65];
+    const char *first = NULL;
     long chars = text ? dedupe_key(text, n, (size_t)c->max_bytes, key) : 0;
     if (chars < 0)
         return tj_error(ctx, "out of memory");
@@ -280,16 +368,13 @@ static int dedupe_process(tj_ctx *ctx, void *state, tj_record *rec)
         rc = attach_remember(ctx, rec, c->ns, key, url ? url : "");
     if (!rc && first)
         rc = tj_record_set_str(rec, "duplicate_of", first);
-    if (rc) {
-        free(first);
+    if (rc)
         return tj_error(ctx, "%s", tj_strerror(rc));
-    }
     if (!first)
         return tj_emit(ctx, rec);
     tj_count(ctx, "duplicates", 1);
     tj_log(ctx, TJ_LOG_DEBUG, "%s: duplicate of %s", url ? url : "(no url)",
            first);
-    free(first);
     return c->keep_duplicates ? tj_emit(ctx, rec) : 0;
 }
 

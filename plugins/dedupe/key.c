@@ -5,12 +5,12 @@
  * digits) keys the same.  Contracts in dedupe.h.
  *
  * Speed: nearly every character of a Chinese article is ASCII or a
- * Basic Multilingual Plane character whose folded decomposition is itself
- * (a CJK ideograph) or nothing (punctuation).  ASCII is folded inline; the
- * other BMP characters are classified once per process (utf8proc, on first
- * sight) into a 64 KiB table, and only the rest (full-width forms,
- * compatibility characters, capitals outside ASCII, other planes) go
- * through utf8proc each time.
+ * three-byte character whose folded decomposition is itself (a CJK
+ * ideograph) or nothing (punctuation).  ASCII is folded inline; each
+ * three-byte character is classified once per process (utf8proc, on first
+ * sight) into a table indexed by its bytes, and only the rest (full-width
+ * forms, compatibility characters, two- and four-byte characters, invalid
+ * bytes) go through utf8proc each time, exactly as they always did.
  */
 #include <stdatomic.h>
 #include <stdint.h>
@@ -69,40 +69,52 @@ static size_t append_folded(utf8proc_int32_t cp, unsigned char *out,
     return kept;
 }
 
-/* ---- the BMP classes ------------------------------------------------------ */
+/* ---- the three-byte classes ---------------------------------------------- */
 
 enum { UNKNOWN, DROPPED, ITSELF, OTHER };
 
-/* What folding a BMP character gives: DROPPED (nothing kept), ITSELF
- * (exactly the character, kept) or OTHER (utf8proc decides; surrogates
- * too, which are invalid UTF-8); UNKNOWN until first seen.  Shared by all
- * threads: every writer stores the same value. */
-static _Atomic unsigned char bmp_class[0x10000];
+/* Three bytes 1110xxxx 10yyyyyy 10zzzzzz, read as the little-endian word
+ * w, give a table slot from their payload bits: yyyyyy in bits 0-5,
+ * zzzzzz in bits 8-13 and xxxx in bits 14-17.  Five operations where the
+ * code point takes ten. */
+#define SLOT(w) (((w) & 0x3f3f0f) >> 8 | ((w) & 0x0f) << 14)
 
-/* Classifies cp, remembers it and returns its class (kept out of line:
- * each character goes through here once per process). */
-static __attribute__((noinline)) unsigned char learn(utf8proc_int32_t cp)
+/* What folding the character at each slot gives: DROPPED (nothing kept),
+ * ITSELF (exactly the character, kept) or OTHER (utf8proc decides; also
+ * the slots of overlong forms and surrogates, which are invalid UTF-8);
+ * UNKNOWN until first seen.  Shared by all threads: every writer stores
+ * the same value. */
+static _Atomic unsigned char classes[1 << 18];
+
+/* Classifies the character at `slot`, remembers it and returns its class
+ * (out of line: each character goes through here once per process). */
+static __attribute__((noinline)) unsigned char learn(unsigned slot)
 {
+    utf8proc_int32_t cp = (utf8proc_int32_t)((slot >> 14) << 12 |
+                                             (slot & 0x3f) << 6 |
+                                             (slot >> 8 & 0x3f));
     utf8proc_int32_t parts[32];
     int n = fold(cp, parts), kept = 0;
     for (int i = 0; i < n; i++)
         kept += keeps(parts[i]);
-    unsigned char c = cp >= 0xd800 && cp < 0xe000 ? OTHER /* invalid */
-                      : !kept                      ? DROPPED
-                      : n == 1 && parts[0] == cp   ? ITSELF
-                                                   : OTHER;
-    atomic_store_explicit(&bmp_class[cp], c, memory_order_relaxed);
+    unsigned char c = cp < 0x800 || (cp >= 0xd800 && cp < 0xe000) ? OTHER
+                      : !kept                                    ? DROPPED
+                      : n == 1 && parts[0] == cp                 ? ITSELF
+                                                                 : OTHER;
+    atomic_store_explicit(&classes[slot], c, memory_order_relaxed);
     return c;
 }
 
-static inline unsigned char class_of(utf8proc_int32_t cp)
+/* The class of the three-byte form in w. */
+static inline unsigned char class_of(uint32_t w)
 {
+    unsigned slot = SLOT(w);
     unsigned char c =
-        atomic_load_explicit(&bmp_class[cp], memory_order_relaxed);
-    return c != UNKNOWN ? c : learn(cp);
+        atomic_load_explicit(&classes[slot], memory_order_relaxed);
+    return c != UNKNOWN ? c : learn(slot);
 }
 
-/* ---- decoding ---------------------------------------------------------------- */
+/* ---- bytes ------------------------------------------------------------------ */
 
 /* The ASCII character c folded, or 0 when it is not a letter or digit. */
 static inline unsigned char ascii_key(unsigned c)
@@ -113,28 +125,28 @@ static inline unsigned char ascii_key(unsigned c)
     return lower - 'a' < 26 ? (unsigned char)lower : 0;
 }
 
-/* The character encoded by the three bytes at p, or 0 when they are not a
- * valid three-byte form (the general decoder then decides). */
-static inline unsigned three_bytes(const unsigned char *p)
+/* The three bytes at p (and one more, unused) as a little-endian word. */
+static inline uint32_t load_word(const unsigned char *p)
 {
-    uint32_t w = p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16;
-    if ((w & 0xc0c0f0) != 0x8080e0)
-        return 0;
-    unsigned v = (w & 0x0f) << 12 | (w & 0x3f00) >> 2 | (w >> 16 & 0x3f);
-    return v < 0x800 || v - 0xd800 < 0x800 ? 0 : v;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    uint32_t w;
+    memcpy(&w, p, 4);
+    return w;
+#else
+    return p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16;
+#endif
 }
 
-/* Decodes the non-ASCII character at p (left > 0 bytes) into *cp.  Returns
- * its length, or 0 when the byte at p does not start a valid character
- * (utf8proc_iterate's rules: no overlong forms, no surrogates, nothing
- * past U+10FFFF). */
-static size_t decode(const unsigned char *p, size_t left,
-                     utf8proc_int32_t *cp)
+/* Stores the three bytes of w at out (and, little-endian, a fourth one
+ * that is overwritten or ignored: out must have room for it). */
+static inline void store_word(unsigned char *out, uint32_t w)
 {
-    if (left >= 3 && (*cp = (utf8proc_int32_t)three_bytes(p)) != 0)
-        return 3;
-    utf8proc_ssize_t step = utf8proc_iterate(p, (utf8proc_ssize_t)left, cp);
-    return step > 0 ? (size_t)step : 0;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    memcpy(out, &w, 4);
+#else
+    out[0] = (unsigned char)w, out[1] = (unsigned char)(w >> 8);
+    out[2] = (unsigned char)(w >> 16);
+#endif
 }
 
 /* ---- normalising --------------------------------------------------------------- */
@@ -159,41 +171,6 @@ static int reserve(norm *b)
     b->out = p;
     b->cap *= 2;
     return 0;
-}
-
-/* Appends the folded form of the character cp, found as `step` bytes at
- * src.  Returns 0, or 1 (nothing appended) when it would take the text
- * past b->max. */
-static int append_char(norm *b, utf8proc_int32_t cp,
-                       const unsigned char *src, size_t step)
-{
-    unsigned char c = cp < 0x10000 ? class_of(cp) : OTHER;
-    size_t len = b->len, got = 0;
-    if (c == DROPPED)
-        return 0;
-    if (c == ITSELF) { /* valid UTF-8: cp's own encoding */
-        memcpy(b->out + len, src, step);
-        len += step, got = 1;
-    } else {
-        got = append_folded(cp, b->out, &len);
-    }
-    if (len > b->max)
-        return 1;
-    b->len = len;
-    b->chars += got;
-    return 0;
-}
-
-/* The three bytes at p (and one more, unused) as a little-endian word. */
-static inline uint32_t load_word(const unsigned char *p)
-{
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    uint32_t w;
-    memcpy(&w, p, 4);
-    return w;
-#else
-    return p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16;
-#endif
 }
 
 /* Takes the characters from p[*i] on that need no utf8proc call: ASCII,
@@ -221,12 +198,9 @@ static void take_simple(norm *b, const unsigned char *p, size_t n, size_t *i)
         uint32_t w = load_word(p + j);
         if ((w & 0xc0c0f0) != 0x8080e0)
             break;
-        unsigned cp = (w & 0x0f) << 12 | (w & 0x3f00) >> 2 | (w >> 16 & 0x3f);
-        if (cp < 0x800) /* an overlong form: invalid */
-            break;
-        unsigned char cls = class_of((utf8proc_int32_t)cp);
+        unsigned char cls = class_of(w);
         if (cls == ITSELF) {
-            memcpy(out + len, p + j, 3);
+            store_word(out + len, w);
             len += 3, chars++;
         } else if (cls != DROPPED) {
             break;
@@ -236,12 +210,34 @@ static void take_simple(norm *b, const unsigned char *p, size_t n, size_t *i)
     b->len = len, b->chars = chars, *i = j;
 }
 
+/* Appends the character at p (left > 0 bytes) the way every character
+ * once went: utf8proc decodes, decomposes and classifies.  Sets *step to
+ * the bytes read (1 for an invalid byte, skipped).  Returns 0, or 1
+ * (nothing appended) when the character would take the text past b->max.
+ * b has room for it (reserve). */
+static int append_char(norm *b, const unsigned char *p, size_t left,
+                       size_t *step)
+{
+    utf8proc_int32_t cp;
+    utf8proc_ssize_t k = utf8proc_iterate(p, (utf8proc_ssize_t)left, &cp);
+    *step = 1;
+    if (k <= 0)
+        return 0;
+    *step = (size_t)k;
+    size_t len = b->len, got = append_folded(cp, b->out, &len);
+    if (len > b->max)
+        return 1;
+    b->len = len;
+    b->chars += got;
+    return 0;
+}
+
 char *dedupe_normalise(const char *text, size_t n, size_t max_bytes,
                        size_t *len, size_t *chars)
 {
     norm b = {.cap = (n < max_bytes ? n : max_bytes) + ROOM, .max = max_bytes};
     const unsigned char *p = (const unsigned char *)text;
-    size_t i = 0;
+    size_t i = 0, step;
     *len = *chars = 0;
     b.out = malloc(b.cap);
     while (b.out && i < n && b.len < max_bytes) {
@@ -250,13 +246,7 @@ char *dedupe_normalise(const char *text, size_t n, size_t max_bytes,
             break;
         if (reserve(&b))
             goto fail;
-        utf8proc_int32_t cp;
-        size_t step = decode(p + i, n - i, &cp);
-        if (!step) { /* an invalid byte: skipped */
-            i++;
-            continue;
-        }
-        if (append_char(&b, cp, p + i, step))
+        if (append_char(&b, p + i, n - i, &step))
             break; /* the character that crosses the cap */
         i += step;
     }

@@ -221,6 +221,32 @@ static void keep_duplicates_marks_them(void **s)
     tj_harness_free(h);
 }
 
+/* Enough articles for the run map to grow its index several times and
+ * fill more than one block of entries: every copy still finds its first
+ * URL. */
+static void many_articles_in_one_run(void **s)
+{
+    reset_kv(1);
+    const char *opts[] = {"keep_duplicates=true", NULL};
+    tj_harness *h = stage(opts);
+    enum { N = 3000 };
+    char body[64], url[64], want[64];
+    for (int copy = 0; copy < 2; copy++)
+        for (int i = 0; i < N; i++) {
+            snprintf(body, sizeof body, "article number %d, body text", i);
+            snprintf(url, sizeof url, "http://site%d/%d", copy, i);
+            assert_int_equal(tj_harness_process(h, page(url, body)), 0);
+            tj_record *r = tj_harness_next(h);
+            assert_non_null(r);
+            snprintf(want, sizeof want, "http://site0/%d", i);
+            assert_string_equal(str(r, "duplicate_of"),
+                                copy ? want : "(absent)");
+            tj_record_free(r);
+        }
+    assert_int_equal(tj_harness_counter(h, "duplicates"), N);
+    tj_harness_free(h);
+}
+
 static void across_runs_through_the_state(void **s)
 {
     reset_kv(0);
@@ -339,6 +365,7 @@ int main(void)
         cmocka_unit_test(duplicates_in_one_run),
         cmocka_unit_test(records_without_url),
         cmocka_unit_test(keep_duplicates_marks_them),
+        cmocka_unit_test(many_articles_in_one_run),
         cmocka_unit_test(across_runs_through_the_state),
         cmocka_unit_test(the_database_is_asked_once_per_key),
         cmocka_unit_test(short_or_missing_text_passes_unkeyed),

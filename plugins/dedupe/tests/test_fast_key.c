@@ -49,6 +49,27 @@ static void every_code_point_as_the_reference(void **s)
     free(all);
 }
 
+/* Every lead byte E0-EF with every two bytes after it: the table of
+ * three-byte classes meets valid characters, overlong forms, surrogates
+ * and broken sequences, alone, between ASCII letters and run together. */
+static void every_three_byte_form_as_the_reference(void **s)
+{
+    unsigned char *all = malloc(16 * 256 * 256 * 4), *p = all;
+    for (unsigned b0 = 0xe0; b0 <= 0xef; b0++)
+        for (unsigned b1 = 0; b1 < 256; b1++)
+            for (unsigned b2 = 0; b2 < 256; b2++) {
+                *p++ = (unsigned char)b0, *p++ = (unsigned char)b1;
+                *p++ = (unsigned char)b2;
+                if ((b1 + b2) % 3 == 0)
+                    *p++ = 'Q';
+            }
+    size_t n = (size_t)(p - all);
+    same_as_reference((char *)all, n, 64 << 20);
+    same_as_reference((char *)all, n, 64 << 20); /* classes known */
+    same_as_reference((char *)all, n, 100000);   /* cut somewhere inside */
+    free(all);
+}
+
 /* A deterministic generator (xorshift64*). */
 static uint64_t rnd(uint64_t *x)
 {
@@ -132,6 +153,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(every_code_point_as_the_reference),
+        cmocka_unit_test(every_three_byte_form_as_the_reference),
         cmocka_unit_test(random_text_as_the_reference),
         cmocka_unit_test(sha256_as_fetch_and_fips),
     };
