@@ -184,9 +184,10 @@ done:
     return rc;
 }
 
-/* Converts field `name` in place; counts into *invalid. */
+/* Converts field `name` in place; counts into *invalid.  `text` is the
+ * field's index among the texts auto detection looked at, -1 without. */
 static int convert_field(ct_state *st, tj_record *rec, const char *name,
-                         size_t *invalid, tj_ctx *ctx)
+                         long text, size_t *invalid, tj_ctx *ctx)
 {
     size_t len;
     tj_field_type t = tj_record_type(rec, name);
@@ -197,6 +198,8 @@ static int convert_field(ct_state *st, tj_record *rec, const char *name,
     st->out.len = st->out.changes = st->out.invalid = 0;
     if (t == TJ_FIELD_JSON)
         rc = tc_json_convert(st->cv, v, len, &st->out);
+    else if (text >= 0)
+        rc = tc_convert_known(st->cv, (size_t)text, v, len, &st->out);
     else
         rc = tc_convert(st->cv, v, len, &st->out);
     *invalid += st->out.invalid;
@@ -231,7 +234,8 @@ static int ct_process(tj_ctx *ctx, void *state, tj_record *rec)
         for (size_t i = 0; names[i] && !rc; i++) {
             int json = tj_record_type(rec, names[i]) == TJ_FIELD_JSON;
             tc_conv_set(st->cv, cfg, st->config < 0 && (simp > 0 || json));
-            rc = convert_field(st, rec, names[i], &invalid, ctx);
+            rc = convert_field(st, rec, names[i], st->config < 0 ? (long)i : -1,
+                               &invalid, ctx);
         }
     }
     if (invalid)

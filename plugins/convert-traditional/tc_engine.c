@@ -65,10 +65,18 @@ static struct {
     config configs[64];
     trie dicts[64];
     int tw2t, hk2t, tw2s, hk2s, t2s;
+    int ascii_classless; /* no ASCII character has a class bit */
+    uint8_t bmp_class[0x10000]; /* char_class of the BMP, flat */
+    /* bmp_class for a well-formed three-byte sequence's value, and
+     * TRI_BAD where the value is an overlong form or a surrogate (not a
+     * character: tc_utf8_decode rejects the sequence). */
+    uint8_t tri_class[0x10000];
     const char *why; /* NULL when the data is good */
 } D;
 
 static pthread_once_t data_once = PTHREAD_ONCE_INIT;
+
+#define TRI_BAD 0x80u /* see D.tri_class; no class bit is this high */
 
 static int in_blob(uint32_t off, uint64_t bytes, uint32_t size)
 {
@@ -182,6 +190,17 @@ static void data_load(void)
         if (config_load(&cd[i], h->size, &D.configs[i]))
             return;
     D.why = NULL;
+    for (uint32_t c = 0; c < 0x10000; c++)
+        D.bmp_class[c] =
+            D.class_entries[(size_t)D.class_pages[c >> 8] * 256 + (c & 255)];
+    for (uint32_t c = 0; c < 0x10000; c++)
+        D.tri_class[c] = c < 0x800 || (c >= 0xD800 && c < 0xE000)
+                             ? TRI_BAD
+                             : D.bmp_class[c];
+    D.ascii_classless = 1;
+    for (uint32_t c = 0; c < 0x80; c++)
+        if (D.bmp_class[c])
+            D.ascii_classless = 0;
     D.tw2t = find_config("tw2t");
     D.hk2t = find_config("hk2t");
     D.tw2s = find_config("tw2s");
@@ -369,11 +388,25 @@ static inline tc_cp_side cp_side(const config *cf, uint32_t e)
 
 /* ---- converters --------------------------------------------------------- */
 
+/* Where tc_detect found characters of a class: cut[i] is a byte offset,
+ * text[i] the text it is in (both ascending). */
+typedef struct cuts {
+    size_t *cut, *text;
+    size_t n, cap;
+} cuts;
+
 struct tc_conv {
     const config *cf;
     const tc_userdict *ud;
     int protect;
     tc_out a, b, scratch; /* slow-path stages; tc_detect */
+    cuts simp, tw, hk;    /* tc_detect's positions, reused from call to call */
+    /* tc_convert_known: the Simplified-only characters of the text being
+     * converted still ahead (offsets from known_base), else NULL. */
+    const size_t *known;
+    size_t n_known;
+    const unsigned char *known_base;
+    int cuts_valid; /* simp, tw, hk are those of the last tc_detect */
 };
 
 int tc_conv_new(int cfg, const tc_userdict *ud, int protect, tc_conv **out)
@@ -408,6 +441,12 @@ void tc_conv_free(tc_conv *cv)
     tc_out_free(&cv->a);
     tc_out_free(&cv->b);
     tc_out_free(&cv->scratch);
+    free(cv->simp.cut);
+    free(cv->simp.text);
+    free(cv->tw.cut);
+    free(cv->tw.text);
+    free(cv->hk.cut);
+    free(cv->hk.text);
     free(cv);
 }
 
@@ -631,6 +670,8 @@ TC_COLD static const unsigned char *slow_end(const config *cf, const unsigned ch
 
 static inline int char_class(uint32_t c)
 {
+    if (c < 0x10000)
+        return D.bmp_class[c];
     return D.class_entries[(size_t)D.class_pages[c >> 8] * 256 + (c & 255)];
 }
 
@@ -672,6 +713,21 @@ static const unsigned char *next_protected(const unsigned char *p,
     return end;
 }
 
+/* next_protected from the positions tc_detect recorded: the first one at
+ * or after p, or end.  Positions behind p are dropped (the callers move
+ * forward only). */
+static const unsigned char *next_known(tc_conv *cv, const unsigned char *p,
+                                       const unsigned char *end)
+{
+    while (cv->n_known && cv->known_base + cv->known[0] < p) {
+        cv->known++;
+        cv->n_known--;
+    }
+    if (cv->n_known && cv->known_base + cv->known[0] < end)
+        return cv->known_base + cv->known[0];
+    return end;
+}
+
 /* Converts in[0..len) with the configuration alone (OpenCC's
  * Converter::Convert) and appends it to o.  With `protect` (a constant:
  * the function is instantiated twice), Simplified-only characters are
@@ -699,7 +755,7 @@ piece_impl(tc_conv *cv, const unsigned char *p, size_t len, tc_out *o,
     uint32_t nc = 0;
     unsigned nl = 0;
     int tight = 1; /* try the three-byte loop at the next character */
-    const int tight_ok = !protect && cf->few_sides;
+    const int tight_ok = cf->few_sides;
     char *w, *wend;
     if (!protect)
         lim = end;
@@ -741,6 +797,12 @@ piece_impl(tc_conv *cv, const unsigned char *p, size_t len, tc_out *o,
                     break;
                 e = entries[(size_t)pages[c >> 8] * 256 + (c & 255)];
                 k = e >> 24;
+                if (protect && e && (char_class(c) & TC_CLASS_SIMP)) {
+                    np = p; /* protected: the general step copies it */
+                    nc = c;
+                    nl = 3;
+                    break;
+                }
                 if (k - 1 < 7) {
                     memcpy(w, &e, 4);
                     w += k & 3;
@@ -799,7 +861,8 @@ piece_impl(tc_conv *cv, const unsigned char *p, size_t len, tc_out *o,
             continue;
         }
         if (protect && lim <= p)
-            lim = next_protected(p + n, end);
+            lim = cv->known ? next_known(cv, p + n, end)
+                            : next_protected(p + n, end);
         tc_cp_side sd = cp_side(cf, e);
         m = 0;
         if (sd.node) {
@@ -1218,14 +1281,27 @@ int tc_convert(tc_conv *cv, const char *in, size_t len, tc_out *o)
     return convert_protected(cv, start, (size_t)(end - start), o);
 }
 
-/* ---- config: auto -------------------------------------------------------- */
+int tc_convert_known(tc_conv *cv, size_t text, const char *in, size_t len,
+                     tc_out *out)
+{
+    const cuts *cs = &cv->simp;
+    size_t first = 0, k;
+    int rc;
+    if (!cv->cuts_valid)
+        return tc_convert(cv, in, len, out);
+    while (first < cs->n && cs->text[first] < text)
+        first++;
+    for (k = first; k < cs->n && cs->text[k] == text; k++)
+        ;
+    cv->known = cs->cut + first;
+    cv->n_known = k - first;
+    cv->known_base = (const unsigned char *)in;
+    rc = tc_convert(cv, in, len, out);
+    cv->known = NULL;
+    return rc;
+}
 
-/* Where tc_detect found Simplified-only characters: cut[i] is a byte
- * offset, text[i] the text it is in (both ascending). */
-typedef struct cuts {
-    size_t *cut, *text;
-    size_t n, cap;
-} cuts;
+/* ---- config: auto -------------------------------------------------------- */
 
 static int cuts_add(cuts *c, size_t text, size_t off)
 {
@@ -1334,55 +1410,131 @@ static int count_sparse(const config *cf, const cuts *at, const cuts *cs,
     return 0;
 }
 
+/* The next character at or after p with a class bit set (its class in
+ * *k, its length in *len), or end.  Three-byte characters (all of CJK)
+ * go through a tight loop: one 4-byte load, one mask test and one table
+ * load each (tri_class also says when the sequence is not a character);
+ * the rest through decode_fast. */
+static inline const unsigned char *next_classed(const unsigned char *p,
+                                               const unsigned char *end,
+                                               unsigned *len, int *k)
+{
+    while (p < end) {
+        uint32_t v, c;
+        while (end - p >= 4) {
+            memcpy(&v, p, 4);
+            if ((v & 0xC0C0F0u) != 0x8080E0u)
+                break;
+            c = ((v & 0x0Fu) << 12) | ((v >> 2) & 0xFC0u) |
+                ((v >> 16) & 0x3Fu);
+            if ((*k = D.tri_class[c]) != 0) {
+                if (*k == TRI_BAD)
+                    break;
+                *len = 3;
+                return p;
+            }
+            p += 3;
+        }
+        if (p >= end)
+            break;
+        if (*p < 0x80 && D.ascii_classless) {
+            p++;
+            continue;
+        }
+        c = decode_fast(p, end, len);
+        if (c != TC_INVALID && (*k = char_class(c)) != 0)
+            return p;
+        p += *len;
+    }
+    return end;
+}
+
+/* Simplified-only characters after which, with no Traditional-only one
+ * before them, a record is taken to be Simplified without reading on. */
+#define AUTO_SIMP_ENOUGH 256
+
+/* Counts the Simplified-only characters of the texts into e->simp,
+ * stopping at the first Traditional-only one (returns 1; e->simp is then
+ * partial) or at the AUTO_SIMP_ENOUGH-th Simplified-only one (returns 0:
+ * the text is Simplified).  Returns 0 after reading everything. */
+static int count_until_trad(const char *const *texts, const size_t *lens,
+                            size_t n, tc_evidence *e)
+{
+    for (size_t i = 0; i < n; i++) {
+        const unsigned char *p = (const unsigned char *)texts[i];
+        const unsigned char *end = p + lens[i];
+        unsigned l;
+        int k;
+        while ((p = next_classed(p, end, &l, &k)) < end) {
+            if (k & TC_CLASS_TRAD)
+                return 1;
+            if ((k & TC_CLASS_SIMP) && ++e->simp >= AUTO_SIMP_ENOUGH)
+                return 0;
+            p += l;
+        }
+    }
+    return 0;
+}
+
+/* Records where the Simplified-only characters (cv->simp) and the
+ * characters tw2t (cv->tw) and hk2t (cv->hk) may act on are, and counts
+ * the Traditional-only ones into e->trad.  0 or TJ_ENOMEM. */
+static int find_cuts(tc_conv *cv, const char *const *texts,
+                     const size_t *lens, size_t n, tc_evidence *e)
+{
+    cv->simp.n = cv->tw.n = cv->hk.n = 0;
+    for (size_t i = 0; i < n; i++) {
+        const unsigned char *p = (const unsigned char *)texts[i];
+        const unsigned char *start = p, *end = p + lens[i];
+        unsigned l;
+        int k;
+        while ((p = next_classed(p, end, &l, &k)) < end) {
+            size_t at = (size_t)(p - start);
+            e->trad += (k & TC_CLASS_TRAD) != 0;
+            if (((k & TC_CLASS_SIMP) && cuts_add(&cv->simp, i, at)) ||
+                ((k & TC_CLASS_TW) && cuts_add(&cv->tw, i, at)) ||
+                ((k & TC_CLASS_HK) && cuts_add(&cv->hk, i, at)))
+                return TJ_ENOMEM;
+            p += l;
+        }
+    }
+    return 0;
+}
+
+/* Text without a Traditional-only character is left alone, and most text
+ * is Simplified: a counting pass decides that without recording anything,
+ * and stops once AUTO_SIMP_ENOUGH Simplified-only characters came before
+ * any Traditional-only one.  Only text with Traditional evidence is
+ * scanned again for the positions the change counts and the protection
+ * need. */
 int tc_detect(tc_conv *cv, const char *const *texts, const size_t *lens,
               size_t n, tc_evidence *ev)
 {
     tc_evidence e = {0, 0, 0, 0};
-    cuts cs = {NULL, NULL, 0, 0}, tw = cs, hk = cs;
-    int rc = 0, choice = -1;
-    for (size_t i = 0; i < n; i++) {
-        const unsigned char *p = (const unsigned char *)texts[i];
-        const unsigned char *start = p, *end = p + lens[i];
-        while (p < end) {
-            unsigned l;
-            uint32_t c = decode_fast(p, end, &l);
-            if (c != TC_INVALID) {
-                int k = char_class(c);
-                e.trad += (k & TC_CLASS_TRAD) != 0;
-                if ((k & TC_CLASS_SIMP) &&
-                    (rc = cuts_add(&cs, i, (size_t)(p - start))))
-                    goto done;
-                if ((k & TC_CLASS_TW) &&
-                    (rc = cuts_add(&tw, i, (size_t)(p - start))))
-                    goto done;
-                if ((k & TC_CLASS_HK) &&
-                    (rc = cuts_add(&hk, i, (size_t)(p - start))))
-                    goto done;
-            }
-            p += l;
-        }
-    }
-    e.simp = cs.n;
-    if (e.trad > 0) {
+    const cuts *cs = &cv->simp;
+    int rc;
+    cv->cuts_valid = 0;
+    if (count_until_trad(texts, lens, n, &e)) {
+        e.simp = 0;
+        if (find_cuts(cv, texts, lens, n, &e))
+            return TJ_ENOMEM;
+        cv->cuts_valid = 1;
+        e.simp = cs->n;
         /* Without a character tw2t (hk2t) may act on, it changes nothing. */
-        if ((tw.n &&
-             count_sparse(&D.configs[D.tw2t], &tw, &cs, texts, lens, &e.tw) &&
-             (rc = count_changes(cv, D.tw2t, &cs, texts, lens, n, &e.tw))) ||
-            (hk.n &&
-             count_sparse(&D.configs[D.hk2t], &hk, &cs, texts, lens, &e.hk) &&
-             (rc = count_changes(cv, D.hk2t, &cs, texts, lens, n, &e.hk))))
-            goto done;
-        choice = e.tw > e.hk ? D.tw2s : e.hk > e.tw ? D.hk2s : D.t2s;
+        if ((cv->tw.n &&
+             count_sparse(&D.configs[D.tw2t], &cv->tw, cs, texts, lens,
+                          &e.tw) &&
+             (rc = count_changes(cv, D.tw2t, cs, texts, lens, n, &e.tw))) ||
+            (cv->hk.n &&
+             count_sparse(&D.configs[D.hk2t], &cv->hk, cs, texts, lens,
+                          &e.hk) &&
+             (rc = count_changes(cv, D.hk2t, cs, texts, lens, n, &e.hk))))
+            return rc;
+        rc = e.tw > e.hk ? D.tw2s : e.hk > e.tw ? D.hk2s : D.t2s;
+    } else {
+        rc = -1;
     }
     if (ev)
         *ev = e;
-    rc = choice;
-done:
-    free(cs.cut);
-    free(cs.text);
-    free(tw.cut);
-    free(tw.text);
-    free(hk.cut);
-    free(hk.text);
     return rc;
 }

@@ -90,6 +90,14 @@ void tc_conv_free(tc_conv *cv);
  * Returns 0 or TJ_ENOMEM (out then holds a prefix of the result). */
 int tc_convert(tc_conv *cv, const char *in, size_t len, tc_out *out);
 
+/* tc_convert for texts[text] of the last tc_detect call on cv (the same
+ * bytes: in == texts[text], len == lens[text]), when that call chose a
+ * configuration: with protect on, the Simplified-only characters it
+ * recorded are used instead of being searched for again.  Same output as
+ * tc_convert. */
+int tc_convert_known(tc_conv *cv, size_t text, const char *in, size_t len,
+                     tc_out *out);
+
 /* What `config: auto` looked at (see tc_detect). */
 typedef struct tc_evidence {
     size_t trad; /* Traditional-only characters */
@@ -99,7 +107,9 @@ typedef struct tc_evidence {
 } tc_evidence;
 
 /* Chooses a configuration for n texts taken together: -1 ("none": leave
- * them alone) when no Traditional-only character occurs, else tw2s when
+ * them alone) when no Traditional-only character occurs, or when 256
+ * Simplified-only characters come before the first one (the texts are
+ * read in order and no further: ev->simp then says 256), else tw2s when
  * Taiwan forms outnumber Hong Kong forms, hk2s in the opposite case, t2s
  * otherwise.  Uses cv's scratch space (its configuration is kept).  Fills
  * *ev when not NULL.  Returns the index, -1, or TJ_ENOMEM. */
