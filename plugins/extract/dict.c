@@ -22,7 +22,9 @@ typedef struct alias {
     uint32_t len;
     uint32_t org;
     uint32_t first;  /* first character, ASCII lower-cased */
+    uint32_t keylen; /* bytes of the first two characters */
     uint64_t key;    /* first two characters, ASCII lower-cased */
+    int plain;       /* no ASCII letter: compared byte for byte */
 } alias;
 
 typedef struct slot {
@@ -91,7 +93,15 @@ static int add_alias(ext_dict *d, const char *s, size_t n, uint32_t org)
         return 0;
     }
     size_t l2;
-    a->key = (uint64_t)a->first << 32 | fold(ext_utf8_next(s + l, n - l, &l2));
+    uint32_t second = ext_utf8_next(s + l, n - l, &l2);
+    a->key = (uint64_t)a->first << 32 | fold(second);
+    /* an undecodable start (U+FFFD) may stand for other bytes in the text:
+     * such aliases are compared from their first byte */
+    a->keylen = a->first == 0xFFFD || second == 0xFFFD ? 0 : (uint32_t)(l + l2);
+    a->plain = 1;
+    for (size_t i = 0; i < n; i++)
+        if ((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z'))
+            a->plain = 0;
     d->nal++;
     return 0;
 }
@@ -296,9 +306,15 @@ size_t ext_dict_match(const ext_dict *d, const char *s, size_t n,
     if (!d->tab[h].key)
         return 0;
     const slot *sl = &d->tab[h];
+    /* the first two characters are the key's: compare the rest (from the
+     * start when the text's are undecodable) */
+    size_t skip = c == 0xFFFD || (uint32_t)key == 0xFFFD ? 0 : l + l2;
     for (uint32_t k = 0; k < sl->count; k++) {
         const alias *a = &d->al[d->order[sl->start + k]];
-        if (a->len > n || !same_folded(s, a->s, a->len))
+        size_t from = a->keylen == skip ? skip : 0;
+        if (a->len > n ||
+            (a->plain ? memcmp(s + from, a->s + from, a->len - from) != 0
+                      : !same_folded(s + from, a->s + from, a->len - from)))
             continue;
         if (is_alnum((unsigned char)a->s[a->len - 1]) && a->len < n &&
             is_alnum((unsigned char)s[a->len]))

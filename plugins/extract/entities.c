@@ -174,12 +174,21 @@ static const exchange *exchange_at(const char *s, size_t n)
         }
         return ext_starts(s, n, e->w) ? e : NULL;
     }
-    if (b != 'N' && b != 'A' && b != 'H' && b != 'S')
-        return NULL;
-    for (size_t k = 0; k < sizeof exchanges / sizeof exchanges[0]; k++)
-        if ((unsigned char)exchanges[k].w[0] == b &&
-            ext_starts(s, n, exchanges[k].w))
-            return &exchanges[k];
+    /* the table's entries for each initial, in table order */
+    static const uint8_t by_n[] = {0, 1, 2}, by_a[] = {3}, by_h[] = {8, 10},
+                         by_s[] = {9, 12, 14};
+    const uint8_t *ks;
+    size_t nk;
+    switch (b) {
+    case 'N': ks = by_n, nk = sizeof by_n; break;
+    case 'A': ks = by_a, nk = sizeof by_a; break;
+    case 'H': ks = by_h, nk = sizeof by_h; break;
+    case 'S': ks = by_s, nk = sizeof by_s; break;
+    default: return NULL;
+    }
+    for (size_t k = 0; k < nk; k++)
+        if (ext_starts(s, n, exchanges[ks[k]].w))
+            return &exchanges[ks[k]];
     return NULL;
 }
 
