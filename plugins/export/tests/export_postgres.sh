@@ -98,6 +98,37 @@ assert_eq "s1|short
 s3|ok" "$(pg_sql 'SELECT url, title FROM strict ORDER BY url')" \
     "postgres: the other records of the batch are committed"
 
+# Rows of the types taojin creates go as binary COPY: an int in a double
+# column, an integer key repeated in one batch (last wins), a long body
+# (compressed with lz4 when the server has it).
+python3 - >typed.jsonl <<'EOF'
+import json
+body = "数据中心业务收入356亿美元，高于分析师此前预期。\n" * 100
+print(json.dumps({"id": 1, "score": 0.25, "body": body, "q": {"a": [1, 2]}}, ensure_ascii=False))
+print(json.dumps({"id": 2, "score": 7, "body": "x", "q": {"b": None}}))
+print(json.dumps({"id": 1, "score": -2.5, "body": body + "!", "q": [3]}, ensure_ascii=False))
+EOF
+pgx typed.jsonl table=typed key=id
+assert_eq 0 "$rc" "postgres: typed rows exit 0"
+assert_eq "1|-2.5|7001|[3]
+2|7|1|{\"b\": null}" \
+    "$(pg_sql "SELECT id, score, octet_length(body), q FROM typed ORDER BY id")" \
+    "postgres: binary rows query back (int key repeated: last wins; int in a double column)"
+if [ "$(pg_sql "SELECT count(*) FROM pg_settings WHERE name = 'default_toast_compression' AND 'lz4' = ANY(enumvals)")" = 1 ]; then
+    assert_eq lz4 "$(pg_sql "SELECT pg_column_compression(body) FROM typed WHERE id = 1")" \
+        "postgres: long values are compressed with lz4"
+fi
+# Columns of other types (made by the user) go as text: the server parses.
+pg_sql 'CREATE TABLE dated (url text PRIMARY KEY, at timestamptz, n numeric(6,2), tags text[])' >/dev/null
+printf '%s\n' '{"url":"d1","at":"2025-03-05T10:05:00+08:00","n":3.14159,"tags":"{a,b}"}' \
+    '{"url":"d2","at":"2025-03-06 01:00:00Z","n":2,"tags":"{}"}' >dated.jsonl
+pgx dated.jsonl table=dated
+assert_eq 0 "$rc" "postgres: user-typed columns exit 0"
+assert_eq "d1|2025-03-05 02:05:00+00|3.14|{a,b}
+d2|2025-03-06 01:00:00+00|2.00|{}" \
+    "$(pg_sql "SET TIME ZONE 'UTC'; SELECT url, at, n, tags FROM dated ORDER BY url")" \
+    "postgres: values for user-typed columns are parsed by the server"
+
 # mode: append keeps every record (no key needed).
 pgx upd.jsonl table=log mode=append
 pgx upd.jsonl table=log mode=append
