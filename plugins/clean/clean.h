@@ -179,6 +179,32 @@ int cl_clean_text(cl_rules *r, const cl_text_opts *o, const char *in,
 int cl_count_pinyin(cl_rules *r, const char *s, size_t n);
 
 /* ---- HTML --------------------------------------------------------------- */
+/* A page with its long text runs stood in by tokens for libxml2 (veil.c). */
+typedef struct cl_veil {
+    char *html;        /* the veiled page, NULL when nothing was veiled */
+    size_t html_len;
+    const char *src;   /* the page itself */
+    size_t *off, *len; /* run r is src[off[r] .. off[r] + len[r]) */
+    unsigned char *found;
+    size_t n, cap, nfound;
+} cl_veil;
+
+struct _xmlDoc;
+/* Veils html[0..n) when it can be done safely (v->html stays NULL when
+ * not).  Returns 0 or TJ_ENOMEM. */
+int cl_veil_make(cl_veil *v, const char *html, size_t n);
+/* Puts every run back into the parsed tree; -1 when some token did not
+ * come back exactly once in a text, CDATA, comment or PI node (then the
+ * tree is not the page's: parse the page itself). */
+int cl_veil_restore(cl_veil *v, struct _xmlDoc *doc);
+void cl_veil_free(cl_veil *v);
+
+/* libxml2's tree of html[0..n): with `veil`, parsed veiled when that can
+ * be done (*veiled, may be NULL, says whether it was), else as it is.
+ * NULL when libxml2 gives no document.  Free with xmlFreeDoc. */
+struct _xmlDoc *cl_html_parse(const char *html, size_t n, int veil,
+                              int *veiled);
+
 /* Non-zero when `s` looks like markup (a tag among the first bytes). */
 int cl_looks_like_html(const char *s, size_t n);
 

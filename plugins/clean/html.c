@@ -45,6 +45,8 @@ typedef struct hx {
     cJSON *page;
     cJSON *near_title; /* short dated blocks beside the first h1 */
     long doc_punct;
+    long (*tcount)[2]; /* chars and symbols of text nodes, counted once */
+    size_t ntc, captc;
     int oom;
 } hx;
 
@@ -575,6 +577,31 @@ static void count_text(const char *s, long *chars, long *punct)
     }
 }
 
+/* The counts of text node t: counted on the first call, remembered in
+ * h->tcount (index + 1 in t->_private) for the recount after pruning. */
+static void text_counts(hx *h, xmlNodePtr t, long *chars, long *punct)
+{
+    intptr_t k = (intptr_t)t->_private;
+    if (k > 0 && (size_t)k <= h->ntc) {
+        *chars = h->tcount[k - 1][0];
+        *punct = h->tcount[k - 1][1];
+        return;
+    }
+    *chars = *punct = 0;
+    count_text((const char *)t->content, chars, punct);
+    if (h->ntc == h->captc) {
+        size_t cap = h->captc ? h->captc * 2 : 256;
+        long(*p)[2] = realloc(h->tcount, cap * sizeof *p);
+        if (!p)
+            return; /* not remembered: counted again next time */
+        h->tcount = p;
+        h->captc = cap;
+    }
+    h->tcount[h->ntc][0] = *chars;
+    h->tcount[h->ntc][1] = *punct;
+    t->_private = (void *)(intptr_t)++h->ntc;
+}
+
 /* Fills the counts of n and its descendants (post-order); `in_link` when n
  * is inside an <a>.  Stats live in h->pool, addressed by index. */
 static long fill_stats(hx *h, xmlNodePtr n, int in_link)
@@ -595,8 +622,8 @@ static long fill_stats(hx *h, xmlNodePtr n, int in_link)
     idx = (long)h->npool++;
     for (xmlNodePtr c = n->children; c; c = c->next) {
         if (c->type == XML_TEXT_NODE || c->type == XML_CDATA_SECTION_NODE) {
-            long chars = 0, punct = 0;
-            count_text((const char *)c->content, &chars, &punct);
+            long chars, punct;
+            text_counts(h, c, &chars, &punct);
             s.text += chars;
             if (in_link || is_a)
                 s.link_text += chars;
@@ -886,6 +913,36 @@ static xmlNodePtr find_body(xmlNodePtr n)
     return NULL;
 }
 
+static htmlDocPtr parse_raw(const char *html, size_t n)
+{
+    return htmlReadMemory(html, (int)n, NULL, "UTF-8",
+                          HTML_PARSE_RECOVER | HTML_PARSE_NOERROR |
+                              HTML_PARSE_NOWARNING | HTML_PARSE_NONET |
+                              HTML_PARSE_COMPACT);
+}
+
+htmlDocPtr cl_html_parse(const char *html, size_t n, int veil, int *veiled)
+{
+    cl_veil v;
+    htmlDocPtr doc = NULL;
+    if (veiled)
+        *veiled = 0;
+    if (n > (size_t)INT32_MAX)
+        return NULL;
+    if (veil && cl_veil_make(&v, html, n) == 0 && v.html) {
+        doc = parse_raw(v.html, v.html_len);
+        if (doc && cl_veil_restore(&v, doc) < 0) {
+            xmlFreeDoc(doc);
+            doc = NULL;
+        }
+        if (doc && veiled)
+            *veiled = 1;
+    }
+    if (veil)
+        cl_veil_free(&v);
+    return doc ? doc : parse_raw(html, n);
+}
+
 int cl_html_extract(const char *html, size_t n, cl_buf *text, cJSON *page,
                     cl_stats *st)
 {
@@ -897,10 +954,7 @@ int cl_html_extract(const char *html, size_t n, cl_buf *text, cJSON *page,
     if (n > (size_t)INT32_MAX)
         return TJ_EINVAL;
     pthread_once(&tag_once, tag_init);
-    doc = htmlReadMemory(html, (int)n, NULL, "UTF-8",
-                         HTML_PARSE_RECOVER | HTML_PARSE_NOERROR |
-                             HTML_PARSE_NOWARNING | HTML_PARSE_NONET |
-                             HTML_PARSE_COMPACT);
+    doc = cl_html_parse(html, n, 1, NULL);
     if (!doc || !(root = xmlDocGetRootElement(doc))) {
         xmlFreeDoc(doc);
         return TJ_EPARSE;
@@ -948,6 +1002,7 @@ done:
     cJSON_Delete(h.near_title);
     cl_buf_free(&w.line);
     free(h.pool);
+    free(h.tcount);
     xmlFreeDoc(doc);
     return rc;
 }

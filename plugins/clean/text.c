@@ -14,6 +14,7 @@
  *   byline, boilerplate (a closing notice takes the rest), duplicate, kept.
  */
 #include <iconv.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -149,8 +150,9 @@ cl_rules *cl_rules_create(const char *const *extra, size_t n_extra,
     r->to_gb = (iconv_t)-1;
     r->tag = rx_compile(RX_TAG, PCRE2_DOTALL, err);
     r->remnant = rx_compile(RX_REMNANT, 0, err);
-    r->pinyin_han = rx_compile(RX_PINYIN_HAN, 0, err);
-    r->pinyin_any = rx_compile(RX_PINYIN_ANY, 0, err);
+    /* anchored: pin_match tries them only where a match can start */
+    r->pinyin_han = rx_compile(RX_PINYIN_HAN, PCRE2_ANCHORED, err);
+    r->pinyin_any = rx_compile(RX_PINYIN_ANY, PCRE2_ANCHORED, err);
     r->notice = rx_compile(RX_NOTICE, 0, err);
     r->notice_any = rx_compile(RX_NOTICE_ANY, 0, err);
     r->closing = rx_compile(RX_CLOSING, 0, err);
@@ -455,16 +457,90 @@ static void repl_remnant(void *arg, const char *s, const PCRE2_SIZE *ov,
 
 /* ---- step 3: pinyin --------------------------------------------------------- */
 
-int cl_count_pinyin(cl_rules *r, const char *s, size_t n)
+/* Every pinyin match starts at '(', at "（" (lead byte 0xEF) or, for
+ * pinyin_any, at '?'.  The cursor keeps the next place of each byte so
+ * the text is searched (by memchr) once whatever the number of matches. */
+typedef struct pin_cursor {
+    const char *s;
+    size_t n;
+    int q;        /* '?' starts a match too */
+    size_t at[3]; /* next '(', 0xEF and '?' at or after `from`; n: none */
+    size_t from;
+} pin_cursor;
+
+static size_t next_byte(const char *s, size_t n, size_t from, int c)
 {
-    PCRE2_SIZE start = 0, *ov = pcre2_get_ovector_pointer(r->md);
+    const char *p = from < n ? memchr(s + from, c, n - from) : NULL;
+    return p ? (size_t)(p - s) : n;
+}
+
+static void pin_init(pin_cursor *c, const char *s, size_t n, int q)
+{
+    c->s = s;
+    c->n = n;
+    c->q = q;
+    c->from = 0;
+    c->at[0] = next_byte(s, n, 0, '(');
+    c->at[1] = next_byte(s, n, 0, 0xEF);
+    c->at[2] = q ? next_byte(s, n, 0, '?') : n;
+}
+
+/* The first place at or after `from` where a match may start, or n. */
+static size_t pin_next(pin_cursor *c, size_t from)
+{
+    const unsigned char *u = (const unsigned char *)c->s;
+    for (;;) {
+        size_t best;
+        if (c->at[0] < from)
+            c->at[0] = next_byte(c->s, c->n, from, '(');
+        if (c->at[1] < from)
+            c->at[1] = next_byte(c->s, c->n, from, 0xEF);
+        if (c->q && c->at[2] < from)
+            c->at[2] = next_byte(c->s, c->n, from, '?');
+        best = c->at[0] < c->at[1] ? c->at[0] : c->at[1];
+        if (c->q && c->at[2] < best)
+            best = c->at[2];
+        if (best >= c->n || best != c->at[1] ||
+            (best + 2 < c->n && u[best + 1] == 0xBC && u[best + 2] == 0x88))
+            return best; /* '(' or '?', or a "（" */
+        from = best + 1; /* another full-width character */
+    }
+}
+
+/* The leftmost match of the anchored pinyin pattern `re` at or after
+ * `from` (what an unanchored search from there finds): pcre2_match's
+ * result, the ovector in r->md. */
+static int pin_match(cl_rules *r, pcre2_code *re, pin_cursor *c, size_t from)
+{
+    size_t p;
+    while ((p = pin_next(c, from)) < c->n) {
+        int rc = pcre2_match(re, (PCRE2_SPTR)c->s, c->n, p,
+                             PCRE2_NO_UTF_CHECK, r->md, NULL);
+        if (rc >= 0)
+            return rc;
+        from = p + 1;
+    }
+    return -1;
+}
+
+/* Pinyin annotations after hanzi in s[0..n), counted up to `limit`. */
+static int count_pinyin_upto(cl_rules *r, const char *s, size_t n, int limit)
+{
+    PCRE2_SIZE *ov = pcre2_get_ovector_pointer(r->md);
+    pin_cursor c;
+    size_t from = 0;
     int count = 0;
-    while (pcre2_match(r->pinyin_han, (PCRE2_SPTR)s, n, start,
-                       PCRE2_NO_UTF_CHECK, r->md, NULL) >= 0) {
+    pin_init(&c, s, n, 0);
+    while (count < limit && pin_match(r, r->pinyin_han, &c, from) >= 0) {
         count++;
-        start = ov[1];
+        from = ov[1];
     }
     return count;
+}
+
+int cl_count_pinyin(cl_rules *r, const char *s, size_t n)
+{
+    return count_pinyin_upto(r, s, n, INT_MAX);
 }
 
 /* "?yàn)" lost its '(' with the character before it: keep the '?' so the
@@ -509,23 +585,41 @@ static inline int cpvec_push(cpvec *c, uint32_t cp)
     return 0;
 }
 
-/* Decodes s[0..n) into c (n bytes never hold more than n code points). */
+/* What cpvec_load saw: encoding the code points again gives the bytes
+ * back (valid UTF-8, no U+FFFF); a space; a character fix_punct looks at. */
+enum { CP_SAME = 1, CP_SPACE = 2, CP_PUNCT = 4 };
+
+/* CP_SPACE / CP_PUNCT for each ASCII character. */
+static const unsigned char ascii_flags[128] = {
+    [' '] = CP_SPACE, ['!'] = CP_PUNCT, [','] = CP_PUNCT, ['?'] = CP_PUNCT,
+    [';'] = CP_PUNCT, [':'] = CP_PUNCT};
+
+/* Decodes s[0..n) into c (n bytes never hold more than n code points).
+ * Returns the CP_* flags, or -1 when out of memory. */
 static int cpvec_load(cpvec *c, const char *s, size_t n)
 {
     const unsigned char *u = (const unsigned char *)s;
     size_t i = 0;
+    int same = CP_SAME, seen = 0;
     c->n = 0;
     if (cpvec_reserve(c, n) < 0)
         return -1;
     while (i < n) {
         uint32_t cp;
-        if (u[i] < 0x80)
+        if (u[i] < 0x80) {
             cp = u[i++];
-        else
-            i += (size_t)cl_utf8_next(s + i, n - i, &cp);
+            seen |= ascii_flags[cp];
+        } else {
+            int k = cl_utf8_next(s + i, n - i, &cp);
+            if (k == 1 || cp == 0xFFFF)
+                same = 0;
+            if (cp == 0x3002)
+                seen |= CP_PUNCT;
+            i += (size_t)k;
+        }
         c->v[c->n++] = cp;
     }
-    return 0;
+    return same | seen;
 }
 
 /* What the whole document looks like, for the per-line judgements. */
@@ -537,9 +631,14 @@ typedef struct doc_info {
 
 static void doc_survey(const char *s, size_t n, doc_info *d)
 {
+    const unsigned char *u = (const unsigned char *)s;
     size_t i = 0, han = 0, kana = 0, gb_only = 0, b5_only = 0;
     while (i < n) {
         uint32_t cp;
+        if (u[i] < 0x80) { /* never han nor kana */
+            i++;
+            continue;
+        }
         i += (size_t)cl_utf8_next(s + i, n - i, &cp);
         if (cl_is_han(cp)) {
             int c = cl_common_class(cp);
@@ -611,44 +710,69 @@ static int is_question(const uint32_t *v, size_t n, size_t i)
     return 0;
 }
 
+/* The han-character part of mark_of: rare or other-script hanzi. */
+static unsigned char han_mark(uint32_t cp, const doc_info *d)
+{
+    int c = cl_common_class(cp), top = c & (CL_COMMON_GB | CL_COMMON_BIG5);
+    if (c == 0)
+        return M_RARE;
+    if (!top || (d->script && !(top & d->script)))
+        return M_WEAK; /* GB2312 level 2, or the other script */
+    return M_NONE;
+}
+
+/* The mark of v[i] in the line v[0..n): a mojibake suspect or a lost '?'. */
+static unsigned char mark_of(const uint32_t *v, size_t n, size_t i,
+                             const doc_info *d)
+{
+    uint32_t cp = v[i], prev = i ? v[i - 1] : 0,
+             next = i + 1 < n ? v[i + 1] : 0;
+    unsigned char mk = M_NONE;
+    if (cp == 0xFFFD || (cp >= 0xE000 && cp <= 0xF8FF)) {
+        mk = M_STRONG;
+    } else if (cl_is_kana(cp) && !d->kana_ok) {
+        mk = M_STRONG;
+    } else if (cp == '_' && (cl_is_han(prev) || cl_is_kana(prev) ||
+                             cl_is_han(next) || cl_is_kana(next)) &&
+               !is_ascii_alnum(prev) && !is_ascii_alnum(next)) {
+        mk = M_STRONG;
+    } else if (((cp >= 0xA1 && cp <= 0xFF && cp != 0xB7 && cp != 0xD7) ||
+                cp == 0x20AC || cp == 0x2030 || cp == 0x2116 ||
+                (cp >= 0x2460 && cp <= 0x24FF) ||
+                (cp >= 0x2500 && cp <= 0x257F)) &&
+               (cl_is_han(prev) || cl_is_han(next))) {
+        mk = M_STRONG;
+    } else if (cl_is_han(cp) && cp < 0x10000 && cp != prev && cp != next) {
+        mk = han_mark(cp, d);
+    } else if (cp == '?' && (is_cjkish(prev) || is_cjkish(next) ||
+                             prev == '?' || next == '?') &&
+               !is_question(v, n, i)) {
+        mk = M_LOST;
+    } else if (((cp >= 'A' && cp <= 'Z') || (cp >= 'a' && cp <= 'z')) &&
+               cl_is_han(prev) && cl_is_han(next)) {
+        mk = M_WEAK; /* one stray Latin letter amid hanzi */
+    }
+    return mk;
+}
+
 /* Marks each code point of a line: mojibake suspects and lost '?'.
- * Returns how many got a mark. */
+ * Returns how many got a mark.  Common hanzi and ASCII other than
+ * letters, '_' and '?' are decided inline (as mark_of would). */
 static size_t mark_line(const uint32_t *v, size_t n, const doc_info *d,
                         unsigned char *m)
 {
     size_t marked = 0;
     for (size_t i = 0; i < n; i++) {
-        uint32_t cp = v[i], prev = i ? v[i - 1] : 0,
-                 next = i + 1 < n ? v[i + 1] : 0;
-        m[i] = M_NONE;
-        if (cp == 0xFFFD || (cp >= 0xE000 && cp <= 0xF8FF)) {
-            m[i] = M_STRONG;
-        } else if (cl_is_kana(cp) && !d->kana_ok) {
-            m[i] = M_STRONG;
-        } else if (cp == '_' && (cl_is_han(prev) || cl_is_kana(prev) ||
-                                 cl_is_han(next) || cl_is_kana(next)) &&
-                   !is_ascii_alnum(prev) && !is_ascii_alnum(next)) {
-            m[i] = M_STRONG;
-        } else if (((cp >= 0xA1 && cp <= 0xFF && cp != 0xB7 && cp != 0xD7) ||
-                    cp == 0x20AC || cp == 0x2030 || cp == 0x2116 ||
-                    (cp >= 0x2460 && cp <= 0x24FF) ||
-                    (cp >= 0x2500 && cp <= 0x257F)) &&
-                   (cl_is_han(prev) || cl_is_han(next))) {
-            m[i] = M_STRONG;
-        } else if (cl_is_han(cp) && cp < 0x10000 && cp != prev && cp != next) {
-            int c = cl_common_class(cp), top = c & (CL_COMMON_GB | CL_COMMON_BIG5);
-            if (c == 0)
-                m[i] = M_RARE;
-            else if (!top || (d->script && !(top & d->script)))
-                m[i] = M_WEAK; /* GB2312 level 2, or the other script */
-        } else if (cp == '?' && (is_cjkish(prev) || is_cjkish(next) ||
-                                 prev == '?' || next == '?') &&
-                   !is_question(v, n, i)) {
-            m[i] = M_LOST;
-        } else if (((cp >= 'A' && cp <= 'Z') || (cp >= 'a' && cp <= 'z')) &&
-                   cl_is_han(prev) && cl_is_han(next)) {
-            m[i] = M_WEAK; /* one stray Latin letter amid hanzi */
-        }
+        uint32_t cp = v[i];
+        if (cp >= 0x4E00 && cp <= 0x9FFF)
+            m[i] = (i && v[i - 1] == cp) || (i + 1 < n && v[i + 1] == cp)
+                       ? M_NONE
+                       : han_mark(cp, d);
+        else if (cp < 0x80 && cp != '_' && cp != '?' &&
+                 !((cp | 0x20) >= 'a' && (cp | 0x20) <= 'z'))
+            m[i] = M_NONE;
+        else
+            m[i] = mark_of(v, n, i, d);
         marked += m[i] != M_NONE;
     }
     return marked;
@@ -781,19 +905,16 @@ static void put_lost(cpvec *out, const cl_text_opts *o, size_t count)
         cpvec_push(out, LOST_MARK);
 }
 
-/* Finds mojibake spans and lost '?' in the line and rewrites it according
- * to the policy; m is scratch for line->n marks.  A line without a mark is
- * left alone.  Returns -1 when the paragraph must go. */
-static int fix_mojibake(cl_rules *r, const cl_text_opts *o,
-                        const doc_info *d, cpvec *line, unsigned char *m,
-                        cl_stats *st)
+/* Finds mojibake spans and lost '?' in the line (m: its marks, from
+ * mark_line) and rewrites it according to the policy.  Returns -1 when the
+ * paragraph must go. */
+static int fix_mojibake(cl_rules *r, const cl_text_opts *o, cpvec *line,
+                        const unsigned char *m, cl_stats *st)
 {
     size_t n = line->n, i = 0;
     const uint32_t *v = line->v;
     cpvec fix = {0}, out = {0};
     int bad = 0;
-    if (!mark_line(v, n, d, m))
-        return 0;
     while (i < n) {
         size_t a = i, b, last, s0, e, weak = 0, strong = 0, lost = 0;
         if (m[i] == M_NONE) {
@@ -901,8 +1022,9 @@ static void fix_punct(cpvec *line, cl_stats *st)
     for (size_t i = 0; i < n; i++) {
         uint32_t c = v[i], L, R;
         size_t l, rr;
-        if (c != 0x3002 && c != '!' && c != ',' && c != '?' && c != ';' &&
-            c != ':')
+        if ((c > '?' && c != 0x3002) ||
+            (c != '!' && c != ',' && c != '?' && c != ';' && c != ':' &&
+             c != 0x3002))
             continue; /* nothing to fix: skip the neighbour search */
         l = skip_spaces_left(v, i);
         rr = skip_spaces_right(v, n, i + 1);
@@ -957,12 +1079,30 @@ static void fix_spaces(cpvec *line)
 
 /* ---- per line: fate ------------------------------------------------------------ */
 
+/* Appends the line as UTF-8.  Room for four bytes a character is made
+ * first, so ASCII and three-byte characters are written without checks;
+ * the rest (two- and four-byte ones, U+FFFF) go through cl_buf_put_cp. */
 static void encode_line(const cpvec *line, cl_buf *out)
 {
-    /* room for the common case up front: the appends then need no call */
-    cl_buf_reserve(out, 4 * line->n);
-    for (size_t i = 0; i < line->n; i++)
-        cl_buf_put_cp(out, line->v[i]);
+    if (cl_buf_reserve(out, 4 * line->n) < 0)
+        return;
+    for (size_t i = 0; i < line->n; i++) {
+        uint32_t cp = line->v[i];
+        unsigned char *d = (unsigned char *)out->p + out->len;
+        if (cp < 0x80) {
+            d[0] = (unsigned char)cp;
+            out->len++;
+        } else if (cp >= 0x800 && cp < 0xFFFF) {
+            d[0] = (unsigned char)(0xE0 | (cp >> 12));
+            d[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
+            d[2] = (unsigned char)(0x80 | (cp & 0x3F));
+            out->len += 3;
+        } else {
+            out->p[out->len] = 0;
+            cl_buf_put_cp(out, cp);
+        }
+    }
+    out->p[out->len] = 0;
 }
 
 /* Index just after the last sentence end (。！？!?) before `end` in s, 0 if
@@ -1134,24 +1274,36 @@ static int clean_lines(line_ctx *c, const doc_info *d, const char *s, size_t n)
     while (i <= n) {
         const char *nl = memchr(s + i, '\n', n - i);
         size_t e = nl ? (size_t)(nl - s) : n;
-        if (cpvec_load(&line, s + i, e - i) < 0 ||
-            marks_reserve(c, line.n + 1) < 0) {
+        int seen = cpvec_load(&line, s + i, e - i);
+        size_t marked;
+        if (seen < 0 || marks_reserve(c, line.n + 1) < 0) {
             rc = TJ_ENOMEM;
             break;
         }
-        /* metadata lines keep their names as written (no mojibake pass) */
-        if (!(e - i <= 240 && rx_test(c->r, c->r->byline, s + i, e - i)) &&
-            fix_mojibake(c->r, c->o, d, &line, c->marks, c->st) < 0) {
-            i = e + 1;
-            continue;
-        }
-        fix_punct(&line, c->st);
-        fix_spaces(&line);
-        for (size_t k = 0; k < line.n; k++)
-            if (line.v[k] == LOST_MARK)
-                line.v[k] = '?';
+        marked = mark_line(line.v, line.n, d, c->marks);
         lb.len = 0;
-        encode_line(&line, &lb);
+        if (!marked && seen == CP_SAME) { /* nothing to repair */
+            cl_buf_put(&lb, s + i, e - i);
+        } else {
+            /* metadata lines keep their names as written (no mojibake
+             * pass); a line without marks has nothing for it anyway */
+            if (marked &&
+                !(e - i <= 240 && rx_test(c->r, c->r->byline, s + i, e - i)) &&
+                fix_mojibake(c->r, c->o, &line, c->marks, c->st) < 0) {
+                i = e + 1;
+                continue;
+            }
+            /* the repaired spans may bring punctuation and spaces */
+            if (marked || (seen & CP_PUNCT))
+                fix_punct(&line, c->st);
+            if (marked || (seen & CP_SPACE))
+                fix_spaces(&line);
+            for (size_t k = 0; marked && c->o->moji == CL_MOJI_NONE &&
+                               k < line.n; k++) /* put_lost's marks */
+                if (line.v[k] == LOST_MARK)
+                    line.v[k] = '?';
+            encode_line(&line, &lb);
+        }
         if (lb.oom) {
             rc = TJ_ENOMEM;
             break;
@@ -1188,17 +1340,52 @@ static long rx_step(cl_rules *r, pcre2_code *re, const char *needle,
     return k;
 }
 
+/* Copies s[0..n) to out with every match of the anchored pinyin pattern
+ * `re` (candidates: pin_cursor, with '?' when q) replaced by fn's output
+ * (nothing when fn is NULL).  Returns the number of matches. */
+static long pin_replace(cl_rules *r, pcre2_code *re, int q, const char *s,
+                        size_t n, cl_buf *out, repl_fn fn)
+{
+    PCRE2_SIZE *ov = pcre2_get_ovector_pointer(r->md);
+    pin_cursor c;
+    size_t start = 0;
+    long count = 0;
+    int rc;
+    pin_init(&c, s, n, q);
+    while ((rc = pin_match(r, re, &c, start)) >= 0) {
+        cl_buf_put(out, s + start, ov[0] - start);
+        count++;
+        if (fn)
+            fn(NULL, s, ov, rc, out);
+        start = ov[1];
+    }
+    if (start < n)
+        cl_buf_put(out, s + start, n - start);
+    return count;
+}
+
 /* Step 3 on *cur: pinyin annotations after hanzi, or after anything once
- * the document holds three or more.  Every match ends in ')' or '）'. */
+ * the document holds three or more.  Every match ends in ')' or '）'.
+ * The text with them removed becomes *cur when there were some. */
 static long strip_pinyin(cl_rules *r, cl_buf **cur, cl_buf **tmp)
 {
     const char *s = (*cur)->p ? (*cur)->p : "";
     size_t n = (*cur)->len;
+    int any;
+    long k;
+    cl_buf *t;
     if (!memchr(s, ')', n) && !memmem(s, n, "）", strlen("）")))
         return 0;
-    if (cl_count_pinyin(r, s, n) >= 3)
-        return rx_step(r, r->pinyin_any, NULL, cur, tmp, repl_pinyin);
-    return rx_step(r, r->pinyin_han, NULL, cur, tmp, NULL);
+    any = count_pinyin_upto(r, s, n, 3) >= 3;
+    (*tmp)->len = 0;
+    k = pin_replace(r, any ? r->pinyin_any : r->pinyin_han, any, s, n, *tmp,
+                    any ? repl_pinyin : NULL);
+    if (k > 0) {
+        t = *cur;
+        *cur = *tmp;
+        *tmp = t;
+    }
+    return k;
 }
 
 int cl_clean_text(cl_rules *r, const cl_text_opts *o, const char *in,
@@ -1211,6 +1398,8 @@ int cl_clean_text(cl_rules *r, const cl_text_opts *o, const char *in,
     long k;
     cl_buf_init(&a);
     cl_buf_init(&b);
+    cl_buf_reserve(&a, n); /* the text rarely grows: no realloc chain */
+    cl_buf_reserve(&b, n);
     st->chars_in += (long)cl_utf8_count(in, n);
     normalize_chars(in, n, cur, st);                       /* 1 */
     if (cur->oom)

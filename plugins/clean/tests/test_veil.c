@@ -1,0 +1,171 @@
+/*
+ * test_veil.c - the veiled parse (veil.c) gives the very tree libxml2
+ * builds from the page itself: both trees are serialized and compared, on
+ * every corpus page, the fixtures, the sample site, and pages made to
+ * trip the veil (runs inside attributes, comments, scripts, PIs, bogus
+ * tags, blank chunks under an HTML 4.01 doctype, entities, token marks
+ * already in the page, invalid UTF-8).
+ */
+#include "clean_test.h" /* before cmocka.h: its fail() macro */
+
+#include <glob.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+#include <libxml/HTMLparser.h>
+#include <libxml/HTMLtree.h>
+
+#include "clean.h"
+
+/* The serialization of libxml2's tree of html (veiled or not), malloc()ed. */
+static char *dump(const char *html, size_t n, int veil, int *veiled)
+{
+    htmlDocPtr doc = cl_html_parse(html, n, veil, veiled);
+    xmlChar *mem = NULL;
+    int size = 0;
+    char *out;
+    if (!doc)
+        return strdup("(no document)");
+    htmlDocDumpMemory(doc, &mem, &size);
+    out = strndup((const char *)mem, (size_t)size);
+    xmlFree(mem);
+    xmlFreeDoc(doc);
+    return out;
+}
+
+/* Asserts both parses agree; returns whether the veil was used. */
+static int same_tree(const char *what, const char *html, size_t n)
+{
+    int veiled = 0;
+    char *plain = dump(html, n, 0, NULL), *veil = dump(html, n, 1, &veiled);
+    if (strcmp(plain, veil)) {
+        print_error("veiled tree differs on %s\n--- plain\n%s\n--- veiled\n%s\n",
+                    what, plain, veil);
+        fail();
+    }
+    free(plain);
+    free(veil);
+    return veiled;
+}
+
+static void test_corpora_and_samples(void **st)
+{
+    static const char *const shared[] = {
+        "corpora/gne/pages/*.html", "corpora/gne/pages_no_expected/*.html",
+        "corpora/readability_zh/*/source.html",
+        "corpora/readability_zh/*/expected.html",
+        "corpora/newspaper_zh/*.html", "corpora/trafilatura_zh/*.html", NULL};
+    static const char *const top[] = {"plugins/clean/tests/fixtures/*.html",
+                                      "samples/site/*.html", NULL};
+    size_t pages = 0, veiled = 0;
+    (void)st;
+    for (int t = 0; t < 2; t++) {
+        const char *const *pats = t ? top : shared;
+        for (int i = 0; pats[i]; i++) {
+            char *pat = t ? top_path(pats[i]) : shared_path(pats[i]);
+            glob_t g;
+            if (glob(pat, 0, NULL, &g) == 0) {
+                for (size_t k = 0; k < g.gl_pathc; k++) {
+                    size_t n = 0;
+                    char *html = slurp(g.gl_pathv[k], &n);
+                    assert_non_null(html);
+                    veiled += (size_t)same_tree(g.gl_pathv[k], html, n);
+                    pages++;
+                    free(html);
+                }
+                globfree(&g);
+            }
+            free(pat);
+        }
+    }
+    print_message("# %zu pages, %zu parsed veiled, trees identical\n", pages,
+                  veiled);
+    assert_true(pages >= 40);
+    assert_true(veiled * 10 >= pages * 8); /* the veil is really exercised */
+}
+
+static int i_count(const char *const *p)
+{
+    int n = 0;
+    while (p[n])
+        n++;
+    return n;
+}
+
+#define LONG "這是一段很長的文字，用來檢查遮蔽後的解析是否與原頁相同。"
+
+static void test_tricky_pages(void **st)
+{
+    static const char *const pages[] = {
+        "<html><body><p>" LONG LONG "</p><p>" LONG "&amp;" LONG "</p></body></html>",
+        "<a title=\"x> " LONG "\" href=y>z</a><p>" LONG "</p>",
+        "<a title='x> " LONG "' href=y>" LONG "</a>",
+        "<p><!-- a > " LONG " -- ><p>" LONG "</p> --><p>after " LONG "</p>",
+        "<p><!-- a >" LONG "--<b>x</b>-->" LONG "</p>",
+        "<script>if (a > b) { s = '" LONG "'; }</script><p>" LONG "</p>",
+        "<script>x = 1 > 0;" LONG "</script><style>a>b{}" LONG "</style>",
+        "<title>" LONG "</title><body>" LONG "</body>",
+        "<!DOCTYPE html PUBLIC \"-//W3C//DTD HTML 4.01//EN\"><html><body>>" LONG
+        LONG LONG LONG LONG LONG LONG LONG LONG LONG LONG LONG "     </body></html>",
+        "<!DOCTYPE html PUBLIC \"-//W3C//DTD HTML 4.01//EN\"><html><body><b>x</b>"
+        LONG "<br>   </body></html>",
+        "<?php echo \"> " LONG "\"; ?><p>" LONG "</p>",
+        "<p></p foo> " LONG "<b>x</b></p>",
+        "<p><![CDATA[ > " LONG " ]]></p>" LONG,
+        "<textarea>a > " LONG "</textarea><xmp>b > " LONG "</xmp>",
+        "<p>a > " LONG "&nbsp;" LONG "&bogus " LONG "&#12354;</p>",
+        "> " LONG "<p>x</p>",
+        "<p>" LONG "\xEF\xB7\x90" "0" "\xEF\xB7\x91</p><p>" LONG "</p>",
+        "<p>" LONG "</p>\xff<p>" LONG "</p>",
+        "<p>" LONG "\r\n" LONG "</p>",
+        "<p>" LONG "\x01" LONG "</p><p>" LONG "\xEF\xBF\xBF" LONG "</p>",
+        "<p>>" LONG "</p><p>> " LONG "   </p><p>>" LONG "   &amp;</p>",
+        "<html><head>>" LONG "<meta name=a content=b></head><body>x</body></html>",
+        "</html>>" LONG "<p>x",
+        "<table><tr>>" LONG "<td>x</td></tr></table>",
+        "<select>>" LONG "<option>x</select>",
+        "<a href='x'>>" LONG "<a href='y'>>" LONG "</a></a>",
+        NULL};
+    int veiled = 0;
+    (void)st;
+    for (int i = 0; pages[i]; i++) {
+        char what[32];
+        snprintf(what, sizeof what, "tricky page %d", i);
+        veiled += same_tree(what, pages[i], strlen(pages[i]));
+    }
+    print_message("# tricky pages: %d of %d parsed veiled\n", veiled, i_count(pages));
+    /* a plain article page is veiled */
+    assert_int_equal(same_tree("plain", pages[0], strlen(pages[0])), 1);
+}
+
+/* Blank stretches around 1000-byte chunk edges, every alignment. */
+static void test_blank_chunks(void **st)
+{
+    (void)st;
+    for (int pad = 0; pad < 40; pad++) {
+        cl_buf b;
+        cl_buf_init(&b);
+        cl_buf_puts(&b, "<!DOCTYPE html PUBLIC \"-//W3C//DTD HTML 4.01//EN\">"
+                        "<html><body><b>x</b>>");
+        for (int k = 0; k < 960 + pad; k++)
+            cl_buf_putc(&b, 'a' + k % 26);
+        for (int k = 0; k < 50; k++)
+            cl_buf_putc(&b, ' ');
+        cl_buf_puts(&b, "z   </body></html>");
+        same_tree("blank chunks", b.p, b.len);
+        cl_buf_free(&b);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_corpora_and_samples),
+        cmocka_unit_test(test_tricky_pages),
+        cmocka_unit_test(test_blank_chunks),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
