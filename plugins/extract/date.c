@@ -509,7 +509,12 @@ long ext_date_find(const char *s, size_t n, const ext_dref *ref, ext_dt *out,
         unsigned char ch = (unsigned char)s[i];
         int alnum = (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'z') ||
                     (ch >= 'A' && ch <= 'Z');
-        if (!prev_alnum && (alnum || ch >= 0xE0)) {
+        /* the cheap tests of ext_date_parse first: most positions of a
+         * line start no date */
+        int may = ch >= 0xE0 ? ref->has_now && relative_lead(s + i, n - i)
+                  : ch <= '9' ? alnum && after_digits_ok(s + i, n - i)
+                              : ch >= 'A' && ch <= 'Z';
+        if (!prev_alnum && may) {
             size_t l = ext_date_parse(s + i, n - i, ref, 0, out);
             if (l) {
                 *mlen = l;

@@ -341,8 +341,9 @@ static int ends_with(const char *s, size_t n, const char *suf)
 
 static int is_stop_name(const char *s, size_t n)
 {
-    for (size_t k = 0; stop_names[k]; k++)
-        if (strlen(stop_names[k]) == n && !memcmp(s, stop_names[k], n))
+    for (size_t k = 0; n && stop_names[k]; k++)
+        if (stop_names[k][0] == s[0] && strlen(stop_names[k]) == n &&
+            !memcmp(s, stop_names[k], n))
             return 1;
     return 0;
 }
@@ -536,6 +537,17 @@ static void parse_byline(const char *s, size_t n, const sites *st,
     size_t l;
     uint32_t prev = 0;
     for (size_t i = 0; i < n;) {
+        uint32_t cur = ext_utf8_next(s + i, n - i, &l);
+        switch (cur) { /* the markers' first characters */
+        case 0x8D23: case 0x8CAC: case 0x7F16: case 0x7DE8: case 0x4F5C:
+        case 0x64B0: case 0x8BB0: case 0x8A18: case 0x6587: case 0x6765:
+        case 0x4F86: case 0x51FA: /* 责責编編作撰记記文来來出 */
+            break;
+        default:
+            prev = cur;
+            i += l;
+            continue;
+        }
         for (size_t k = 0; k < sizeof markers / sizeof markers[0]; k++) {
             if (!ext_starts_tab(s + i, n - i, markers[k].w))
                 continue;
