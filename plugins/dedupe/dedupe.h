@@ -34,8 +34,8 @@ char *dedupe_normalise(const char *text, size_t n, size_t max_bytes,
 long dedupe_key(const char *text, size_t n, size_t max_bytes, char key[65]);
 
 /* SHA-256 of n bytes as 64 lowercase hex digits + NUL (digest.c), with
- * the fastest implementation this CPU runs: SHA-NI, C built for BMI2, or
- * plain C.  All give the same digest. */
+ * the fastest implementation this CPU runs: the SHA extensions, else plain
+ * C.  Both give the same digest. */
 void dedupe_sha256_hex(const void *data, size_t n, char hex[65]);
 
 /* For tests and benchmarks: the name of implementation i (0 the best
