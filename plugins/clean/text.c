@@ -406,29 +406,32 @@ static void repl_tag(void *arg, const char *s, const PCRE2_SIZE *ov,
 }
 
 /* The closing quote that matches the last unclosed opening quote before
- * s + end on its line, or NULL. */
+ * s + end on its line, or NULL.  Every quote is three bytes led by 0xE2
+ * or 0xE3: only those bytes are looked at. */
 static const char *open_quote_closer(const char *s, size_t end)
 {
     static const char *const pairs[][2] = {
         {"“", "”"}, {"「", "」"}, {"『", "』"}, {"‘", "’"}, {"《", "》"}};
-    size_t line = end;
+    enum { NP = sizeof pairs / sizeof pairs[0] };
+    size_t line = end, last_open[NP] = {0}, last_close[NP] = {0};
+    int seen[NP] = {0};
     const char *best = NULL;
     size_t best_at = 0;
     while (line > 0 && s[line - 1] != '\n')
         line--;
-    for (size_t p = 0; p < sizeof pairs / sizeof pairs[0]; p++) {
-        size_t lo = strlen(pairs[p][0]), lc = strlen(pairs[p][1]);
-        size_t last_open = 0, last_close = 0;
-        int seen = 0;
-        for (size_t i = line; i + lo <= end; i++) {
-            if (!memcmp(s + i, pairs[p][0], lo))
-                last_open = i + 1, seen = 1;
-            else if (i + lc <= end && !memcmp(s + i, pairs[p][1], lc))
-                last_close = i + 1;
+    for (size_t i = line; i + 3 <= end; i++) {
+        if ((unsigned char)s[i] != 0xE2 && (unsigned char)s[i] != 0xE3)
+            continue;
+        for (size_t p = 0; p < NP; p++) {
+            if (!memcmp(s + i, pairs[p][0], 3))
+                last_open[p] = i + 1, seen[p] = 1;
+            else if (!memcmp(s + i, pairs[p][1], 3))
+                last_close[p] = i + 1;
         }
-        if (seen && last_open > last_close && last_open > best_at)
-            best = pairs[p][1], best_at = last_open;
     }
+    for (size_t p = 0; p < NP; p++)
+        if (seen[p] && last_open[p] > last_close[p] && last_open[p] > best_at)
+            best = pairs[p][1], best_at = last_open[p];
     return best;
 }
 
@@ -639,7 +642,14 @@ static void doc_survey(const char *s, size_t n, doc_info *d)
             i++;
             continue;
         }
-        i += (size_t)cl_utf8_next(s + i, n - i, &cp);
+        if (u[i] >= 0xE4 && u[i] <= 0xE9 && i + 2 < n && /* U+4000..U+9FFF */
+            (u[i + 1] & 0xC0) == 0x80 && (u[i + 2] & 0xC0) == 0x80) {
+            cp = (uint32_t)(u[i] & 0x0F) << 12 |
+                 (uint32_t)(u[i + 1] & 0x3F) << 6 | (u[i + 2] & 0x3F);
+            i += 3;
+        } else {
+            i += (size_t)cl_utf8_next(s + i, n - i, &cp);
+        }
         if (cl_is_han(cp)) {
             int c = cl_common_class(cp);
             han++;

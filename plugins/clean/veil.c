@@ -128,13 +128,31 @@ static void safe_init(void)
                                  : 4;
 }
 
-/* End of the stretch of safe characters starting at s[a] (valid UTF-8). */
-static size_t safe_end(const unsigned char *s, size_t n, size_t a)
+/* End of the stretch of safe characters starting at s[a], checking on the
+ * way that they are valid UTF-8 (*bad set when not).  The character that
+ * ends the stretch is left for page_ok. */
+static size_t safe_end(const unsigned char *s, size_t n, size_t a, int *bad)
 {
     while (a < n) {
-        unsigned k = safe_len[s[a]];
-        if (!k || (s[a] == 0xEF && s[a + 1] == 0xBF && s[a + 2] >= 0xBE))
-            break;
+        unsigned char c = s[a];
+        size_t k = safe_len[c];
+        if (k == 1) {
+            a++;
+            continue;
+        }
+        if (!k)
+            break; /* unsafe ASCII, or a stray continuation byte */
+        if (c >= 0xE1 && c <= 0xEC && a + 2 < n && (s[a + 1] & 0xC0) == 0x80 &&
+            (s[a + 2] & 0xC0) == 0x80) {
+            a += 3; /* hanzi and most of the BMP: valid, safe */
+            continue;
+        }
+        if (!(k = valid_char(s + a, n - a))) {
+            *bad = 1;
+            return a;
+        }
+        if (c == 0xEF && s[a + 1] == 0xBF && s[a + 2] >= 0xBE)
+            break; /* U+FFFE, U+FFFF */
         a += k;
     }
     return a;
@@ -161,16 +179,23 @@ static int add_run(cl_veil *v, size_t off, size_t len)
 }
 
 /* Finds the runs worth a token in s[0..n): after a '>' and its blanks,
- * safe characters up to a '<' or '&' (see the file comment). */
+ * safe characters up to a '<' or '&' (see the file comment).  The page is
+ * checked on the way (page_ok between runs, safe_end within): returns 0,
+ * 1 when the page may not be veiled, -1 when out of memory. */
 static int find_runs(cl_veil *v, const unsigned char *s, size_t n)
 {
     const unsigned char *gt;
     size_t i = 0;
+    int bad = 0;
     while (i < n && (gt = memchr(s + i, '>', n - i))) {
         size_t a = (size_t)(gt - s) + 1, b;
+        if (!page_ok(s + i, a - i))
+            return 1;
         while (a < n && is_blank(s[a]))
             a++;
-        b = safe_end(s, n, a);
+        b = safe_end(s, n, a, &bad);
+        if (bad)
+            return 1;
         i = b;
         if (b >= n || (s[b] != '<' && s[b] != '&'))
             continue;
@@ -181,7 +206,23 @@ static int find_runs(cl_veil *v, const unsigned char *s, size_t n)
         if (b - a >= MIN_RUN && add_run(v, a, b - a) < 0)
             return -1;
     }
-    return 0;
+    return i < n && !page_ok(s + i, n - i);
+}
+
+/* Writes token r (U+FDD0, r in decimal, U+FDD1) to t; returns its length. */
+static size_t token(size_t r, char *t)
+{
+    char digits[24];
+    size_t nd = 0, len = 0;
+    do
+        digits[nd++] = (char)('0' + r % 10);
+    while ((r /= 10));
+    memcpy(t, MARK_OPEN, 3);
+    len = 3;
+    while (nd)
+        t[len++] = digits[--nd];
+    memcpy(t + len, MARK_CLOSE, 3);
+    return len + 3;
 }
 
 int cl_veil_make(cl_veil *v, const char *html, size_t n)
@@ -193,18 +234,26 @@ int cl_veil_make(cl_veil *v, const char *html, size_t n)
     v->src = html;
     static pthread_once_t once = PTHREAD_ONCE_INIT;
     pthread_once(&once, safe_init);
-    if (n > MAX_PAGE || !page_ok(s, n))
+    if (n > MAX_PAGE)
         return 0;
-    if (find_runs(v, s, n) < 0)
+    switch (find_runs(v, s, n)) {
+    case 0:
+        break;
+    case 1: /* not valid UTF-8, NUL, token marks: no veil */
+        cl_veil_free(v);
+        return 0;
+    default:
         goto oom;
-    if (v->n == 0)
+    }
+    if (v->n == 0) {
+        cl_veil_free(v);
         return 0;
+    }
     cl_buf_init(&out);
     for (size_t r = 0; r < v->n; r++) {
         char tok[32];
-        int tl = snprintf(tok, sizeof tok, MARK_OPEN "%zu" MARK_CLOSE, r);
         cl_buf_put(&out, html + at, v->off[r] - at);
-        cl_buf_put(&out, tok, (size_t)tl);
+        cl_buf_put(&out, tok, token(r, tok));
         at = v->off[r] + v->len[r];
     }
     cl_buf_put(&out, html + at, n - at);
