@@ -297,11 +297,19 @@ static void normalize_chars(const char *in, size_t n, cl_buf *out,
 {
     const unsigned char *u = (const unsigned char *)in;
     size_t i = 0, run = 0; /* in[run..i) stays as it is */
+    const uint64_t hi = 0x8080808080808080ull, sp = 0x2020202020202020ull;
     while (i < n) {
         uint32_t cp;
         int k;
         if (u[i] >= 0x20 && u[i] < 0x80) {
             i++;
+            while (i + 8 <= n) { /* printable ASCII, eight bytes at a time */
+                uint64_t w;
+                memcpy(&w, in + i, 8);
+                if ((w & hi) || ((w - sp) & ~w & hi))
+                    break; /* a byte >= 0x80 or < 0x20 */
+                i += 8;
+            }
             continue;
         }
         if (u[i] >= 0xE4 && u[i] <= 0xE9 && i + 2 < n &&
@@ -597,32 +605,59 @@ static const unsigned char ascii_flags[128] = {
     [' '] = CP_SPACE, ['!'] = CP_PUNCT, [','] = CP_PUNCT, ['?'] = CP_PUNCT,
     [';'] = CP_PUNCT, [':'] = CP_PUNCT};
 
-/* Decodes s[0..n) into c (n bytes never hold more than n code points).
- * Returns the CP_* flags, or -1 when out of memory. */
-static int cpvec_load(cpvec *c, const char *s, size_t n)
+/* Decodes s[0..n) into c (n bytes never hold more than n code points),
+ * and into trig the index and byte offset of each fix_punct trigger (two
+ * entries each).  Returns the CP_* flags, or -1 when out of memory. */
+static int cpvec_load(cpvec *c, cpvec *trig, const char *s, size_t n)
 {
     const unsigned char *u = (const unsigned char *)s;
     size_t i = 0;
     int same = CP_SAME, seen = 0;
-    c->n = 0;
+    c->n = trig->n = 0;
     if (cpvec_reserve(c, n) < 0)
         return -1;
     while (i < n) {
         uint32_t cp;
+        int f = 0;
+        size_t at = i;
         if (u[i] < 0x80) {
             cp = u[i++];
-            seen |= ascii_flags[cp];
+            f = ascii_flags[cp];
         } else {
             int k = cl_utf8_next(s + i, n - i, &cp);
             if (k == 1 || cp == 0xFFFF)
                 same = 0;
             if (cp == 0x3002)
-                seen |= CP_PUNCT;
+                f = CP_PUNCT;
             i += (size_t)k;
         }
+        if ((f & CP_PUNCT) && (cpvec_push(trig, (uint32_t)c->n) < 0 ||
+                               cpvec_push(trig, (uint32_t)at) < 0))
+            return -1;
+        seen |= f;
         c->v[c->n++] = cp;
     }
     return same | seen;
+}
+
+/* The line s[0..n) with the triggers fix_punct changed written anew into
+ * out (trig as cpvec_load left it; line otherwise as loaded). */
+static void patch_line(const cpvec *line, const cpvec *trig, const char *s,
+                       size_t n, cl_buf *out)
+{
+    size_t from = 0;
+    for (size_t k = 0; k + 1 < trig->n; k += 2) {
+        uint32_t cp = line->v[trig->v[k]];
+        size_t at = trig->v[k + 1], len = (unsigned char)s[at] < 0x80 ? 1 : 3;
+        if (cp < 0x80 && cp == (unsigned char)s[at])
+            continue; /* unchanged ASCII */
+        if (cp == 0x3002)
+            continue; /* an unchanged "。" */
+        cl_buf_put(out, s + from, at - from);
+        cl_buf_put_cp(out, cp);
+        from = at + len;
+    }
+    cl_buf_put(out, s + from, n - from);
 }
 
 /* What the whole document looks like, for the per-line judgements. */
@@ -1023,46 +1058,60 @@ static int clock_digits(const uint32_t *v, size_t n, size_t i)
     return i + 3 >= n || !is_digit(v[i + 3]);
 }
 
-/* "8。5%" -> "8.5%", "2!00" -> "2:00", ASCII ",?:;!" next to hanzi ->
- * full-width.  Works in place; counts into st->punct_fixed. */
-static void fix_punct(cpvec *line, cl_stats *st)
+/* Is c one of the characters fix_punct may change? */
+static int punct_trigger(uint32_t c)
 {
-    uint32_t *v = line->v;
-    size_t n = line->n;
-    for (size_t i = 0; i < n; i++) {
-        uint32_t c = v[i], L, R;
-        size_t l, rr;
-        if ((c > '?' && c != 0x3002) ||
-            (c != '!' && c != ',' && c != '?' && c != ';' && c != ':' &&
-             c != 0x3002))
-            continue; /* nothing to fix: skip the neighbour search */
-        l = skip_spaces_left(v, i);
-        rr = skip_spaces_right(v, n, i + 1);
-        L = l ? v[l - 1] : 0;
-        R = rr < n ? v[rr] : 0;
-        if (c == 0x3002 && i && i + 1 < n && is_digit(v[i - 1]) &&
-            is_digit(v[i + 1])) {
-            v[i] = '.';
-            st->punct_fixed++;
-        } else if (c == '!' && clock_digits(v, n, i)) {
-            v[i] = ':';
-            st->punct_fixed++;
-        } else if (c == ',' || c == '?' || c == ';' || c == '!') {
-            if (is_digit(L) && is_digit(R) && l == i && rr == i + 1)
-                continue;
-            if (is_cjkish(L) || (L && is_cjkish(R) && L != ' ')) {
-                v[i] = c == ',' ? 0xFF0C
-                       : c == '?' ? 0xFF1F
-                       : c == ';' ? 0xFF1B
-                                  : 0xFF01;
-                st->punct_fixed++;
-            }
-        } else if (c == ':' && is_cjkish(L) && R && !is_digit(R) &&
-                   (R >= 0x80 || l == i)) {
-            v[i] = 0xFF1A;
+    return c == '!' || c == ',' || c == '?' || c == ';' || c == ':' ||
+           c == 0x3002;
+}
+
+/* fix_punct's work on the trigger v[i] (earlier ones already done). */
+static void punct_at(uint32_t *v, size_t n, size_t i, cl_stats *st)
+{
+    uint32_t c = v[i], L, R;
+    size_t l = skip_spaces_left(v, i), rr = skip_spaces_right(v, n, i + 1);
+    L = l ? v[l - 1] : 0;
+    R = rr < n ? v[rr] : 0;
+    if (c == 0x3002 && i && i + 1 < n && is_digit(v[i - 1]) &&
+        is_digit(v[i + 1])) {
+        v[i] = '.';
+        st->punct_fixed++;
+    } else if (c == '!' && clock_digits(v, n, i)) {
+        v[i] = ':';
+        st->punct_fixed++;
+    } else if (c == ',' || c == '?' || c == ';' || c == '!') {
+        if (is_digit(L) && is_digit(R) && l == i && rr == i + 1)
+            return;
+        if (is_cjkish(L) || (L && is_cjkish(R) && L != ' ')) {
+            v[i] = c == ',' ? 0xFF0C
+                   : c == '?' ? 0xFF1F
+                   : c == ';' ? 0xFF1B
+                              : 0xFF01;
             st->punct_fixed++;
         }
+    } else if (c == ':' && is_cjkish(L) && R && !is_digit(R) &&
+               (R >= 0x80 || l == i)) {
+        v[i] = 0xFF1A;
+        st->punct_fixed++;
     }
+}
+
+/* "8。5%" -> "8.5%", "2!00" -> "2:00", ASCII ",?:;!" next to hanzi ->
+ * full-width.  Works in place, left to right; counts into
+ * st->punct_fixed.  `trig`, when not NULL, lists the triggers
+ * (punct_trigger) in order as cpvec_load found them, index and byte
+ * offset: only those are visited. */
+static void fix_punct(cpvec *line, const cpvec *trig, cl_stats *st)
+{
+    if (trig) {
+        for (size_t k = 0; k + 1 < trig->n; k += 2)
+            punct_at(line->v, line->n, trig->v[k], st);
+        return;
+    }
+    for (size_t i = 0; i < line->n; i++)
+        if ((line->v[i] <= '?' || line->v[i] == 0x3002) &&
+            punct_trigger(line->v[i]))
+            punct_at(line->v, line->n, i, st);
 }
 
 /* Collapses spaces, trims, and drops spaces that touch CJK punctuation. */
@@ -1276,7 +1325,7 @@ static int marks_reserve(line_ctx *c, size_t n)
 /* Steps 4-6 for every line of s[0..n). */
 static int clean_lines(line_ctx *c, const doc_info *d, const char *s, size_t n)
 {
-    cpvec line = {0};
+    cpvec line = {0}, trig = {0};
     cl_buf lb;
     size_t i = 0;
     int rc = 0;
@@ -1284,7 +1333,7 @@ static int clean_lines(line_ctx *c, const doc_info *d, const char *s, size_t n)
     while (i <= n) {
         const char *nl = memchr(s + i, '\n', n - i);
         size_t e = nl ? (size_t)(nl - s) : n;
-        int seen = cpvec_load(&line, s + i, e - i);
+        int seen = cpvec_load(&line, &trig, s + i, e - i);
         size_t marked;
         if (seen < 0 || marks_reserve(c, line.n + 1) < 0) {
             rc = TJ_ENOMEM;
@@ -1292,8 +1341,14 @@ static int clean_lines(line_ctx *c, const doc_info *d, const char *s, size_t n)
         }
         marked = mark_line(line.v, line.n, d, c->marks);
         lb.len = 0;
-        if (!marked && seen == CP_SAME) { /* nothing to repair */
-            cl_buf_put(&lb, s + i, e - i);
+        if (!marked && (seen & ~CP_PUNCT) == CP_SAME) {
+            /* at most punctuation to fix: the bytes stay, patched */
+            if (seen & CP_PUNCT) {
+                fix_punct(&line, &trig, c->st);
+                patch_line(&line, &trig, s + i, e - i, &lb);
+            } else {
+                cl_buf_put(&lb, s + i, e - i);
+            }
         } else {
             /* metadata lines keep their names as written (no mojibake
              * pass); a line without marks has nothing for it anyway */
@@ -1305,7 +1360,7 @@ static int clean_lines(line_ctx *c, const doc_info *d, const char *s, size_t n)
             }
             /* the repaired spans may bring punctuation and spaces */
             if (marked || (seen & CP_PUNCT))
-                fix_punct(&line, c->st);
+                fix_punct(&line, marked ? NULL : &trig, c->st);
             if (marked || (seen & CP_SPACE))
                 fix_spaces(&line);
             for (size_t k = 0; marked && c->o->moji == CL_MOJI_NONE &&
@@ -1322,6 +1377,7 @@ static int clean_lines(line_ctx *c, const doc_info *d, const char *s, size_t n)
         i = e + 1;
     }
     free(line.v);
+    free(trig.v);
     cl_buf_free(&lb);
     return rc;
 }
