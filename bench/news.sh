@@ -38,6 +38,7 @@ pipeline() { # pipeline CORPUS OUT: the stages and sinks of pipelines/news.yaml
     rm -f "$2" "$2.db" "$2.db-wal" "$2.db-shm"
     cat > "$W/p.yaml" <<YAML
 name: bench-news
+buffer: 64
 stages:
   - use: fetch
     with: {paths: ["$1/*"]}

@@ -352,11 +352,15 @@ static int cmd_exec(int argc, char **argv)
 int main(int argc, char **argv)
 {
     setvbuf(stdout, NULL, _IOFBF, 1 << 16);
-    /* records are freed on another thread than the one that made them; by
-     * default glibc hands the freed top of each arena back to the kernel
-     * and faults it in again a moment later.  Keep up to 64 MiB. */
-    mallopt(M_TRIM_THRESHOLD, 64 << 20);
-    mallopt(M_TOP_PAD, 16 << 20);
+    /* Peak memory must not grow with the record count.  Records are made
+     * on one thread and freed on another, and glibc's arenas fragment
+     * under page-sized blocks of mixed sizes freed that way: with the
+     * default (dynamic) mmap threshold the news pipeline's peak RSS crept
+     * from 74 to 101 MB between 1000 and 6000 pages while the live heap
+     * stayed flat (massif).  Blocks of 32 KiB and more are mapped instead,
+     * so a freed one goes straight back to the kernel: 51 MB at both
+     * counts, at no net CPU cost (realloc of a mapped block is mremap). */
+    mallopt(M_MMAP_THRESHOLD, 32 << 10);
     /* a file over RLIMIT_FSIZE must be a write error (EFBIG) that names the
      * file, not a silent kill */
     signal(SIGXFSZ, SIG_IGN);
