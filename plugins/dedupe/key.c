@@ -187,7 +187,10 @@ static void take_simple(norm *b, const unsigned char *p, size_t n, size_t *i)
     size_t room = b->cap - ROOM > len ? b->cap - ROOM - len : 0;
     size_t lim = b->max - len < room ? b->max - len : room;
     lim = n - 1 - j < lim ? n - 1 : j + lim; /* n > j: *i < n */
-    while (j + 3 <= lim) {
+    if (lim < j + 3)
+        return;
+    size_t last = lim - 3; /* where the last character taken may start */
+    while (j <= last) {
         unsigned c = p[j];
         if (c < 0x80) { /* stored, then kept only if it counts */
             unsigned char a = ascii_key(c);
@@ -195,18 +198,22 @@ static void take_simple(norm *b, const unsigned char *p, size_t n, size_t *i)
             len += a != 0, chars += a != 0, j++;
             continue;
         }
-        uint32_t w = load_word(p + j);
-        if ((w & 0xc0c0f0) != 0x8080e0)
-            break;
-        unsigned char cls = class_of(w);
-        if (cls == ITSELF) {
-            store_word(out + len, w);
-            len += 3, chars++;
-        } else if (cls != DROPPED) {
-            break;
+        uint32_t w; /* a run of three-byte characters */
+        while ((w = load_word(p + j), (w & 0xc0c0f0) == 0x8080e0)) {
+            unsigned char cls = class_of(w);
+            if (cls == ITSELF) {
+                store_word(out + len, w);
+                len += 3, chars++;
+            } else if (cls != DROPPED) {
+                goto stop;
+            }
+            if ((j += 3) > last)
+                goto stop;
         }
-        j += 3;
+        if (p[j] >= 0x80) /* neither ASCII nor three bytes */
+            break;
     }
+stop:
     b->len = len, b->chars = chars, *i = j;
 }
 
