@@ -407,10 +407,64 @@ static size_t relative(cur c, const ext_dref *ref, ext_dt *dt)
     return 0;
 }
 
+/* Non-zero when s starts with 刚/剛/今/昨/前/半 (relative forms that need
+ * no number). */
+static int relative_word(const char *s, size_t n)
+{
+    size_t l;
+    switch (ext_utf8_next(s, n, &l)) {
+    case 0x521A: case 0x525B: case 0x4ECA: case 0x6628: case 0x524D:
+    case 0x534A:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+/* Zero when no relative expression (3小时前, 三十分钟前, 1.5万秒前) can be
+ * read at s: its number (digits, numerals, units, separators) must run
+ * into a time unit (个/秒/分/小时/钟头/天), which is looked for here. */
+static int relative_may(const char *s, size_t n)
+{
+    size_t i = 0, l;
+    while (i < n) {
+        unsigned char b = (unsigned char)s[i];
+        if (b < 0x80) {
+            if ((b >= '0' && b <= '9') || b == ',' || b == '.' || b == ' ' ||
+                b == 'k' || b == 'K' || b == 'w' || b == 'W') {
+                i++;
+                continue;
+            }
+            return 0;
+        }
+        switch (ext_utf8_next(s + i, n - i, &l)) {
+        case 0x4E2A: case 0x500B: case 0x79D2: case 0x5206: case 0x5C0F:
+        case 0x949F: case 0x5929: /* 个個秒分小钟天: a unit may follow */
+            return 1;
+        case 0xFF0C: /* ， */
+        case 0x96F6: case 0x3007: case 0x4E00: case 0x58F9: case 0x5E7A:
+        case 0x4E8C: case 0x8D30: case 0x8CB3: case 0x4E24: case 0x5169:
+        case 0x4E09: case 0x53C1: case 0x53C3: case 0x56DB: case 0x8086:
+        case 0x4E94: case 0x4F0D: case 0x516D: case 0x9646: case 0x9678:
+        case 0x4E03: case 0x67D2: case 0x516B: case 0x634C: case 0x4E5D:
+        case 0x7396: case 0x5341: case 0x62FE: case 0x767E: case 0x4F70:
+        case 0x5343: case 0x4EDF: case 0x4E07: case 0x842C: case 0x4EBF:
+        case 0x5104: case 0x51E0: case 0x5E7E: case 0x6570: case 0x6578:
+        case 0x591A: case 0x4F59: case 0x9918:
+        /* the numerals, units, 几数 and 多余 a number may hold */
+            i += l;
+            continue;
+        default:
+            return 0;
+        }
+    }
+    return 0;
+}
+
 /* Zero when no date starts at the digit s[0] for what follows its digit
  * run: 2025-/./ / 年 (four digits), 05 Mar / 3月 / 09-07 (one or two),
  * or a number going on into a relative unit (3小时前, 1.5万秒前 ...). */
-static int after_digits_ok(const char *s, size_t n)
+static int after_digits_ok(const char *s, size_t n, int has_now)
 {
     size_t k = 0, l;
     while (k < n && s[k] >= '0' && s[k] <= '9')
@@ -418,28 +472,18 @@ static int after_digits_ok(const char *s, size_t n)
     if (k == n)
         return 0;
     unsigned char b = (unsigned char)s[k];
-    if (b < 0x80)
-        return (k == 4 && (b == '-' || b == '/' || b == '.')) ||
-               (k <= 2 && (b == '-' || b == ' ' || (b >= '\t' && b <= '\r'))) ||
-               b == ',' || b == '.' || b == ' ' || b == 'k' || b == 'K' ||
-               b == 'w' || b == 'W';
-    if (k <= 2 && ext_is_space(s + k, n - k, &l))
+    if (b < 0x80) {
+        if ((k == 4 && (b == '-' || b == '/' || b == '.')) ||
+            (k <= 2 && (b == '-' || b == ' ' || (b >= '\t' && b <= '\r'))))
+            return 1;
+    } else if (k <= 2 && ext_is_space(s + k, n - k, &l)) {
         return 1;
-    switch (ext_utf8_next(s + k, n - k, &l)) {
-    case 0x5E74: /* 年 */
-        return k == 4;
-    case 0x6708: /* 月 */
-        return k <= 2;
-    case 0xFF0C: /* ， */
-    case 0x5341: case 0x62FE: case 0x767E: case 0x4F70: case 0x5343:
-    case 0x4EDF: case 0x4E07: case 0x842C: case 0x4EBF: case 0x5104:
-    /* 十拾百佰千仟万萬亿億 */
-    case 0x4E2A: case 0x500B: case 0x79D2: case 0x5206: case 0x5C0F:
-    case 0x949F: case 0x5929: /* 个個秒分小钟天 */
-        return 1;
-    default:
-        return 0;
+    } else {
+        uint32_t c = ext_utf8_next(s + k, n - k, &l);
+        if ((c == 0x5E74 && k == 4) || (c == 0x6708 && k <= 2)) /* 年 月 */
+            return 1;
     }
+    return has_now && relative_may(s, n);
 }
 
 /* Zero when no relative expression starts at s (a non-ASCII byte): they
@@ -483,7 +527,7 @@ size_t ext_date_parse(const char *s, size_t n, const ext_dref *ref,
             k++;
         if (k == n || (k < 4 && (unsigned char)s[k] < 0x80 && s[k] != '-' &&
                        s[k] != ' ') ||
-            !after_digits_ok(s, n))
+            !after_digits_ok(s, n, ref->has_now))
             return 0;
         if (!(l = numeric_ymd(c, &dt)) && !(l = rfc2822(c, &dt)) && !strict_ymd) {
             memset(&dt, 0, sizeof dt);
@@ -493,7 +537,7 @@ size_t ext_date_parse(const char *s, size_t n, const ext_dref *ref,
     } else if (ch >= 'A' && ch <= 'Z') {
         l = rfc2822(c, &dt);
     } else if (ch >= 0x80 && !strict_ymd && ref->has_now &&
-               relative_lead(s, n)) {
+               relative_lead(s, n) && (relative_word(s, n) || relative_may(s, n))) {
         l = relative(c, ref, &dt);
     }
     if (l)
@@ -511,8 +555,10 @@ long ext_date_find(const char *s, size_t n, const ext_dref *ref, ext_dt *out,
                     (ch >= 'A' && ch <= 'Z');
         /* the cheap tests of ext_date_parse first: most positions of a
          * line start no date */
-        int may = ch >= 0xE0 ? ref->has_now && relative_lead(s + i, n - i)
-                  : ch <= '9' ? alnum && after_digits_ok(s + i, n - i)
+        int may = ch >= 0xE0 ? ref->has_now && relative_lead(s + i, n - i) &&
+                                   (relative_word(s + i, n - i) ||
+                                    relative_may(s + i, n - i))
+                  : ch <= '9' ? alnum && after_digits_ok(s + i, n - i, ref->has_now)
                               : ch >= 'A' && ch <= 'Z';
         if (!prev_alnum && may) {
             size_t l = ext_date_parse(s + i, n - i, ref, 0, out);
