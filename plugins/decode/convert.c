@@ -69,23 +69,25 @@ static inline void ob_put_cp(obuf *b, uint32_t cp)
     }
 }
 
-/* Copies the run of ASCII bytes starting at s[i]; returns the new index.
- * The caller reserved room for the whole remaining chunk. */
+/* Copies the run of ASCII bytes starting at s[i] to *w (advanced); returns
+ * the new index.  The caller reserved room for the whole remaining chunk
+ * plus 8 bytes. */
 static inline size_t copy_ascii(const unsigned char *s, size_t i, size_t end,
-                                obuf *b)
+                                unsigned char **w)
 {
-    size_t start = i;
+    unsigned char *o = *w;
     while (i + 8 <= end) {
-        uint64_t w;
-        memcpy(&w, s + i, 8);
-        if (w & 0x8080808080808080ULL)
+        uint64_t x;
+        memcpy(&x, s + i, 8);
+        if (x & 0x8080808080808080ULL)
             break;
+        memcpy(o, &x, 8);
+        o += 8;
         i += 8;
     }
     while (i < end && s[i] < 0x80)
-        i++;
-    memcpy(b->p + b->len, s + start, i - start);
-    b->len += i - start;
+        *o++ = s[i++];
+    *w = o;
     return i;
 }
 
@@ -153,10 +155,17 @@ size_t conv_utf8_valid_prefix(const unsigned char *s, size_t n)
                 i++;
             continue;
         }
-        /* Runs of three-byte sequences (all of CJK) in a tight loop. */
-        while (i + 3 <= n && s[i] >= 0xE1 && s[i] <= 0xEC &&
-               (s[i + 1] & 0xC0) == 0x80 && (s[i + 2] & 0xC0) == 0x80)
+        /* Runs of three-byte sequences (all of CJK) in a tight loop: one
+         * 4-byte load and one mask test each; leads E0 and ED, whose
+         * second byte has a narrower range, go through utf8_seq. */
+        while (i + 4 <= n) {
+            uint32_t v;
+            memcpy(&v, s + i, 4);
+            if ((v & 0xC0C0F0u) != 0x8080E0u || (v & 0x0Fu) == 0 ||
+                (v & 0x0Fu) == 0x0D)
+                break;
             i += 3;
+        }
         if (i >= n || s[i] < 0x80)
             continue;
         size_t k = utf8_seq(s + i, n - i);
@@ -255,34 +264,76 @@ static int utf8_repair(const unsigned char *s, size_t n, size_t max_errors,
 #define PACK_EXTRA 0xF0u     /* packed length byte: index into b5_extra */
 
 /* The two-byte tables hold each code's UTF-8 bytes ready to store: bytes
- * in the low 24 bits, their count (1-3) in the top byte; 0 = invalid. */
-static uint32_t gb2[GB2_SIZE];
+ * in the low 24 bits, their count (1-3) in the top byte; 0 = invalid.
+ * They are indexed by the code itself (lead << 8 | trail), so a decoder
+ * needs no range checks: bytes that are no code read 0. */
+static uint32_t gb2[0x10000];
 static uint16_t gb4[GB4_BMP];
-static uint32_t b5[B5_SIZE];
+static uint32_t b5[0x10000];
 static uint32_t b5_extra[B5_EXTRA_MAX][2];
 static int tables_rc = TJ_EINVAL;
 static pthread_once_t tables_once = PTHREAD_ONCE_INIT;
 
-/* Converts one code of n bytes with cd; stores up to 2 code points in cp.
- * Returns how many code points came out (0 when iconv refused it). */
-static int iconv_one(iconv_t cd, const unsigned char *code, size_t n,
-                     uint32_t cp[2])
+/* Reads the code points of UTF-32LE output o[0..len) into the results of
+ * the codes it belongs to: each code's output ends with U+000A (the
+ * separator after it in the input).  *k is the code being read, *m how
+ * many of its code points were seen so far. */
+static void take_output(const unsigned char *o, size_t len, size_t *k,
+                        size_t *m, uint32_t (*cp)[2], uint8_t *got)
 {
-    unsigned char outb[16];
-    char *in = (char *)code, *out = (char *)outb;
-    size_t inleft = n, outleft = sizeof outb;
+    for (size_t i = 0; i + 4 <= len; i += 4) {
+        uint32_t c = (uint32_t)o[i] | (uint32_t)o[i + 1] << 8 |
+                     (uint32_t)o[i + 2] << 16 | (uint32_t)o[i + 3] << 24;
+        if (c == '\n') {
+            got[*k] = *m >= 1 && *m <= 2 ? (uint8_t)*m : 0;
+            ++*k;
+            *m = 0;
+        } else if (++*m <= 2) {
+            cp[*k][*m - 1] = c;
+        }
+    }
+}
+
+/* Converts n codes of `width` bytes each (codes[0..n*width)) with cd, as
+ * if one iconv call per code: got[k] is how many code points code k gave
+ * (1 or 2, with them in cp[k]), or 0 when iconv refused it or gave more.
+ * One iconv call covers many codes: a newline after each code tells their
+ * outputs apart, and a refused code is stepped over.  0 or TJ_ENOMEM. */
+static int iconv_many(iconv_t cd, const unsigned char *codes, size_t n,
+                      size_t width, uint32_t (*cp)[2], uint8_t *got)
+{
+    size_t step = width + 1, k = 0, m = 0, cap = n * 12 + 64;
+    unsigned char *in = malloc(n * step), *out = malloc(cap);
+    int rc = TJ_ENOMEM;
+    if (!in || !out)
+        goto done;
+    for (size_t i = 0; i < n; i++) {
+        memcpy(in + i * step, codes + i * width, width);
+        in[i * step + width] = '\n';
+    }
+    char *ip = (char *)in;
+    size_t inleft = n * step;
     iconv(cd, NULL, NULL, NULL, NULL);
-    if (iconv(cd, &in, &inleft, &out, &outleft) == (size_t)-1 || inleft)
-        return 0;
-    iconv(cd, NULL, NULL, &out, &outleft);
-    size_t got = (sizeof outb - outleft) / 4;
-    if (got < 1 || got > 2)
-        return 0;
-    for (size_t k = 0; k < got; k++)
-        cp[k] = (uint32_t)outb[4 * k] | (uint32_t)outb[4 * k + 1] << 8 |
-                (uint32_t)outb[4 * k + 2] << 16 |
-                (uint32_t)outb[4 * k + 3] << 24;
-    return (int)got;
+    while (inleft) {
+        char *op = (char *)out;
+        size_t outleft = cap;
+        size_t r = iconv(cd, &ip, &inleft, &op, &outleft);
+        take_output(out, cap - outleft, &k, &m, cp, got);
+        if (r != (size_t)-1 || errno == E2BIG)
+            continue;
+        /* Refused at the start of code k: step over it and its newline. */
+        got[k++] = 0;
+        m = 0;
+        size_t at = (size_t)(ip - (char *)in), next = (at / step + 1) * step;
+        ip = (char *)in + next;
+        inleft = n * step - next;
+        iconv(cd, NULL, NULL, NULL, NULL);
+    }
+    rc = 0;
+done:
+    free(in);
+    free(out);
+    return rc;
 }
 
 /* The packed UTF-8 form of a BMP code point (see gb2). */
@@ -320,55 +371,124 @@ static inline int b5_index(unsigned lead, unsigned trail)
     return -1;
 }
 
-static void fill_gb(iconv_t cd)
+/* The results of one converter over a list of codes (see iconv_many). */
+typedef struct code_run {
+    uint32_t (*cp)[2];
+    uint8_t *got;
+} code_run;
+
+static int run_codes(iconv_t cd, const unsigned char *codes, size_t n,
+                     size_t width, code_run *r)
 {
-    uint32_t cp[2];
+    r->cp = malloc(n * sizeof *r->cp);
+    r->got = malloc(n);
+    if (!r->cp || !r->got)
+        return TJ_ENOMEM;
+    return iconv_many(cd, codes, n, width, r->cp, r->got);
+}
+
+static void free_run(code_run *r)
+{
+    free(r->cp);
+    free(r->got);
+}
+
+/* Every two-byte code of lead 81..FE with a table index (gb2_index or
+ * b5_index), in index order, into codes (2 * count bytes). */
+static size_t two_byte_codes(int (*index)(unsigned, unsigned),
+                             unsigned char *codes)
+{
+    size_t n = 0;
     for (unsigned lead = 0x81; lead <= 0xFE; lead++)
-        for (unsigned trail = 0x40; trail <= 0xFE; trail++) {
-            int ix = gb2_index(lead, trail);
-            unsigned char code[2] = {(unsigned char)lead, (unsigned char)trail};
-            if (ix >= 0 && iconv_one(cd, code, 2, cp) == 1 && cp[0] < 0x10000)
-                gb2[ix] = pack_utf8(cp[0]);
-        }
+        for (unsigned trail = 0x40; trail <= 0xFE; trail++)
+            if (index(lead, trail) >= 0) {
+                codes[2 * n] = (unsigned char)lead;
+                codes[2 * n + 1] = (unsigned char)trail;
+                n++;
+            }
+    return n;
+}
+
+static int gb2_ix(unsigned lead, unsigned trail) { return gb2_index(lead, trail); }
+static int b5_ix(unsigned lead, unsigned trail) { return b5_index(lead, trail); }
+
+static int fill_gb(iconv_t cd)
+{
+    unsigned char *codes = malloc(GB4_BMP * 4);
+    code_run r2 = {0}, r4 = {0};
+    int rc = TJ_ENOMEM;
+    if (!codes)
+        goto done;
+    size_t n = two_byte_codes(gb2_ix, codes); /* GB2_SIZE codes */
+    if ((rc = run_codes(cd, codes, n, 2, &r2)))
+        goto done;
+    for (size_t ix = 0; ix < n; ix++)
+        if (r2.got[ix] == 1 && r2.cp[ix][0] < 0x10000)
+            gb2[codes[2 * ix] << 8 | codes[2 * ix + 1]] =
+                pack_utf8(r2.cp[ix][0]);
     for (int ix = 0; ix < GB4_BMP; ix++) {
-        unsigned char code[4] = {(unsigned char)(0x81 + ix / 12600),
-                                 (unsigned char)(0x30 + ix / 1260 % 10),
-                                 (unsigned char)(0x81 + ix / 10 % 126),
-                                 (unsigned char)(0x30 + ix % 10)};
-        if (iconv_one(cd, code, 4, cp) == 1 && cp[0] < 0x10000)
-            gb4[ix] = (uint16_t)cp[0];
+        unsigned char *code = codes + 4 * ix;
+        code[0] = (unsigned char)(0x81 + ix / 12600);
+        code[1] = (unsigned char)(0x30 + ix / 1260 % 10);
+        code[2] = (unsigned char)(0x81 + ix / 10 % 126);
+        code[3] = (unsigned char)(0x30 + ix % 10);
     }
+    if ((rc = run_codes(cd, codes, GB4_BMP, 4, &r4)))
+        goto done;
+    for (int ix = 0; ix < GB4_BMP; ix++)
+        if (r4.got[ix] == 1 && r4.cp[ix][0] < 0x10000)
+            gb4[ix] = (uint16_t)r4.cp[ix][0];
+done:
+    free(codes);
+    free_run(&r2);
+    free_run(&r4);
+    return rc;
 }
 
 /* Big5 as browsers read it: the Big5 (ETEN) table first, then CP950's
  * additions, then HKSCS-2008 for the rest and for codes that BIG5 maps to
  * the private use area.  glibc's BIG5-HKSCS alone drops
  * Big5 codes that pages use (A2CC, A1C3, A1FE) and moves others (A145). */
-static void fill_b5(iconv_t cds[3])
+static int fill_b5(iconv_t cds[3])
 {
-    uint32_t cp[2];
-    size_t npairs = 0;
-    for (unsigned lead = 0x81; lead <= 0xFE; lead++)
-        for (unsigned trail = 0x40; trail <= 0xFE; trail++) {
-            int ix = b5_index(lead, trail), got = 0;
-            unsigned char code[2] = {(unsigned char)lead, (unsigned char)trail};
-            for (int k = 0; ix >= 0 && k < 3 && !got; k++)
-                got = iconv_one(cds[k], code, 2, cp);
-            /* ETEN's kana and symbols (C6A1-C8FE) are private-use code
-             * points in glibc's BIG5; HKSCS has real characters there. */
-            uint32_t alt[2];
-            if (got == 1 && cp[0] >= 0xE000 && cp[0] <= 0xF8FF &&
-                iconv_one(cds[2], code, 2, alt) == 1 &&
-                (alt[0] < 0xE000 || alt[0] > 0xF8FF))
-                cp[0] = alt[0];
-            if (got == 1 && cp[0] < 0x10000) {
-                b5[ix] = pack_utf8(cp[0]);
-            } else if (got && npairs < B5_EXTRA_MAX) {
-                b5_extra[npairs][0] = cp[0];
-                b5_extra[npairs][1] = got == 2 ? cp[1] : 0;
-                b5[ix] = PACK_EXTRA << 24 | (uint32_t)npairs++;
-            }
+    unsigned char *codes = malloc(B5_SIZE * 2);
+    code_run r[3] = {{0}, {0}, {0}};
+    size_t npairs = 0, n = 0;
+    int rc = TJ_ENOMEM;
+    if (!codes)
+        goto done;
+    n = two_byte_codes(b5_ix, codes); /* B5_SIZE codes */
+    for (int k = 0; k < 3; k++)
+        if ((rc = run_codes(cds[k], codes, n, 2, &r[k])))
+            goto done;
+    for (size_t ix = 0; ix < n; ix++) {
+        int k = 0;
+        while (k < 3 && !r[k].got[ix])
+            k++;
+        if (k == 3)
+            continue;
+        uint32_t cp[2] = {r[k].cp[ix][0], r[k].cp[ix][1]};
+        int got = r[k].got[ix];
+        /* ETEN's kana and symbols (C6A1-C8FE) are private-use code
+         * points in glibc's BIG5; HKSCS has real characters there. */
+        if (got == 1 && cp[0] >= 0xE000 && cp[0] <= 0xF8FF &&
+            r[2].got[ix] == 1 &&
+            (r[2].cp[ix][0] < 0xE000 || r[2].cp[ix][0] > 0xF8FF))
+            cp[0] = r[2].cp[ix][0];
+        if (got == 1 && cp[0] < 0x10000) {
+            b5[codes[2 * ix] << 8 | codes[2 * ix + 1]] = pack_utf8(cp[0]);
+        } else if (npairs < B5_EXTRA_MAX) {
+            b5_extra[npairs][0] = cp[0];
+            b5_extra[npairs][1] = got == 2 ? cp[1] : 0;
+            b5[codes[2 * ix] << 8 | codes[2 * ix + 1]] =
+                PACK_EXTRA << 24 | (uint32_t)npairs++;
         }
+    }
+done:
+    free(codes);
+    for (int k = 0; k < 3; k++)
+        free_run(&r[k]);
+    return rc;
 }
 
 static void build_tables(void)
@@ -378,11 +498,9 @@ static void build_tables(void)
     int ok = 1;
     for (int k = 0; k < 4; k++)
         ok &= (cds[k] = iconv_open("UTF-32LE", names[k])) != (iconv_t)-1;
-    if (ok) {
-        fill_gb(cds[0]);
-        fill_b5(cds + 1);
-        tables_rc = 0;
-    }
+    if (ok)
+        tables_rc = fill_gb(cds[0]) ? TJ_ENOMEM
+                    : fill_b5(cds + 1) ? TJ_ENOMEM : 0;
     for (int k = 0; k < 4; k++)
         if (cds[k] != (iconv_t)-1)
             iconv_close(cds[k]);
@@ -420,6 +538,10 @@ static size_t gb_code4(const unsigned char *s, size_t n, uint32_t *cp)
     return 1;
 }
 
+/* Table decoders keep the write position in a local (the output buffer is
+ * bytes, which may alias anything: through b->len the compiler would
+ * reload it at every step) and hand it back to b around the rare calls
+ * that use b. */
 static int gb_decode(const unsigned char *s, size_t n, size_t max_errors,
                      obuf *b, conv_out *res)
 {
@@ -428,24 +550,25 @@ static int gb_decode(const unsigned char *s, size_t n, size_t max_errors,
         size_t end = n - i > CHUNK ? i + CHUNK : n;
         if (ob_reserve(b, (end - i) * 3 + 8))
             return TJ_ENOMEM;
+        unsigned char *w = b->p + b->len;
         while (i < end) {
             unsigned c = s[i];
             if (c < 0x80) {
-                i = copy_ascii(s, i, end, b);
+                i = copy_ascii(s, i, end, &w);
                 continue;
             }
-            if (c != 0x80 && c != 0xFF && i + 1 < n) {
-                int ix = gb2_index(c, s[i + 1]);
-                if (ix >= 0 && gb2[ix]) {
-                    ob_put_packed(b, gb2[ix]);
-                    i += 2;
-                    continue;
-                }
+            uint32_t v = i + 1 < n ? gb2[c << 8 | s[i + 1]] : 0;
+            if (v) {
+                memcpy(w, &v, 4); /* little-endian: low byte first */
+                w += v >> 24;
+                i += 2;
+                continue;
             }
             uint32_t cp = 0;
             size_t k = c == 0x80 || c == 0xFF ? 1
                        : i + 1 >= n          ? 0
                                              : gb_code4(s + i, n - i, &cp);
+            b->len = (size_t)(w - b->p);
             if (cp) {
                 ob_put_cp(b, cp);
                 i += k;
@@ -457,7 +580,9 @@ static int gb_decode(const unsigned char *s, size_t n, size_t max_errors,
                 if (bad(b, res, max_errors, 0))
                     return 0;
             }
+            w = b->p + b->len;
         }
+        b->len = (size_t)(w - b->p);
     }
     return 0;
 }
@@ -470,35 +595,39 @@ static int b5_decode(const unsigned char *s, size_t n, size_t max_errors,
         size_t end = n - i > CHUNK ? i + CHUNK : n;
         if (ob_reserve(b, (end - i) * 3 + 8))
             return TJ_ENOMEM;
+        unsigned char *w = b->p + b->len;
         while (i < end) {
             unsigned c = s[i];
             if (c < 0x80) {
-                i = copy_ascii(s, i, end, b);
+                i = copy_ascii(s, i, end, &w);
                 continue;
             }
-            if (c == 0x80 || c == 0xFF || i + 1 >= n) {
+            uint32_t v = i + 1 < n ? b5[c << 8 | s[i + 1]] : 0;
+            if (v && v >> 24 != PACK_EXTRA) {
+                memcpy(w, &v, 4);
+                w += v >> 24;
+                i += 2;
+                continue;
+            }
+            b->len = (size_t)(w - b->p);
+            if (v) {
+                ob_put_cp(b, b5_extra[v & 0xFFFFFF][0]);
+                if (b5_extra[v & 0xFFFFFF][1])
+                    ob_put_cp(b, b5_extra[v & 0xFFFFFF][1]);
+                i += 2;
+            } else if (c == 0x80 || c == 0xFF || i + 1 >= n) {
                 int tail = c != 0x80 && c != 0xFF;
                 i += 1;
                 if (bad(b, res, tail ? 0 : max_errors, tail) && !tail)
                     return 0;
-                continue;
-            }
-            int ix = b5_index(c, s[i + 1]);
-            uint32_t cp = ix >= 0 ? b5[ix] : 0;
-            if (cp >> 24 == PACK_EXTRA) {
-                ob_put_cp(b, b5_extra[cp & 0xFFFFFF][0]);
-                if (b5_extra[cp & 0xFFFFFF][1])
-                    ob_put_cp(b, b5_extra[cp & 0xFFFFFF][1]);
-                i += 2;
-            } else if (cp) {
-                ob_put_packed(b, cp);
-                i += 2;
             } else {
                 i += 1;
                 if (bad(b, res, max_errors, 0))
                     return 0;
             }
+            w = b->p + b->len;
         }
+        b->len = (size_t)(w - b->p);
     }
     return 0;
 }
