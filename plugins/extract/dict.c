@@ -284,6 +284,16 @@ const uint8_t *ext_dict_first_bits(const ext_dict *d) { return d->filter; }
 
 const uint8_t *ext_dict_pair_bits(const ext_dict *d) { return d->pair; }
 
+/* memcmp(a, b, n) == 0 for the few bytes of an alias's tail: most
+ * candidates differ in their first byte or two, before a call would pay. */
+static inline int same_bytes(const char *a, const char *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (a[i] != b[i])
+            return 0;
+    return 1;
+}
+
 static int same_folded(const char *a, const char *b, size_t n)
 {
     for (size_t i = 0; i < n; i++)
@@ -313,7 +323,7 @@ size_t ext_dict_match(const ext_dict *d, const char *s, size_t n,
         const alias *a = &d->al[d->order[sl->start + k]];
         size_t from = a->keylen == skip ? skip : 0;
         if (a->len > n ||
-            (a->plain ? memcmp(s + from, a->s + from, a->len - from) != 0
+            (a->plain ? !same_bytes(s + from, a->s + from, a->len - from)
                       : !same_folded(s + from, a->s + from, a->len - from)))
             continue;
         if (is_alnum((unsigned char)a->s[a->len - 1]) && a->len < n &&
