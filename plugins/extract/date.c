@@ -71,9 +71,28 @@ void ext_dt_iso(const ext_dt *dt, int zone_min, char *out)
     if (dt->has_off && dt->off_min != zone_min)
         ext_dt_from_epoch(ext_dt_epoch(dt, zone_min), zone_min, &w);
     int a = zone_min < 0 ? -zone_min : zone_min;
-    snprintf(out, 32, "%04d-%02d-%02dT%02d:%02d:%02d%c%02d:%02d",
-             w.y % 10000, w.mo % 100, w.d % 100, w.h % 100, w.mi % 100,
-             w.s % 100, zone_min < 0 ? '-' : '+', a / 60 % 100, a % 60);
+    int f[8] = {w.y % 10000, w.mo % 100, w.d % 100, w.h % 100, w.mi % 100,
+                w.s % 100, a / 60 % 100, a % 60};
+    for (int k = 0; k < 8; k++)
+        if (f[k] < 0) { /* what snprintf makes of a negative field */
+            snprintf(out, 32, "%04d-%02d-%02dT%02d:%02d:%02d%c%02d:%02d",
+                     f[0], f[1], f[2], f[3], f[4], f[5],
+                     zone_min < 0 ? '-' : '+', f[6], f[7]);
+            return;
+        }
+    /* YYYY-MM-DDTHH:MM:SS+HH:MM, every field in range */
+    static const char sep[] = "--T::";
+    char *o = out;
+    *o++ = (char)('0' + f[0] / 1000), *o++ = (char)('0' + f[0] / 100 % 10);
+    *o++ = (char)('0' + f[0] / 10 % 10), *o++ = (char)('0' + f[0] % 10);
+    for (int k = 1; k < 6; k++) {
+        *o++ = sep[k - 1];
+        *o++ = (char)('0' + f[k] / 10), *o++ = (char)('0' + f[k] % 10);
+    }
+    *o++ = zone_min < 0 ? '-' : '+';
+    *o++ = (char)('0' + f[6] / 10), *o++ = (char)('0' + f[6] % 10), *o++ = ':';
+    *o++ = (char)('0' + f[7] / 10), *o++ = (char)('0' + f[7] % 10);
+    *o = '\0';
 }
 
 int ext_parse_zone(const char *s, int *min)

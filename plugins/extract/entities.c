@@ -371,24 +371,28 @@ static int day_word(const char *s, size_t n)
            ext_starts(s, n, "剛剛");
 }
 
-/* Tries every numeric kind at s; returns the bytes matched or 0. */
-static size_t try_numeric(scan *sc, const char *s, size_t n)
+/* Tries every numeric kind at s; returns the bytes matched or 0.  `day`
+ * is zero when s cannot start a day word (its first character is not one
+ * of 今昨前刚剛: the C_DAY bit). */
+static size_t try_numeric(scan *sc, const char *s, size_t n, int day)
 {
     const ext_ent_opts *o = sc->o;
     size_t l;
     ext_money m;
     double v;
     ext_dt dt;
+    unsigned char b = (unsigned char)s[0];
     if (o->money && (l = ext_money_parse(s, n, 1, &m)) > 0) {
         add_money(sc, s, l, &m);
         return l;
     }
-    if (o->percents && (l = ext_percent_parse(s, n, &v)) > 0) {
+    /* a percentage starts with a digit or 百 (E7 99 BE) */
+    if (o->percents && ((b >= '0' && b <= '9') || b == 0xE7) &&
+        (l = ext_percent_parse(s, n, &v)) > 0) {
         add_percent(sc, s, l, v);
         return l;
     }
-    unsigned char b = (unsigned char)s[0];
-    if (o->dates && ((b >= '0' && b <= '9') || day_word(s, n)) &&
+    if (o->dates && ((b >= '0' && b <= '9') || (day && day_word(s, n))) &&
         (l = ext_date_parse(s, n, o->ref, 0, &dt)) > 0) {
         if (dt.has_year || o->ref->year || o->ref->has_now) {
             add_date(sc, s, l, &dt);
@@ -627,11 +631,11 @@ static size_t try_ascii(scan *sc, const char *s, size_t n, size_t i,
     if ((ticker_may_start_ascii(s + i, n - i) &&
          (m = try_ticker(sc, s + i, n - i))) ||
         (b <= '9' && near_number(mk, n, i, numeric) &&
-         (m = try_numeric(sc, s + i, n - i))) ||
+         (m = try_numeric(sc, s + i, n - i, 0))) ||
         ((sc->cls[b] & C_ORG) && org_pair_ok(sc, s + i, n - i, b, 1) &&
          (m = try_org(sc, s + i, n - i))) ||
         ((b > '9' || b == '$') && near_number(mk, n, i, numeric) &&
-         (m = try_numeric(sc, s + i, n - i))))
+         (m = try_numeric(sc, s + i, n - i, 0))))
         return m;
     return 0;
 }
@@ -649,7 +653,7 @@ static size_t try_wide(scan *sc, const char *s, size_t n, size_t i,
         (((k & C_TICK) && (m = try_ticker(sc, s + i, n - i))) ||
          ((near_number(mk, n, i, numeric) ||
            (o->dates && (k & C_DAY) && day_word(s + i, n - i))) &&
-          (m = try_numeric(sc, s + i, n - i)))))
+          (m = try_numeric(sc, s + i, n - i, k & C_DAY)))))
         return m;
     if ((k & C_ORG) && org_pair_ok(sc, s + i, n - i, c, l) &&
         (m = try_org(sc, s + i, n - i)))

@@ -79,6 +79,16 @@ static size_t to_cps(const char *s, size_t n, uint32_t *cp, size_t *off,
     return k;
 }
 
+/* Non-zero when none of the k characters decoded by to_cps was an
+ * undecodable byte (U+FFFD read from a single byte). */
+static int whole_chars(const uint32_t *cp, const size_t *off, size_t k)
+{
+    for (size_t i = 0; i < k; i++)
+        if (cp[i] == 0xFFFD && off[i + 1] - off[i] == 1)
+            return 0;
+    return 1;
+}
+
 /* Longest common substring of a and b in characters (GNE's title rule);
  * returns its length and its span in a. */
 static size_t lcs(const char *a, size_t an, const char *b, size_t bn,
@@ -90,6 +100,16 @@ static size_t lcs(const char *a, size_t an, const char *b, size_t bn,
     size_t na = to_cps(a, an, ca, oa, MAX_CP);
     size_t nb = to_cps(b, bn, cb, ob, MAX_CP);
     size_t best = 0, end = 0;
+    /* b inside a (the usual <title> = h1 + site): the answer is b, at its
+     * first place in a, when both are read whole and decode cleanly (so
+     * equal characters are equal bytes) */
+    const char *at;
+    if (nb && nb <= na && na < MAX_CP && whole_chars(ca, oa, na) &&
+        whole_chars(cb, ob, nb) && (at = memmem(a, an, b, bn))) {
+        out->s = at;
+        out->n = bn;
+        return nb;
+    }
     memset(row, 0, sizeof row);
     for (size_t i = 1; i <= na; i++) {
         uint16_t *cur = row[i & 1], *prev = row[(i - 1) & 1];
