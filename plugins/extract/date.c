@@ -548,9 +548,17 @@ size_t ext_date_parse(const char *s, size_t n, const ext_dref *ref,
                        s[k] != ' ') ||
             !after_digits_ok(s, n, ref->has_now))
             return 0;
-        if (!(l = numeric_ymd(c, &dt)) && !(l = rfc2822(c, &dt)) && !strict_ymd) {
+        /* each form fails at once unless the digit run has its length
+         * (4: 2025-03-05; 1-2: 05 Mar 2025, 3月26日) or the number runs
+         * into a time unit (3小时前), so only those are tried */
+        size_t run = k;
+        while (run < n && s[run] >= '0' && s[run] <= '9')
+            run++;
+        if (!(run == 4 && (l = numeric_ymd(c, &dt))) &&
+            !(run <= 2 && (l = rfc2822(c, &dt))) && !strict_ymd) {
             memset(&dt, 0, sizeof dt);
-            if (!(l = month_day(c, ref, &dt)))
+            if (!(run <= 2 && (l = month_day(c, ref, &dt))) &&
+                relative_may(s, n))
                 l = relative(c, ref, &dt);
         }
     } else if (ch >= 'A' && ch <= 'Z') {
