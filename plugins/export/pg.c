@@ -51,6 +51,11 @@ typedef struct pg_impl {
      * order. */
     int *forms;
     size_t nforms, forms_cap;
+    /* The batch's transaction: BEGIN not sent yet (it travels with the
+     * first statement), the last record of the transaction (its INSERT
+     * carries the COMMIT), and whether that COMMIT went through. */
+    bool begin_pending, committed;
+    size_t tx_to;
 } pg_impl;
 
 /* First line of a libpq message, without the trailing newline. */
@@ -92,11 +97,31 @@ static void describe_target(pg_impl *p, const char *dsn)
     PQconninfoFree(opts);
 }
 
+/* PQexec inside the batch's transaction: a BEGIN not sent yet goes in the
+ * same message, a round trip less per batch.  (If the statement fails the
+ * transaction is aborted, and tx_range rolls it back as always.)  NULL
+ * when out of memory. */
+static PGresult *exec_tx(pg_impl *p, const char *sql)
+{
+    if (!p->begin_pending)
+        return PQexec(p->conn, sql);
+    size_t n = strlen(sql);
+    char *q = malloc(n + 8);
+    if (!q)
+        return NULL;
+    memcpy(q, "BEGIN; ", 7);
+    memcpy(q + 7, sql, n + 1);
+    PGresult *r = PQexec(p->conn, q);
+    free(q);
+    p->begin_pending = false;
+    return r;
+}
+
 /* Runs a command; returns 0 or fills st->err (prefixed with `what`). */
 static int run(ex_state *st, const char *sql, const char *what)
 {
     pg_impl *p = st->impl;
-    PGresult *r = PQexec(p->conn, sql);
+    PGresult *r = exec_tx(p, sql);
     int ok = PQresultStatus(r) == PGRES_COMMAND_OK ||
              PQresultStatus(r) == PGRES_TUPLES_OK;
     char line[512];
@@ -816,7 +841,7 @@ static int copy_rows(ex_state *st, size_t from, size_t to, const char *into)
         return ex_errf(st, TJ_ENOMEM, "out of memory");
     snprintf(text, n, "COPY %s%s FROM STDIN%s", into, cmd->data,
              bin ? " (FORMAT binary)" : "");
-    PGresult *res = PQexec(p->conn, text);
+    PGresult *res = exec_tx(p, text);
     free(text);
     if (PQresultStatus(res) != PGRES_COPY_IN) {
         int rc = server_error(st, res, "cannot copy into");
@@ -957,16 +982,21 @@ static int insert_rows(ex_state *st, size_t from, size_t to)
     ex_each_field(st->cfg, st->held[from], sql_set, &a);
     if (a.k == 0)
         ex_buf_adds(b, " DO NOTHING");
+    bool last = to == p->tx_to; /* the transaction ends with this run */
+    if (last)
+        ex_buf_adds(b, "; COMMIT");
     q = *b;
     *b = swap;
     if (!q.data) {
         rc = TJ_ENOMEM;
         goto done;
     }
-    PGresult *res = PQexec(p->conn, q.data);
+    PGresult *res = exec_tx(p, q.data);
     rc = PQresultStatus(res) == PGRES_COMMAND_OK
              ? 0
-             : server_error(st, res, "cannot upsert into");
+             : server_error(st, res, last ? "cannot upsert into (or commit)"
+                                          : "cannot upsert into");
+    p->committed = last && rc == 0;
     PQclear(res);
 done:
     if (rc == TJ_ENOMEM)
@@ -1009,17 +1039,23 @@ static int insert_range(ex_state *st, size_t from, size_t to)
     return rc;
 }
 
-/* One transaction for held[from, to). */
+/* One transaction for held[from, to): BEGIN goes with its first statement
+ * and COMMIT with its last upsert (exec_tx, insert_rows), so a batch of
+ * one column list costs three round trips (BEGIN+COPY, the COPY's end,
+ * INSERT+COMMIT). */
 static int tx_range(ex_state *st, size_t from, size_t to)
 {
     pg_impl *p = st->impl;
-    int rc = run(st, "BEGIN", "cannot begin a transaction");
-    if (!rc)
-        rc = ensure_columns(st, from, to);
+    p->begin_pending = true;
+    p->committed = false;
+    p->tx_to = to;
+    int rc = ensure_columns(st, from, to);
     if (!rc)
         rc = insert_range(st, from, to);
-    if (!rc)
+    if (!rc && !p->committed)
         rc = run(st, "COMMIT", "cannot commit");
+    p->begin_pending = false;
+    p->committed = false;
     for (size_t i = 0; i < sizeof p->stage / sizeof p->stage[0]; i++)
         p->stage[i].dirty = false; /* emptied by the commit or rollback */
     if (rc) {

@@ -25,6 +25,32 @@ cc -std=c11 -D_GNU_SOURCE -O2 -Iinclude -Icore -pthread -o "$W/bench" \
     plugins/export/bench/export_bench.c "$TJ_BUILD"/plugins/export/*.o \
     "$TJ_BUILD/libtjcore.a" $LIBS || exit 1
 
+# CPU seconds the local PostgreSQL cluster has used: the postmaster and
+# its live children, plus the children it has reaped (cutime/cstime), so a
+# finished backend still counts.  The server shares the machine's cores
+# with the client: its work is part of the cost.
+pg_cpu() {
+    python3 - "$PG_DIR/data/postmaster.pid" <<'EOF'
+import os, sys
+pm = open(sys.argv[1]).readline().strip()
+hz = os.sysconf("SC_CLK_TCK")
+def stat(pid):
+    return open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+f = stat(pm)
+total = sum(int(x) for x in f[11:15])
+for pid in os.listdir("/proc"):
+    if pid.isdigit():
+        try:
+            g = stat(pid)
+        except OSError:
+            continue
+        if g[1] == pm:
+            total += int(g[11]) + int(g[12])
+print(total / hz)
+EOF
+}
+sub() { python3 -c "import sys; print('%.2f' % (float(sys.argv[1]) - float(sys.argv[2])))" "$1" "$2"; }
+
 mb() { python3 -c "import os,sys; print('%.1f' % (os.path.getsize(sys.argv[1]) / 1e6))" "$1"; }
 rate() { python3 -c "import sys; print('%.0f' % (float(sys.argv[1]) / float(sys.argv[2])))" "$1" "$2"; }
 
@@ -62,58 +88,71 @@ elif what == "csvrows":  # rows for psql's COPY (timed by the caller)
         for i in range(n):
             r = rec(i)
             w.writerow([r["url"], r["title"], r["author"], r["published_at"], r["status"], r["body"], json.dumps(r["quality"])])
-print("%.3f" % (time.monotonic() - t0))
+print("%.3f %.2f" % (time.monotonic() - t0, time.process_time()))
 EOF
 
 echo "export: in-process (harness), news-like records of ~2.6 KB (2.4 KB Chinese body)"
 echo "  (files are synced and renamed at the end, databases commit every 500 records; the"
-echo "   machine's disk and the local server are shared with the client, figures vary by run)"
+echo "   machine's disk and the local server are shared with the client, figures vary by run;"
+echo "   cpu: user + system seconds of the process, for postgres also of the server, which"
+echo "   vary less than the wall clock when the machine is busy)"
 
 # ---- files -------------------------------------------------------------------
-read -r n t r < <("$W/bench" "$N_FILE" format=jsonl path="$W/out.jsonl")
+read -r n t r c < <("$W/bench" "$N_FILE" format=jsonl path="$W/out.jsonl")
 size=$(mb "$W/out.jsonl")
-pt=$(python3 "$W/ref.py" jsonl "$N_FILE" "$W/ref.jsonl")
+read -r pt pc < <(python3 "$W/ref.py" jsonl "$N_FILE" "$W/ref.jsonl")
 printf '  jsonl     %7d records %7.1f MB %6.2f s  %6s MB/s %8s rec/s   | python json.dumps: %s MB/s\n' \
     "$n" "$size" "$t" "$(rate "$size" "$t")" "$r" "$(rate "$(mb "$W/ref.jsonl")" "$pt")"
-read -r n t r < <("$W/bench" "$((N_FILE / 4))" format=jsonl path="$W/out.jsonl.gz" gzip_level=1)
+read -r n t r c < <("$W/bench" "$((N_FILE / 4))" format=jsonl path="$W/out.jsonl.gz" gzip_level=1)
 printf '  jsonl.gz  %7d records (level 1) %6.2f s  %6s MB/s of JSON %8s rec/s   | gzip -1 of the same JSON: ' \
     "$n" "$t" "$(rate "$(python3 -c "print($size/4)")" "$t")" "$r"
 head -c "$(python3 -c "print(int(${size}*1e6/4))")" "$W/out.jsonl" >"$W/q.jsonl"
 gs=$(date +%s.%N); gzip -1 -c "$W/q.jsonl" >/dev/null; ge=$(date +%s.%N)
 echo "$(rate "$(mb "$W/q.jsonl")" "$(python3 -c "print($ge-$gs)")") MB/s"
-read -r n t r < <("$W/bench" "$N_FILE" format=csv path="$W/out.csv")
+read -r n t r c < <("$W/bench" "$N_FILE" format=csv path="$W/out.csv")
 printf '  csv       %7d records %7.1f MB %6.2f s  %6s MB/s %8s rec/s\n' \
     "$n" "$(mb "$W/out.csv")" "$t" "$(rate "$(mb "$W/out.csv")" "$t")" "$r"
 rm -f "$W"/*.jsonl* "$W"/*.csv
 
 # ---- sqlite ------------------------------------------------------------------
-read -r n t r < <("$W/bench" "$N_DB" path="$W/b.db")
-pt=$(python3 "$W/ref.py" sqlite "$N_DB" "$W/ref.db")
-printf '  sqlite    %7d upserts, batch 500   %6.2f s %8s rec/s   | python sqlite3 executemany: %s rec/s\n' \
-    "$n" "$t" "$r" "$(rate "$N_DB" "$pt")"
-read -r n t r < <("$W/bench" "$N_DB" path="$W/b.db")
-printf '  sqlite    %7d upserts over existing rows %6.2f s %8s rec/s\n' "$n" "$t" "$r"
+read -r n t r c < <("$W/bench" "$N_DB" path="$W/b.db")
+read -r pt pc < <(python3 "$W/ref.py" sqlite "$N_DB" "$W/ref.db")
+printf '  sqlite    %7d upserts, batch 500   %6.2f s %8s rec/s (cpu %s s) | python sqlite3 executemany: %s rec/s (cpu %s s)\n' \
+    "$n" "$t" "$r" "$c" "$(rate "$N_DB" "$pt")" "$pc"
+read -r n t r c < <("$W/bench" "$N_DB" path="$W/b.db")
+printf '  sqlite    %7d upserts over existing rows %6.2f s %8s rec/s (cpu %s s)\n' "$n" "$t" "$r" "$c"
 rm -f "$W"/*.db*
-read -r n t r < <(BENCH_PARAS=0 "$W/bench" "$N_DB" path="$W/s.db")
-printf '  sqlite    %7d upserts, small records (no body) %6.2f s %8s rec/s\n' "$n" "$t" "$r"
+read -r n t r c < <(BENCH_PARAS=0 "$W/bench" "$N_DB" path="$W/s.db")
+printf '  sqlite    %7d upserts, small records (no body) %6.2f s %8s rec/s (cpu %s s)\n' "$n" "$t" "$r" "$c"
 rm -f "$W"/*.db*
 
 # ---- postgres -----------------------------------------------------------------
 if pg_start; then
-    read -r n t r < <("$W/bench" "$N_DB" format=postgres "dsn=$PG_DSN")
+    # pgrun OPTIONS...: runs the bench against the server; sets n t r c
+    # (the client) and sc (the server's cpu seconds).
+    pgrun() {
+        local s0 s1
+        s0=$(pg_cpu)
+        read -r n t r c < <("$W/bench" "$N_DB" format=postgres "dsn=$PG_DSN" "$@")
+        s1=$(pg_cpu)
+        sc=$(sub "$s1" "$s0")
+    }
+    pgrun
     python3 "$W/ref.py" csvrows "$N_DB" "$W/rows.csv" >/dev/null
     pg_sql "CREATE TABLE ref (url text UNIQUE, title text, author text, published_at text, status bigint, body text, quality jsonb)" >/dev/null
+    s0=$(pg_cpu)
     cs=$(date +%s.%N)
     psql -X -q -h 127.0.0.1 -p "$PG_PORT" -U tj -d news -c "\\copy ref FROM '$W/rows.csv' WITH (FORMAT csv)"
     ce=$(date +%s.%N)
-    printf '  postgres  %7d upserts, batch 500   %6.2f s %8s rec/s   | psql \\copy (bulk load, no upsert): %s rec/s\n' \
-        "$n" "$t" "$r" "$(rate "$N_DB" "$(python3 -c "print($ce-$cs)")")"
-    read -r n t r < <("$W/bench" "$N_DB" format=postgres "dsn=$PG_DSN")
-    printf '  postgres  %7d upserts over existing rows %6.2f s %8s rec/s\n' "$n" "$t" "$r"
-    read -r n t r < <("$W/bench" "$N_DB" format=postgres "dsn=$PG_DSN" table=app mode=append)
-    printf '  postgres  %7d appends (COPY)       %6.2f s %8s rec/s\n' "$n" "$t" "$r"
-    read -r n t r < <(BENCH_PARAS=0 "$W/bench" "$N_DB" format=postgres "dsn=$PG_DSN" table=small)
-    printf '  postgres  %7d upserts, small records (no body) %6.2f s %8s rec/s\n' "$n" "$t" "$r"
+    s1=$(pg_cpu)
+    printf '  postgres  %7d upserts, batch 500   %6.2f s %8s rec/s (cpu %s s + server %s s) | psql \\copy (bulk load, no upsert): %s rec/s (server cpu %s s)\n' \
+        "$n" "$t" "$r" "$c" "$sc" "$(rate "$N_DB" "$(python3 -c "print($ce-$cs)")")" "$(sub "$s1" "$s0")"
+    pgrun
+    printf '  postgres  %7d upserts over existing rows %6.2f s %8s rec/s (cpu %s s + server %s s)\n' "$n" "$t" "$r" "$c" "$sc"
+    pgrun table=app mode=append
+    printf '  postgres  %7d appends (COPY)       %6.2f s %8s rec/s (cpu %s s + server %s s)\n' "$n" "$t" "$r" "$c" "$sc"
+    BENCH_PARAS=0 pgrun table=small
+    printf '  postgres  %7d upserts, small records (no body) %6.2f s %8s rec/s (cpu %s s + server %s s)\n' "$n" "$t" "$r" "$c" "$sc"
 else
     echo "  postgres  skipped: no server could be started"
 fi

@@ -129,6 +129,19 @@ d2|2025-03-06 01:00:00+00|2.00|{}" \
     "$(pg_sql "SET TIME ZONE 'UTC'; SELECT url, at, n, tags FROM dated ORDER BY url")" \
     "postgres: values for user-typed columns are parsed by the server"
 
+# A refusal by the INSERT itself (a CHECK constraint; the INSERT carries
+# the batch's COMMIT): that record fails alone as well.
+pg_sql 'CREATE TABLE checked (url text PRIMARY KEY, status bigint CHECK (status < 500))' >/dev/null
+printf '%s\n' '{"url":"c1","status":200}' '{"url":"c2","status":503}' \
+    '{"url":"c3","status":404}' >checked.jsonl
+pgx checked.jsonl table=checked
+assert_eq 3 "$rc" "postgres: constraint refusal exits 3"
+assert_contains "$out" "violates check constraint \"checked_status_check\" [SQLSTATE 23514]" \
+    "postgres: the constraint is named"
+assert_eq "c1|200
+c3|404" "$(pg_sql 'SELECT url, status FROM checked ORDER BY url')" \
+    "postgres: the batch's other records are committed"
+
 # mode: append keeps every record (no key needed).
 pgx upd.jsonl table=log mode=append
 pgx upd.jsonl table=log mode=append
