@@ -416,8 +416,27 @@ static int money_run_has_currency(const char *s, size_t n)
     return 0;
 }
 
+/* The first character and the length of each word of a currency table,
+ * so that a lookup compares only the words starting like the text. */
+typedef struct word_index {
+    uint32_t first[64];
+    uint8_t len[64];
+} word_index;
+static word_index suffix_ix, prefix_ix;
+
+static void index_words(const word *list, word_index *ix)
+{
+    size_t l;
+    for (size_t k = 0; list[k].w && k < 64; k++) {
+        ix->len[k] = (uint8_t)strlen(list[k].w);
+        ix->first[k] = ext_utf8_next(list[k].w, ix->len[k], &l);
+    }
+}
+
 static void cur_init(void)
 {
+    index_words(suffix_cur, &suffix_ix);
+    index_words(prefix_cur, &prefix_ix);
     mclass_init();
     for (size_t i = 0; suffix_cur[i].w; i++)
         mark(cur_first, suffix_cur[i].w);
@@ -465,10 +484,12 @@ static size_t match_word(const word *list, const char *s, size_t n,
     uint32_t c = ext_utf8_next(s, n, &l);
     if (!((cur_first[(c & 0xFFFF) >> 3] >> (c & 7)) & 1))
         return 0;
+    const word_index *ix = list == suffix_cur ? &suffix_ix : &prefix_ix;
     for (size_t k = 0; list[k].w; k++)
-        if (ext_starts_tab(s, n, list[k].w)) {
+        if (ix->first[k] == c && ix->len[k] <= n &&
+            !memcmp(s, list[k].w, ix->len[k])) {
             *code = list[k].code;
-            return strlen(list[k].w);
+            return ix->len[k];
         }
     return 0;
 }
