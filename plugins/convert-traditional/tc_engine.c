@@ -67,16 +67,27 @@ static struct {
     int tw2t, hk2t, tw2s, hk2s, t2s;
     int ascii_classless; /* no ASCII character has a class bit */
     uint8_t bmp_class[0x10000]; /* char_class of the BMP, flat */
-    /* bmp_class for a well-formed three-byte sequence's value, and
-     * TRI_BAD where the value is an overlong form or a surrogate (not a
-     * character: tc_utf8_decode rejects the sequence). */
-    uint8_t tri_class[0x10000];
+    /* bmp_class of a well-formed three-byte sequence, indexed by its
+     * bytes as they sit in a little-endian 4-byte load (tri_index: no
+     * shifting the code point together), and TRI_BAD where the value is an
+     * overlong form or a surrogate (not a character: tc_utf8_decode
+     * rejects the sequence). */
+    uint8_t tri_class[1u << 18];
     const char *why; /* NULL when the data is good */
 } D;
 
 static pthread_once_t data_once = PTHREAD_ONCE_INIT;
 
 #define TRI_BAD 0x80u /* see D.tri_class; no class bit is this high */
+
+/* D.tri_class's index for the three-byte sequence loaded little-endian in
+ * v (lead 1110xxxx, then two 10xxxxxx): the lead's 4 bits above the two
+ * continuation bytes' 6 bits, as they lie. */
+static inline uint32_t tri_index(uint32_t v)
+{
+    uint32_t x = v & 0x3F3F0Fu;
+    return (x >> 8) | (x & 0x0Fu) << 14;
+}
 
 static int in_blob(uint32_t off, uint64_t bytes, uint32_t size)
 {
@@ -193,10 +204,13 @@ static void data_load(void)
     for (uint32_t c = 0; c < 0x10000; c++)
         D.bmp_class[c] =
             D.class_entries[(size_t)D.class_pages[c >> 8] * 256 + (c & 255)];
-    for (uint32_t c = 0; c < 0x10000; c++)
-        D.tri_class[c] = c < 0x800 || (c >= 0xD800 && c < 0xE000)
-                             ? TRI_BAD
-                             : D.bmp_class[c];
+    for (uint32_t c = 0; c < 0x10000; c++) {
+        uint32_t v = 0xE0u | c >> 12 | (0x80u | (c >> 6 & 0x3F)) << 8 |
+                     (0x80u | (c & 0x3F)) << 16;
+        D.tri_class[tri_index(v)] =
+            c < 0x800 || (c >= 0xD800 && c < 0xE000) ? TRI_BAD
+                                                     : D.bmp_class[c];
+    }
     D.ascii_classless = 1;
     for (uint32_t c = 0; c < 0x80; c++)
         if (D.bmp_class[c])
@@ -756,6 +770,10 @@ piece_impl(tc_conv *cv, const unsigned char *p, size_t len, tc_out *o,
     unsigned nl = 0;
     int tight = 1; /* try the three-byte loop at the next character */
     const int tight_ok = cf->few_sides;
+    /* With the positions tc_detect recorded, the next protected character
+     * is a pointer compare away (kp; NULL: look at each character). */
+    const unsigned char *kp =
+        protect && cv->known ? next_known(cv, p, end) : NULL;
     char *w, *wend;
     if (!protect)
         lim = end;
@@ -797,7 +815,8 @@ piece_impl(tc_conv *cv, const unsigned char *p, size_t len, tc_out *o,
                     break;
                 e = entries[(size_t)pages[c >> 8] * 256 + (c & 255)];
                 k = e >> 24;
-                if (protect && e && (char_class(c) & TC_CLASS_SIMP)) {
+                if (protect && (kp ? p == kp
+                                   : e && (char_class(c) & TC_CLASS_SIMP))) {
                     np = p; /* protected: the general step copies it */
                     nc = c;
                     nl = 3;
@@ -834,9 +853,11 @@ piece_impl(tc_conv *cv, const unsigned char *p, size_t len, tc_out *o,
                 continue;
             }
         }
-        if (protect && (char_class(c) & TC_CLASS_SIMP)) {
+        if (protect && (kp ? p == kp : (char_class(c) & TC_CLASS_SIMP))) {
             w = copy_bytes(w, p, n);
             p += n;
+            if (kp)
+                kp = next_known(cv, p, end);
             continue;
         }
         e = entries[(size_t)pages[c >> 8] * 256 + (c & 255)];
@@ -861,8 +882,7 @@ piece_impl(tc_conv *cv, const unsigned char *p, size_t len, tc_out *o,
             continue;
         }
         if (protect && lim <= p)
-            lim = cv->known ? next_known(cv, p + n, end)
-                            : next_protected(p + n, end);
+            lim = kp ? kp : next_protected(p + n, end);
         tc_cp_side sd = cp_side(cf, e);
         m = 0;
         if (sd.node) {
@@ -1425,9 +1445,7 @@ static inline const unsigned char *next_classed(const unsigned char *p,
             memcpy(&v, p, 4);
             if ((v & 0xC0C0F0u) != 0x8080E0u)
                 break;
-            c = ((v & 0x0Fu) << 12) | ((v >> 2) & 0xFC0u) |
-                ((v >> 16) & 0x3Fu);
-            if ((*k = D.tri_class[c]) != 0) {
+            if ((*k = D.tri_class[tri_index(v)]) != 0) {
                 if (*k == TRI_BAD)
                     break;
                 *len = 3;
@@ -1479,6 +1497,19 @@ static int count_until_trad(const char *const *texts, const size_t *lens,
 /* Records where the Simplified-only characters (cv->simp) and the
  * characters tw2t (cv->tw) and hk2t (cv->hk) may act on are, and counts
  * the Traditional-only ones into e->trad.  0 or TJ_ENOMEM. */
+/* find_cuts' work at one character of class k at `at` of text i: 0 or
+ * TJ_ENOMEM. */
+static inline int note_class(tc_conv *cv, int k, size_t i, size_t at,
+                             tc_evidence *e)
+{
+    e->trad += (k & TC_CLASS_TRAD) != 0;
+    if (((k & TC_CLASS_SIMP) && cuts_add(&cv->simp, i, at)) ||
+        ((k & TC_CLASS_TW) && cuts_add(&cv->tw, i, at)) ||
+        ((k & TC_CLASS_HK) && cuts_add(&cv->hk, i, at)))
+        return TJ_ENOMEM;
+    return 0;
+}
+
 static int find_cuts(tc_conv *cv, const char *const *texts,
                      const size_t *lens, size_t n, tc_evidence *e)
 {
@@ -1488,12 +1519,28 @@ static int find_cuts(tc_conv *cv, const char *const *texts,
         const unsigned char *start = p, *end = p + lens[i];
         unsigned l;
         int k;
-        while ((p = next_classed(p, end, &l, &k)) < end) {
-            size_t at = (size_t)(p - start);
-            e->trad += (k & TC_CLASS_TRAD) != 0;
-            if (((k & TC_CLASS_SIMP) && cuts_add(&cv->simp, i, at)) ||
-                ((k & TC_CLASS_TW) && cuts_add(&cv->tw, i, at)) ||
-                ((k & TC_CLASS_HK) && cuts_add(&cv->hk, i, at)))
+        while (p < end) {
+            /* Traditional-only characters, the most common class in this
+             * text, are counted without leaving the three-byte loop. */
+            uint32_t v;
+            while (end - p >= 4) {
+                memcpy(&v, p, 4);
+                if ((v & 0xC0C0F0u) != 0x8080E0u)
+                    break;
+                k = D.tri_class[tri_index(v)];
+                if (k == TC_CLASS_TRAD) {
+                    e->trad++;
+                } else if (k) {
+                    if (k == TRI_BAD)
+                        break;
+                    if (note_class(cv, k, i, (size_t)(p - start), e))
+                        return TJ_ENOMEM;
+                }
+                p += 3;
+            }
+            if ((p = next_classed(p, end, &l, &k)) >= end)
+                break;
+            if (note_class(cv, k, i, (size_t)(p - start), e))
                 return TJ_ENOMEM;
             p += l;
         }
