@@ -30,7 +30,22 @@ typedef struct alias {
 typedef struct slot {
     uint64_t key;  /* two-character key + 1; 0 = empty */
     uint32_t start, count;
+    /* bit (third character & 63) of each longer alias, all ones when the
+     * bucket holds a two-character alias: a text whose third character
+     * misses it matches none of the bucket */
+    uint64_t third;
 } slot;
+
+/* The third character of an alias or a text after its first two (at byte
+ * `off`), ASCII lower-cased; U+FFFD when there is none. */
+static uint32_t third_char(const char *s, size_t n, size_t off)
+{
+    size_t l;
+    if (off >= n)
+        return 0xFFFD;
+    uint32_t c = ext_utf8_next(s + off, n - off, &l);
+    return c >= 'A' && c <= 'Z' ? c + 32 : c;
+}
 
 struct ext_dict {
     char **names;
@@ -197,7 +212,18 @@ static int build_index(ext_dict *d)
         size_t h = hash64(key) & d->tabmask;
         while (d->tab[h].key)
             h = (h + 1) & d->tabmask;
-        d->tab[h] = (slot){key + 1, (uint32_t)i, (uint32_t)(j - i)};
+        uint64_t third = 0;
+        for (size_t k = i; k < j; k++) {
+            const alias *a = &d->al[d->order[k]];
+            size_t l1, l2;
+            ext_utf8_next(a->s, a->len, &l1);
+            ext_utf8_next(a->s + l1, a->len - l1, &l2);
+            uint32_t t3 = third_char(a->s, a->len, l1 + l2);
+            third |= l1 + l2 >= a->len || a->keylen == 0 || t3 == 0xFFFD
+                         ? ~0ull /* two characters, or undecodable */
+                         : 1ull << (t3 & 63);
+        }
+        d->tab[h] = (slot){key + 1, (uint32_t)i, (uint32_t)(j - i), third};
         d->filter[(first & 0xFFFF) >> 3] |= (uint8_t)(1u << (first & 7));
         unsigned ph = ext_pair_hash(first, (uint32_t)key);
         d->pair[ph >> 3] |= (uint8_t)(1u << (ph & 7));
@@ -319,6 +345,9 @@ size_t ext_dict_match(const ext_dict *d, const char *s, size_t n,
     /* the first two characters are the key's: compare the rest (from the
      * start when the text's are undecodable) */
     size_t skip = c == 0xFFFD || (uint32_t)key == 0xFFFD ? 0 : l + l2;
+    if (skip && ~sl->third &&
+        !((sl->third >> (third_char(s, n, skip) & 63)) & 1))
+        return 0;
     for (uint32_t k = 0; k < sl->count; k++) {
         const alias *a = &d->al[d->order[sl->start + k]];
         size_t from = a->keylen == skip ? skip : 0;

@@ -623,8 +623,8 @@ size_t ext_money_parse(const char *s, size_t n, int need_currency,
     int approx = 0;
     memset(out, 0, sizeof *out);
     pthread_once(&cur_once, cur_init);
-    if (!money_may_start(s, n) ||
-        (need_currency && !money_run_has_currency(s, n)))
+    if ((need_currency && !money_run_has_currency(s, n)) ||
+        !money_may_start(s, n))
         return 0;
     int lead = may_start(mod_first, s, n);
     int from = lead && (ext_starts(s, n, "从") || ext_starts(s, n, "從"));
