@@ -266,64 +266,41 @@ static char *json_escape(char *o, unsigned c)
     return o;
 }
 
-/* One pass over s: validates UTF-8 while escaping into a JSON string.
- * Returns false (output undefined past the mark) at the first malformed
- * sequence. */
-static bool json_utf8_string(ex_buf *b, const unsigned char *s, size_t n)
+/* Writes s[0..n), valid UTF-8, at o as the inside of a JSON string and
+ * returns the new end.  Only ASCII controls, '"' and '\\' need escapes
+ * (bytes of multi-byte sequences never do), so with SSE2 sixteen bytes at
+ * a time are tested and copied until one of those turns up. */
+static char *json_copy_escaped(char *o, const unsigned char *s, size_t n)
 {
-    char *o = b->data + b->len;
-    *o++ = '"';
     size_t i = 0;
-    while (i < n) {
-        if (i + 8 <= n) {
-            uint64_t w;
-            memcpy(&w, s + i, 8);
-            uint64_t q = w ^ 0x2222222222222222ull;
-            uint64_t k = w ^ 0x5C5C5C5C5C5C5C5Cull;
-            uint64_t bad = w | ((w - 0x2020202020202020ull) & ~w) |
-                           ((q - 0x0101010101010101ull) & ~q) |
-                           ((k - 0x0101010101010101ull) & ~k);
-            if (!(bad & 0x8080808080808080ull)) { /* clean ASCII */
-                memcpy(o, &w, 8);
-                o += 8;
-                i += 8;
-                continue;
-            }
-        }
-        /* Runs of three-byte sequences (CJK) */
-        while (i + 3 <= n && (s[i] & 0xF0) == 0xE0) {
-            unsigned c = s[i], c1 = s[i + 1];
-            if (((c1 | (unsigned)s[i + 2] << 8) & 0xC0C0) != 0x8080 ||
-                (c == 0xE0 && c1 < 0xA0) || (c == 0xED && c1 >= 0xA0))
-                return false;
-            o[0] = (char)c;
-            o[1] = (char)c1;
-            o[2] = (char)s[i + 2];
-            o += 3;
-            i += 3;
-        }
-        if (i >= n)
-            break;
-        unsigned c = s[i];
-        if (c < 0x80) {
-            if (json_esc[c])
-                o = json_escape(o, c);
-            else
-                *o++ = (char)c;
-            i++;
+#ifdef __SSE2__
+    const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\'),
+                  ctl = _mm_set1_epi8(0x1F);
+    while (i + 16 <= n) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(s + i));
+        __m128i esc = _mm_or_si128(
+            _mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, bslash)),
+            _mm_cmpeq_epi8(_mm_min_epu8(x, ctl), x)); /* x <= 0x1F */
+        unsigned m = (unsigned)_mm_movemask_epi8(esc);
+        if (!m) {
+            _mm_storeu_si128((__m128i *)o, x);
+            o += 16;
+            i += 16;
             continue;
         }
-        size_t len = utf8_seq(s + i, n - i);
-        if (!len)
-            return false;
-        for (size_t j = 0; j < len; j++)
-            *o++ = (char)s[i + j];
-        i += len;
+        size_t k = (size_t)__builtin_ctz(m);
+        memcpy(o, s + i, k);
+        o = json_escape(o + k, s[i + k]);
+        i += k + 1;
     }
-    *o++ = '"';
-    b->len = (size_t)(o - b->data);
-    b->data[b->len] = '\0';
-    return true;
+#endif
+    for (; i < n; i++) {
+        if (json_esc[s[i]])
+            o = json_escape(o, s[i]);
+        else
+            *o++ = (char)s[i];
+    }
+    return o;
 }
 
 int ex_json_bytes(ex_buf *b, const char *s, size_t n)
@@ -331,10 +308,15 @@ int ex_json_bytes(ex_buf *b, const char *s, size_t n)
     /* Worst case: every byte becomes \u00XX (6 bytes), quotes, slack. */
     if (n > (SIZE_MAX - 16) / 6 || ex_buf_reserve(b, n * 6 + 16))
         return TJ_ENOMEM;
-    size_t mark = b->len;
-    if (json_utf8_string(b, (const unsigned char *)s, n))
+    if (ex_utf8_valid(s, n)) {
+        char *o = b->data + b->len;
+        *o++ = '"';
+        o = json_copy_escaped(o, (const unsigned char *)s, n);
+        *o++ = '"';
+        b->len = (size_t)(o - b->data);
+        b->data[b->len] = '\0';
         return 0;
-    b->len = mark;
+    }
     if (ex_buf_adds(b, "{\"$base64\":\"") ||
         ex_base64(b, (const unsigned char *)s, n) || ex_buf_adds(b, "\"}"))
         return TJ_ENOMEM;

@@ -166,6 +166,12 @@ static void test_encoders(void **state)
     ex_json_bytes(&b, "a\"\\\n\x01中", strlen("a\"\\\n\x01中"));
     assert_string_equal(b.data, "\"a\\\"\\\\\\n\\u0001中\"");
     b.len = 0;
+    /* Escapes found by the 16-byte scan, at block edges and inside. */
+    const char *lng = "\x01" "abcdefghijklmno\"中文pqrstuvw\nxyz\\end-of-line-16+\t";
+    ex_json_bytes(&b, lng, strlen(lng));
+    assert_string_equal(b.data, "\"\\u0001abcdefghijklmno\\\"中文pqrstuvw\\nxyz"
+                                "\\\\end-of-line-16+\\t\"");
+    b.len = 0;
     ex_json_bytes(&b, "\xff\x00\x01", 3);
     assert_string_equal(b.data, "{\"$base64\":\"/wAB\"}");
     b.len = 0;
