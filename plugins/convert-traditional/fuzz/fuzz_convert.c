@@ -5,8 +5,9 @@
  *
  * The first input byte picks the configuration and the flags; the rest is
  * the text.  Checked beyond "no crash": text without a byte >= 0x80 comes
- * back unchanged from configurations whose keys are all non-ASCII, and the
- * invalid-byte count never exceeds the input length.
+ * back unchanged from configurations whose keys are all non-ASCII, the
+ * invalid-byte count never exceeds the input length, and after detection
+ * tc_convert_known converts exactly as tc_convert.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -47,7 +48,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     out.len = 0;
     tc_json_convert(cv, text, len, &out);
-    tc_detect(cv, &text, &len, 1, NULL);
+    int chosen = tc_detect(cv, &text, &len, 1, NULL);
+    if (chosen >= 0 && protect && !tc_conv_set(cv, chosen, 1)) {
+        /* The positions detection recorded give the same conversion. */
+        tc_out a = {0}, b = {0};
+        if (tc_convert(cv, text, len, &a) == 0 &&
+            tc_convert_known(cv, 0, text, len, &b) == 0 &&
+            (a.len != b.len || memcmp(a.buf, b.buf, a.len) != 0 ||
+             a.changes != b.changes))
+            abort();
+        tc_out_free(&a);
+        tc_out_free(&b);
+    }
 done:
     tc_out_free(&out);
     tc_conv_free(cv);

@@ -319,6 +319,83 @@ static void test_detect(void **state)
     tc_conv_free(cv);
 }
 
+/* A Simplified text of `simp_chars` Simplified-only characters (这, 60 a
+ * line) followed by a Taiwan-style Traditional sentence; the caller frees. */
+static char *simplified_then_traditional(size_t simp_chars)
+{
+    const char *tail = "隨著臺灣的發展，那么裡面";
+    char *s = malloc(simp_chars * 3 + simp_chars / 60 + strlen(tail) + 1);
+    size_t n = 0;
+    for (size_t i = 0; i < simp_chars; i++) {
+        memcpy(s + n, "这", 3);
+        n += 3;
+        if (i % 60 == 59)
+            s[n++] = '\n';
+    }
+    strcpy(s + n, tail);
+    return s;
+}
+
+/* auto stops reading once 256 Simplified-only characters came before any
+ * Traditional-only one (README, config: auto); before that point the
+ * Traditional text still decides. */
+static void test_detect_bound(void **state)
+{
+    tc_conv *cv;
+    tc_evidence ev;
+    (void)state;
+    assert_int_equal(tc_conv_new(tc_config_find("t2s"), NULL, 0, &cv), 0);
+    char *late = simplified_then_traditional(256);
+    size_t ll = strlen(late);
+    assert_int_equal(tc_detect(cv, (const char **)&late, &ll, 1, &ev), -1);
+    assert_int_equal(ev.simp, 256);
+    assert_int_equal(ev.trad, 0);
+    char *early = simplified_then_traditional(255);
+    size_t el = strlen(early);
+    assert_int_equal(tc_detect(cv, (const char **)&early, &el, 1, &ev),
+                     tc_config_find("tw2s"));
+    assert_int_equal(ev.simp, 255 + 1); /* and 么 in the tail */
+    assert_true(ev.trad >= 3);
+    free(late);
+    free(early);
+    tc_conv_free(cv);
+}
+
+/* tc_convert_known gives tc_convert's output (protected, after detection
+ * on several texts), and falls back to it when detection recorded
+ * nothing. */
+static void test_convert_known(void **state)
+{
+    const char *texts[3] = {"那么隨著臺灣，这个裡面乾燥的衞生", "", "著名的那么多发展"};
+    size_t lens[3] = {strlen(texts[0]), 0, strlen(texts[2])};
+    tc_conv *cv;
+    tc_out a = {0}, b = {0};
+    (void)state;
+    assert_int_equal(tc_conv_new(tc_config_find("t2s"), NULL, 0, &cv), 0);
+    int cfg = tc_detect(cv, texts, lens, 3, NULL);
+    assert_true(cfg >= 0);
+    assert_int_equal(tc_conv_set(cv, cfg, 1), 0);
+    for (size_t i = 0; i < 3; i++) {
+        a.len = a.changes = b.len = b.changes = 0;
+        assert_int_equal(tc_convert(cv, texts[i], lens[i], &a), 0);
+        assert_int_equal(tc_convert_known(cv, i, texts[i], lens[i], &b), 0);
+        assert_int_equal(a.len, b.len);
+        assert_memory_equal(a.buf, b.buf, a.len);
+        assert_int_equal(a.changes, b.changes);
+    }
+    a.len = b.len = 0;
+    assert_int_equal(tc_convert(cv, texts[0], lens[0], &a), 0);
+    assert_memory_equal(a.buf, "那么随着台湾，这个里面", 33); /* 么 and 这 kept */
+    const char *simp = "这个那么";
+    size_t sl = strlen(simp);
+    assert_int_equal(tc_detect(cv, &simp, &sl, 1, NULL), -1);
+    assert_int_equal(tc_convert_known(cv, 0, texts[0], lens[0], &b), 0);
+    assert_string_equal(b.buf, a.buf);
+    tc_out_free(&a);
+    tc_out_free(&b);
+    tc_conv_free(cv);
+}
+
 static void test_json_strings(void **state)
 {
     const char *in = "{\"title\": \"隨著臺灣\", \"h1\":[\"漢字\", \"ok\", 3],"
@@ -371,6 +448,8 @@ int main(void)
         cmocka_unit_test(test_user_dict),
         cmocka_unit_test(test_protect),
         cmocka_unit_test(test_detect),
+        cmocka_unit_test(test_detect_bound),
+        cmocka_unit_test(test_convert_known),
         cmocka_unit_test(test_json_strings),
         cmocka_unit_test(test_large),
     };
