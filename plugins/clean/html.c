@@ -533,6 +533,7 @@ static void count_text(const char *s, long *chars, long *punct)
     size_t n = strlen(s), i = 0;
     uint32_t prev = 0;
     int gap = 0;
+    long nc = 0, np = 0; /* in registers: the callers' counters may alias */
     while (i < n) {
         uint32_t cp;
         unsigned char b = u[i];
@@ -542,10 +543,10 @@ static void count_text(const char *s, long *chars, long *punct)
                 gap = gap || (prev >= 0x3007 && cl_is_han(prev));
                 continue;
             }
-            (*chars)++;
+            nc++;
             if (b == ',' || b == '.' || b == '!' || b == '?' || b == ';' ||
                 b == ':' || b == '"' || b == '\'')
-                (*punct)++;
+                np++;
             gap = 0;
             prev = b;
             continue;
@@ -556,9 +557,8 @@ static void count_text(const char *s, long *chars, long *punct)
                  (u[i + 2] & 0x3F);
             if (cp < 0x4DC0 || cp >= 0x4E00) { /* U+4000..U+9FFF hanzi */
                 i += 3;
-                (*chars)++;
-                if (gap) /* a hanzi is never punctuation */
-                    (*punct)++;
+                nc++;
+                np += gap; /* a hanzi is never punctuation */
                 gap = 0;
                 prev = cp;
                 continue;
@@ -569,12 +569,14 @@ static void count_text(const char *s, long *chars, long *punct)
             gap = gap || cl_is_han(prev);
             continue;
         }
-        (*chars)++;
+        nc++;
         if (cl_is_punct(cp) || (gap && cl_is_han(cp)))
-            (*punct)++;
+            np++;
         gap = 0;
         prev = cp;
     }
+    *chars += nc;
+    *punct += np;
 }
 
 /* The counts of text node t: counted on the first call, remembered in
@@ -816,12 +818,12 @@ static void flush_line(writer *w)
         w->line.len = 0;
         return;
     }
-    cps = cl_utf8_count(w->line.p, w->line.len);
     if (w->region == 1) {
         if (w->out->len)
             cl_buf_putc(w->out, '\n');
         cl_buf_put(w->out, w->line.p, w->line.len);
-    } else if (cps <= 120) {
+    } else if (w->line.len <= 120 ||
+               (cps = cl_utf8_count(w->line.p, w->line.len)) <= 120) {
         cJSON *a = w->region == 0 ? w->before : w->after;
         if (w->region == 0 && cJSON_GetArraySize(a) >= 8)
             cJSON_DeleteItemFromArray(a, 0);

@@ -15,6 +15,7 @@
  */
 #include <iconv.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -86,11 +87,22 @@ static const char RX_BYLINE[] =
     "(?:\\s*\\d{1,2}[:：]\\d{2}(?:[:：]\\d{2})?)?"
     "(?:\\s*$|\\s+.{0,60}?(?:[来來]源|作者|[编編][辑輯]|[记記]者|[发發]布)))";
 
+typedef struct cpvec {
+    uint32_t *v;
+    size_t n, cap;
+} cpvec;
+
 struct cl_rules {
     pcre2_code *tag, *remnant, *pinyin_han, *pinyin_any;
     pcre2_code *notice, *notice_any, *closing, *byline, *extra;
     pcre2_match_data *md;
     iconv_t to_gb;
+    /* scratch kept from one text to the next (the rules serve one stage
+     * instance, one thread): no malloc and realloc chain per document */
+    cl_buf a, b, lb;
+    cpvec line, trig;
+    unsigned char *marks;
+    size_t capmarks;
 };
 
 /* Compiles one pattern with UTF + UCP and JITs it when the JIT exists. */
@@ -191,6 +203,12 @@ void cl_rules_destroy(cl_rules *r)
     pcre2_match_data_free(r->md);
     if (r->to_gb != (iconv_t)-1)
         iconv_close(r->to_gb);
+    cl_buf_free(&r->a);
+    cl_buf_free(&r->b);
+    cl_buf_free(&r->lb);
+    free(r->line.v);
+    free(r->trig.v);
+    free(r->marks);
     free(r);
 }
 
@@ -567,11 +585,6 @@ static void repl_pinyin(void *arg, const char *s, const PCRE2_SIZE *ov,
 
 /* ---- per line: code point arrays ------------------------------------------- */
 
-typedef struct cpvec {
-    uint32_t *v;
-    size_t n, cap;
-} cpvec;
-
 /* Makes room for `more` code points; -1 when out of memory. */
 static int cpvec_reserve(cpvec *c, size_t more)
 {
@@ -667,33 +680,47 @@ typedef struct doc_info {
     size_t total;  /* bytes of the text after steps 1-3 */
 } doc_info;
 
+/* What doc_survey counts of each BMP code point (one lookup each). */
+enum { SV_OTHER, SV_HAN, SV_HAN_GB, SV_HAN_B5, SV_KANA, SV_N };
+static uint8_t *survey_map;
+static pthread_once_t survey_once = PTHREAD_ONCE_INIT;
+
+static int survey_class(uint32_t cp)
+{
+    if (cl_is_han(cp)) {
+        int c = cl_common_class(cp);
+        return c == CL_COMMON_GB ? SV_HAN_GB : c == CL_COMMON_BIG5 ? SV_HAN_B5 : SV_HAN;
+    }
+    return cl_is_kana(cp) ? SV_KANA : SV_OTHER;
+}
+
+/* Fills survey_map (cl_common_init has run: the rules exist); stays NULL
+ * when out of memory (survey_class is then asked each time). */
+static void survey_build(void)
+{
+    uint8_t *m = malloc(0x10000);
+    if (!m)
+        return;
+    for (uint32_t cp = 0; cp < 0x10000; cp++)
+        m[cp] = (uint8_t)survey_class(cp);
+    survey_map = m;
+}
+
 static void doc_survey(const char *s, size_t n, doc_info *d)
 {
-    const unsigned char *u = (const unsigned char *)s;
-    size_t i = 0, han = 0, kana = 0, gb_only = 0, b5_only = 0;
+    size_t i = 0, k[SV_N] = {0};
+    pthread_once(&survey_once, survey_build);
     while (i < n) {
         uint32_t cp;
-        if (u[i] < 0x80) { /* never han nor kana */
+        if ((unsigned char)s[i] < 0x80) { /* never han nor kana */
             i++;
             continue;
         }
-        if (u[i] >= 0xE4 && u[i] <= 0xE9 && i + 2 < n && /* U+4000..U+9FFF */
-            (u[i + 1] & 0xC0) == 0x80 && (u[i + 2] & 0xC0) == 0x80) {
-            cp = (uint32_t)(u[i] & 0x0F) << 12 |
-                 (uint32_t)(u[i + 1] & 0x3F) << 6 | (u[i + 2] & 0x3F);
-            i += 3;
-        } else {
-            i += (size_t)cl_utf8_next(s + i, n - i, &cp);
-        }
-        if (cl_is_han(cp)) {
-            int c = cl_common_class(cp);
-            han++;
-            gb_only += c == CL_COMMON_GB;
-            b5_only += c == CL_COMMON_BIG5;
-        } else if (cl_is_kana(cp)) {
-            kana++;
-        }
+        i += (size_t)cl_utf8_next(s + i, n - i, &cp);
+        k[survey_map && cp < 0x10000 ? survey_map[cp] : survey_class(cp)]++;
     }
+    size_t han = k[SV_HAN] + k[SV_HAN_GB] + k[SV_HAN_B5], kana = k[SV_KANA],
+           gb_only = k[SV_HAN_GB], b5_only = k[SV_HAN_B5];
     d->kana_ok = kana * 5 > han;
     d->script = 0;
     if (b5_only >= 30 && b5_only > gb_only * 6)
@@ -756,12 +783,12 @@ static int is_question(const uint32_t *v, size_t n, size_t i)
 }
 
 /* The han-character part of mark_of: rare or other-script hanzi. */
-static unsigned char han_mark(uint32_t cp, const doc_info *d)
+static unsigned char han_mark(uint32_t cp, int script)
 {
     int c = cl_common_class(cp), top = c & (CL_COMMON_GB | CL_COMMON_BIG5);
     if (c == 0)
         return M_RARE;
-    if (!top || (d->script && !(top & d->script)))
+    if (!top || (script && !(top & script)))
         return M_WEAK; /* GB2312 level 2, or the other script */
     return M_NONE;
 }
@@ -788,7 +815,7 @@ static unsigned char mark_of(const uint32_t *v, size_t n, size_t i,
                (cl_is_han(prev) || cl_is_han(next))) {
         mk = M_STRONG;
     } else if (cl_is_han(cp) && cp < 0x10000 && cp != prev && cp != next) {
-        mk = han_mark(cp, d);
+        mk = han_mark(cp, d->script);
     } else if (cp == '?' && (is_cjkish(prev) || is_cjkish(next) ||
                              prev == '?' || next == '?') &&
                !is_question(v, n, i)) {
@@ -801,20 +828,28 @@ static unsigned char mark_of(const uint32_t *v, size_t n, size_t i,
 }
 
 /* Marks each code point of a line: mojibake suspects and lost '?'.
- * Returns how many got a mark.  Common hanzi and ASCII other than
- * letters, '_' and '?' are decided inline (as mark_of would). */
+ * Returns how many got a mark.  Common hanzi, ASCII other than '_' and
+ * '?', and CJK / general / full-width punctuation are decided inline (as
+ * mark_of would). */
 static size_t mark_line(const uint32_t *v, size_t n, const doc_info *d,
                         unsigned char *m)
 {
     size_t marked = 0;
+    const int script = d->script;
     for (size_t i = 0; i < n; i++) {
         uint32_t cp = v[i];
         if (cp >= 0x4E00 && cp <= 0x9FFF)
             m[i] = (i && v[i - 1] == cp) || (i + 1 < n && v[i + 1] == cp)
                        ? M_NONE
-                       : han_mark(cp, d);
-        else if (cp < 0x80 && cp != '_' && cp != '?' &&
-                 !((cp | 0x20) >= 'a' && (cp | 0x20) <= 'z'))
+                       : han_mark(cp, script);
+        else if (cp < 0x80 && (cp | 0x20) >= 'a' && (cp | 0x20) <= 'z')
+            m[i] = i && i + 1 < n && cl_is_han(v[i - 1]) && cl_is_han(v[i + 1])
+                       ? M_WEAK /* one stray Latin letter amid hanzi */
+                       : M_NONE;
+        else if ((cp < 0x80 && cp != '_' && cp != '?') ||
+                 (cp >= 0x2000 && cp <= 0x206F && cp != 0x2030) ||
+                 (cp >= 0x3000 && cp <= 0x303F && cp != 0x3007) ||
+                 (cp >= 0xFF00 && cp <= 0xFF65)) /* punctuation, fullwidth */
             m[i] = M_NONE;
         else
             m[i] = mark_of(v, n, i, d);
@@ -1143,25 +1178,31 @@ static void fix_spaces(cpvec *line)
  * the rest (two- and four-byte ones, U+FFFF) go through cl_buf_put_cp. */
 static void encode_line(const cpvec *line, cl_buf *out)
 {
+    unsigned char *p;
+    size_t len;
     if (cl_buf_reserve(out, 4 * line->n) < 0)
         return;
+    p = (unsigned char *)out->p; /* locals: byte stores may alias *out */
+    len = out->len;
     for (size_t i = 0; i < line->n; i++) {
         uint32_t cp = line->v[i];
-        unsigned char *d = (unsigned char *)out->p + out->len;
         if (cp < 0x80) {
-            d[0] = (unsigned char)cp;
-            out->len++;
+            p[len++] = (unsigned char)cp;
         } else if (cp >= 0x800 && cp < 0xFFFF) {
-            d[0] = (unsigned char)(0xE0 | (cp >> 12));
-            d[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
-            d[2] = (unsigned char)(0x80 | (cp & 0x3F));
-            out->len += 3;
+            p[len] = (unsigned char)(0xE0 | (cp >> 12));
+            p[len + 1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
+            p[len + 2] = (unsigned char)(0x80 | (cp & 0x3F));
+            len += 3;
         } else {
-            out->p[out->len] = 0;
-            cl_buf_put_cp(out, cp);
+            out->len = len;
+            out->p[len] = 0;
+            cl_buf_put_cp(out, cp); /* within the room made above */
+            len = out->len;
+            p = (unsigned char *)out->p;
         }
     }
-    out->p[out->len] = 0;
+    out->len = len;
+    out->p[len] = 0;
 }
 
 /* Index just after the last sentence end (。！？!?) before `end` in s, 0 if
@@ -1309,6 +1350,23 @@ static void line_fate(line_ctx *c, cl_buf *lb, size_t pos, size_t total)
     c->st->paragraphs++;
 }
 
+/* Makes a scratch buffer empty for the next text (a failed one anew). */
+static void scratch_reset(cl_buf *b)
+{
+    if (b->oom)
+        cl_buf_free(b);
+    b->len = 0;
+    if (b->p)
+        b->p[0] = 0;
+}
+
+/* Lets a scratch buffer go when a large text made it large. */
+static void scratch_trim(cl_buf *b)
+{
+    if (b->cap > (4u << 20))
+        cl_buf_free(b);
+}
+
 /* Grows c->marks to hold n marks; -1 when out of memory. */
 static int marks_reserve(line_ctx *c, size_t n)
 {
@@ -1325,11 +1383,11 @@ static int marks_reserve(line_ctx *c, size_t n)
 /* Steps 4-6 for every line of s[0..n). */
 static int clean_lines(line_ctx *c, const doc_info *d, const char *s, size_t n)
 {
-    cpvec line = {0}, trig = {0};
-    cl_buf lb;
+    cpvec line = c->r->line, trig = c->r->trig; /* given back at the end */
+    cl_buf lb = c->r->lb;
     size_t i = 0;
     int rc = 0;
-    cl_buf_init(&lb);
+    scratch_reset(&lb);
     while (i <= n) {
         const char *nl = memchr(s + i, '\n', n - i);
         size_t e = nl ? (size_t)(nl - s) : n;
@@ -1376,9 +1434,10 @@ static int clean_lines(line_ctx *c, const doc_info *d, const char *s, size_t n)
         line_fate(c, &lb, i, d->total);
         i = e + 1;
     }
-    free(line.v);
-    free(trig.v);
-    cl_buf_free(&lb);
+    c->r->line = line;
+    c->r->trig = trig;
+    c->r->lb = lb;
+    scratch_trim(&c->r->lb);
     return rc;
 }
 
@@ -1457,15 +1516,16 @@ static long strip_pinyin(cl_rules *r, cl_buf **cur, cl_buf **tmp)
 int cl_clean_text(cl_rules *r, const cl_text_opts *o, const char *in,
                   size_t n, cl_buf *out, cJSON *byline, cl_stats *st)
 {
-    cl_buf a, b, *cur = &a, *tmp = &b;
-    line_ctx c = {r, o, out, byline, st, NULL, NULL, 0, 0, 0, NULL, 0};
+    cl_buf *cur = &r->a, *tmp = &r->b;
+    line_ctx c = {r,    o,    out, byline, st,         NULL,
+                  NULL, 0,    0,   0,      r->marks, r->capmarks};
     doc_info d;
     int rc = TJ_ENOMEM;
     long k;
-    cl_buf_init(&a);
-    cl_buf_init(&b);
-    cl_buf_reserve(&a, n); /* the text rarely grows: no realloc chain */
-    cl_buf_reserve(&b, n);
+    scratch_reset(cur);
+    scratch_reset(tmp);
+    cl_buf_reserve(cur, n); /* the text rarely grows: no realloc chain */
+    cl_buf_reserve(tmp, n);
     st->chars_in += (long)cl_utf8_count(in, n);
     normalize_chars(in, n, cur, st);                       /* 1 */
     if (cur->oom)
@@ -1493,8 +1553,9 @@ done:
         free(c.seen[i]);
     free(c.seen);
     free(c.seenlen);
-    free(c.marks);
-    cl_buf_free(&a);
-    cl_buf_free(&b);
+    r->marks = c.marks;
+    r->capmarks = c.capmarks;
+    scratch_trim(&r->a);
+    scratch_trim(&r->b);
     return rc;
 }
