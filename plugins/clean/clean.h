@@ -155,8 +155,9 @@ typedef struct cl_rules cl_rules;
 
 /* Compiles the rule set (PCRE2, JIT when available), adding the literal
  * phrases in extra[0..n_extra) to the boilerplate rules.  Returns NULL and a
- * malloc()ed message in *err on failure.  Read-only afterwards; one per stage
- * instance (the match data inside is not shared between threads). */
+ * malloc()ed message in *err on failure.  One per stage instance, used by
+ * one thread at a time: the match data and the repairs' scratch buffers
+ * inside are not shared between threads. */
 cl_rules *cl_rules_create(const char *const *extra, size_t n_extra,
                           char **err);
 void cl_rules_destroy(cl_rules *r);

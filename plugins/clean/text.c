@@ -1220,13 +1220,13 @@ static size_t last_sentence_start(const char *s, size_t end)
             break;
         i -= k;
     }
-    while (i > 0) {
-        size_t k = cl_utf8_prev(s, i);
-        uint32_t cp;
-        cl_utf8_next(s + i - k, k, &cp);
-        if (cp == 0x3002 || cp == 0xFF01 || cp == 0xFF1F)
+    /* the last 。！？ before it, found by its bytes (the line is valid
+     * UTF-8: a lead byte E3/EF is never inside another character) */
+    for (const unsigned char *u = (const unsigned char *)s; i >= 3; i--) {
+        const unsigned char *p = u + i - 3;
+        if ((p[0] == 0xE3 && p[1] == 0x80 && p[2] == 0x82) ||
+            (p[0] == 0xEF && p[1] == 0xBC && (p[2] == 0x81 || p[2] == 0x9F)))
             return i;
-        i -= k;
     }
     return 0;
 }
