@@ -1467,14 +1467,11 @@ static inline const unsigned char *next_classed(const unsigned char *p,
     return end;
 }
 
-/* Simplified-only characters after which, with no Traditional-only one
- * before them, a record is taken to be Simplified without reading on. */
-#define AUTO_SIMP_ENOUGH 256
-
 /* Counts the Simplified-only characters of the texts into e->simp,
  * stopping at the first Traditional-only one (returns 1; e->simp is then
- * partial) or at the AUTO_SIMP_ENOUGH-th Simplified-only one (returns 0:
- * the text is Simplified).  Returns 0 after reading everything. */
+ * partial).  Returns 0 after reading everything without meeting one: the
+ * text is Simplified.  Reading stops at no fixed length: a Traditional
+ * quote late in a long Simplified article must still be converted. */
 static int count_until_trad(const char *const *texts, const size_t *lens,
                             size_t n, tc_evidence *e)
 {
@@ -1486,8 +1483,7 @@ static int count_until_trad(const char *const *texts, const size_t *lens,
         while ((p = next_classed(p, end, &l, &k)) < end) {
             if (k & TC_CLASS_TRAD)
                 return 1;
-            if ((k & TC_CLASS_SIMP) && ++e->simp >= AUTO_SIMP_ENOUGH)
-                return 0;
+            e->simp += (k & TC_CLASS_SIMP) != 0;
             p += l;
         }
     }
@@ -1549,9 +1545,8 @@ static int find_cuts(tc_conv *cv, const char *const *texts,
 }
 
 /* Text without a Traditional-only character is left alone, and most text
- * is Simplified: a counting pass decides that without recording anything,
- * and stops once AUTO_SIMP_ENOUGH Simplified-only characters came before
- * any Traditional-only one.  Only text with Traditional evidence is
+ * is Simplified: a counting pass decides that without recording anything.
+ * Only text with Traditional evidence is
  * scanned again for the positions the change counts and the protection
  * need. */
 int tc_detect(tc_conv *cv, const char *const *texts, const size_t *lens,

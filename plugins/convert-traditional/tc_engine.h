@@ -107,9 +107,7 @@ typedef struct tc_evidence {
 } tc_evidence;
 
 /* Chooses a configuration for n texts taken together: -1 ("none": leave
- * them alone) when no Traditional-only character occurs, or when 256
- * Simplified-only characters come before the first one (the texts are
- * read in order and no further: ev->simp then says 256), else tw2s when
+ * them alone) when no Traditional-only character occurs, else tw2s when
  * Taiwan forms outnumber Hong Kong forms, hk2s in the opposite case, t2s
  * otherwise.  Uses cv's scratch space (its configuration is kept).  Fills
  * *ev when not NULL.  Returns the index, -1, or TJ_ENOMEM. */

@@ -336,28 +336,34 @@ static char *simplified_then_traditional(size_t simp_chars)
     return s;
 }
 
-/* auto stops reading once 256 Simplified-only characters came before any
- * Traditional-only one (README, config: auto); before that point the
- * Traditional text still decides. */
+/* auto reads the whole record: a Traditional quote after a long
+ * Simplified stretch still makes it convert (README, config: auto). */
 static void test_detect_bound(void **state)
 {
     tc_conv *cv;
     tc_evidence ev;
     (void)state;
     assert_int_equal(tc_conv_new(tc_config_find("t2s"), NULL, 0, &cv), 0);
-    char *late = simplified_then_traditional(256);
+    char *late = simplified_then_traditional(5000);
     size_t ll = strlen(late);
-    assert_int_equal(tc_detect(cv, (const char **)&late, &ll, 1, &ev), -1);
-    assert_int_equal(ev.simp, 256);
-    assert_int_equal(ev.trad, 0);
-    char *early = simplified_then_traditional(255);
-    size_t el = strlen(early);
-    assert_int_equal(tc_detect(cv, (const char **)&early, &el, 1, &ev),
+    assert_int_equal(tc_detect(cv, (const char **)&late, &ll, 1, &ev),
                      tc_config_find("tw2s"));
-    assert_int_equal(ev.simp, 255 + 1); /* and 么 in the tail */
+    assert_int_equal(ev.simp, 5000 + 1); /* and 么 in the tail */
     assert_true(ev.trad >= 3);
+    char *plain = simplified_then_traditional(0);
+    plain[0] = 0; /* no text: Simplified by default */
+    size_t pl = 0;
+    assert_int_equal(tc_detect(cv, (const char **)&plain, &pl, 1, &ev), -1);
+    assert_int_equal(ev.simp, 0);
+    char *simp = simplified_then_traditional(300);
+    simp[300 * 3 + 300 / 60] = 0; /* cut before the Traditional tail */
+    size_t sl = strlen(simp);
+    assert_int_equal(tc_detect(cv, (const char **)&simp, &sl, 1, &ev), -1);
+    assert_int_equal(ev.simp, 300);
+    assert_int_equal(ev.trad, 0);
     free(late);
-    free(early);
+    free(plain);
+    free(simp);
     tc_conv_free(cv);
 }
 
