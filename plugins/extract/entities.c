@@ -516,6 +516,23 @@ static void fill_cls3(uint8_t *cls3, const uint8_t *cls)
     }
 }
 
+/* Doubles the room of both lists of mk (4096 entries at first); returns
+ * 0, or -1 when out of memory. */
+static int marks_grow(marks *mk)
+{
+    size_t cap = mk->cap ? mk->cap * 2 : 4096;
+    uint32_t *ev = realloc(mk->ev, cap * sizeof *ev);
+    if (!ev)
+        return -1;
+    mk->ev = ev;
+    uint32_t *num = realloc(mk->num, cap * sizeof *num);
+    if (!num)
+        return -1;
+    mk->num = num;
+    mk->cap = cap;
+    return 0;
+}
+
 /* ASCII byte classes of the first pass. */
 enum { A_ALNUM = 1, A_DIGIT = 2, A_JOIN = 4 /* alnum, '.', '_' */ };
 
@@ -544,25 +561,38 @@ static const uint8_t ascii_classes[128] = {
 /* The A_* bits of an ASCII byte (alnum, digit, or '.'/'_'). */
 static inline unsigned ascii_class(unsigned char b) { return ascii_classes[b]; }
 
-/* The first pass: records the marks of s[0..n) (mk has room for n + 1
- * entries in each list) and counts the script characters into *tally;
- * sets *unsure on an invalid byte. */
-static void mark_text(const scan *sc, const char *s, size_t n, marks *mk,
-                      uint64_t *tally, int *unsure)
+/* The first pass: records the marks of s[0..n) in mk (its lists grow as
+ * needed) and counts the script characters into *tally; sets *unsure on
+ * an invalid byte.  Returns 0, or -1 when out of memory. */
+static int mark_text(const scan *sc, const char *s, size_t n, marks *mk,
+                     uint64_t *tally, int *unsure)
 {
+    enum { BLOCK = 65536 }; /* the lists grow a block's worth at a time */
     const uint8_t *cls = sc->cls, *cls3 = mk->cls3;
     uint32_t *ev = mk->ev, *num = mk->num;
-    size_t nev = 0, nnum = 0, i = 0, l;
+    size_t nev = 0, nnum = 0, i = 0, l, bend = 0, lim4 = 0;
     size_t end4 = n >= 3 ? n - 3 : 0; /* i < end4: four bytes readable */
     uint64_t t = 0;
     while (i < n) {
+        if (i >= bend) {
+            /* at most one mark of each kind per byte, and the last
+             * character of a block may run 3 bytes past its end */
+            bend = n - i > BLOCK ? i + BLOCK : n;
+            while (mk->cap < nev + (bend - i) + 4 || mk->cap < nnum + (bend - i) + 4)
+                if (marks_grow(mk))
+                    return -1;
+            ev = mk->ev, num = mk->num;
+            lim4 = end4 < bend ? end4 : bend;
+        }
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
         /* the common case: a run of well-formed three-byte characters */
-        for (uint32_t w; i < end4; i += 3) {
+        for (uint32_t w; i < lim4; i += 3) {
             memcpy(&w, s + i, 4);
             if ((w & 0xC0C0F0u) != 0x8080E0u)
                 break;
             unsigned k = cls3[raw3_index(w)];
+            if (!k) /* most characters: nothing to mark or count */
+                continue;
             if (k & (C_SLOW | C_TRIG | C_ORG | C_NUM)) {
                 if (k & C_SLOW)
                     break;
@@ -573,8 +603,8 @@ static void mark_text(const scan *sc, const char *s, size_t n, marks *mk,
             }
             t += script_inc[k >> 5];
         }
-        if (i >= n)
-            break;
+        if (i >= bend)
+            continue;
 #endif
         unsigned char b = (unsigned char)s[i];
         if (b < 0x80) {
@@ -605,6 +635,7 @@ static void mark_text(const scan *sc, const char *s, size_t n, marks *mk,
     }
     mk->nev = nev, mk->nnum = nnum, mk->q = 0;
     *tally = t;
+    return 0;
 }
 
 /* Non-zero when position i is within 18 bytes of the next number (or of
@@ -688,20 +719,8 @@ static int scan_text(scan *sc, const char *s, size_t n, marks *mk)
 {
     const ext_ent_opts *o = sc->o;
     int numeric = o->money || o->percents || o->dates, unsure = 0;
-    if (n >= UINT32_MAX)
+    if (n >= UINT32_MAX || mark_text(sc, s, n, mk, &sc->tally, &unsure))
         return -1;
-    if (n + 1 > mk->cap) {
-        uint32_t *ev = realloc(mk->ev, (n + 1) * sizeof *ev);
-        if (ev)
-            mk->ev = ev;
-        uint32_t *num = realloc(mk->num, (n + 1) * sizeof *num);
-        if (num)
-            mk->num = num;
-        if (!ev || !num)
-            return -1;
-        mk->cap = n + 1;
-    }
-    mark_text(sc, s, n, mk, &sc->tally, &unsure);
     sc->unsure = unsure;
     size_t i = 0;
     for (size_t e = 0; e < mk->nev; e++)
