@@ -48,8 +48,9 @@ void ex_buf_free(ex_buf *b);
 
 /* ---- encoders (text.c) ---------------------------------------------------- */
 /* True when s[0..n) is well-formed UTF-8 (no overlongs, no surrogates,
- * nothing above U+10FFFF).  Uses SSSE3 (16 bytes per step) when the CPU
- * has it; ex_utf8_valid_scalar is the portable version, same answers. */
+ * nothing above U+10FFFF).  Uses AVX2 (32 bytes per step) or SSSE3 (16)
+ * when the CPU has them; ex_utf8_valid_scalar is the portable version,
+ * same answers. */
 bool ex_utf8_valid(const char *s, size_t n);
 bool ex_utf8_valid_scalar(const char *s, size_t n);
 /* Appends a BYTES value as JSON: a string when it is UTF-8, otherwise

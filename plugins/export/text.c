@@ -147,6 +147,37 @@ enum {
     U8_CARRY = U8_TOO_SHORT | U8_TOO_LONG | U8_TWO_CONTS,
 };
 
+#define U8_BIG (U8_CARRY | U8_TOO_LARGE | U8_TOO_LARGE_1000)
+/* Indexed by the high nibble of the first byte of a pair. */
+static const unsigned char u8_t1[16] = {
+    U8_TOO_LONG, U8_TOO_LONG, U8_TOO_LONG, U8_TOO_LONG, U8_TOO_LONG,
+    U8_TOO_LONG, U8_TOO_LONG, U8_TOO_LONG, U8_TWO_CONTS, U8_TWO_CONTS,
+    U8_TWO_CONTS, U8_TWO_CONTS, U8_TOO_SHORT | U8_OVERLONG_2, U8_TOO_SHORT,
+    U8_TOO_SHORT | U8_OVERLONG_3 | U8_SURROGATE,
+    U8_TOO_SHORT | U8_TOO_LARGE | U8_TOO_LARGE_1000 | U8_OVERLONG_4};
+/* Indexed by the low nibble of the first byte. */
+static const unsigned char u8_t2[16] = {
+    U8_CARRY | U8_OVERLONG_3 | U8_OVERLONG_2 | U8_OVERLONG_4,
+    U8_CARRY | U8_OVERLONG_2, U8_CARRY, U8_CARRY, U8_CARRY | U8_TOO_LARGE,
+    U8_BIG, U8_BIG, U8_BIG, U8_BIG, U8_BIG, U8_BIG, U8_BIG, U8_BIG,
+    U8_BIG | U8_SURROGATE, U8_BIG, U8_BIG};
+/* Indexed by the high nibble of the second byte. */
+static const unsigned char u8_t3[16] = {
+    U8_TOO_SHORT, U8_TOO_SHORT, U8_TOO_SHORT, U8_TOO_SHORT, U8_TOO_SHORT,
+    U8_TOO_SHORT, U8_TOO_SHORT, U8_TOO_SHORT,
+    U8_TOO_LONG | U8_OVERLONG_2 | U8_TWO_CONTS | U8_OVERLONG_3 |
+        U8_TOO_LARGE_1000 | U8_OVERLONG_4,
+    U8_TOO_LONG | U8_OVERLONG_2 | U8_TWO_CONTS | U8_OVERLONG_3 | U8_TOO_LARGE,
+    U8_TOO_LONG | U8_OVERLONG_2 | U8_TWO_CONTS | U8_SURROGATE | U8_TOO_LARGE,
+    U8_TOO_LONG | U8_OVERLONG_2 | U8_TWO_CONTS | U8_SURROGATE | U8_TOO_LARGE,
+    U8_TOO_SHORT, U8_TOO_SHORT, U8_TOO_SHORT, U8_TOO_SHORT};
+/* Bytes above these in the last three places of a block start a sequence
+ * that the block does not finish. */
+static const unsigned char u8_max[32] = {
+    255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+    255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+    255, 0xEF, 0xDF, 0xBF};
+
 typedef struct u8_state {
     __m128i prev, err, incomplete;
 } u8_state;
@@ -162,33 +193,9 @@ u8_block(u8_state *st, __m128i in)
         st->prev = in;
         return;
     }
-    const __m128i t1 = _mm_setr_epi8(
-        U8_TOO_LONG, U8_TOO_LONG, U8_TOO_LONG, U8_TOO_LONG, U8_TOO_LONG,
-        U8_TOO_LONG, U8_TOO_LONG, U8_TOO_LONG, (char)U8_TWO_CONTS,
-        (char)U8_TWO_CONTS, (char)U8_TWO_CONTS, (char)U8_TWO_CONTS,
-        U8_TOO_SHORT | U8_OVERLONG_2, U8_TOO_SHORT,
-        U8_TOO_SHORT | U8_OVERLONG_3 | U8_SURROGATE,
-        U8_TOO_SHORT | U8_TOO_LARGE | U8_TOO_LARGE_1000 | U8_OVERLONG_4);
-    const char big = (char)(U8_CARRY | U8_TOO_LARGE | U8_TOO_LARGE_1000);
-    const __m128i t2 = _mm_setr_epi8(
-        (char)(U8_CARRY | U8_OVERLONG_3 | U8_OVERLONG_2 | U8_OVERLONG_4),
-        (char)(U8_CARRY | U8_OVERLONG_2), (char)U8_CARRY, (char)U8_CARRY,
-        (char)(U8_CARRY | U8_TOO_LARGE), big, big, big, big, big, big, big,
-        big, (char)(U8_CARRY | U8_TOO_LARGE | U8_TOO_LARGE_1000 |
-                    U8_SURROGATE),
-        big, big);
-    const __m128i t3 = _mm_setr_epi8(
-        U8_TOO_SHORT, U8_TOO_SHORT, U8_TOO_SHORT, U8_TOO_SHORT, U8_TOO_SHORT,
-        U8_TOO_SHORT, U8_TOO_SHORT, U8_TOO_SHORT,
-        (char)(U8_TOO_LONG | U8_OVERLONG_2 | U8_TWO_CONTS | U8_OVERLONG_3 |
-               U8_TOO_LARGE_1000 | U8_OVERLONG_4),
-        (char)(U8_TOO_LONG | U8_OVERLONG_2 | U8_TWO_CONTS | U8_OVERLONG_3 |
-               U8_TOO_LARGE),
-        (char)(U8_TOO_LONG | U8_OVERLONG_2 | U8_TWO_CONTS | U8_SURROGATE |
-               U8_TOO_LARGE),
-        (char)(U8_TOO_LONG | U8_OVERLONG_2 | U8_TWO_CONTS | U8_SURROGATE |
-               U8_TOO_LARGE),
-        U8_TOO_SHORT, U8_TOO_SHORT, U8_TOO_SHORT, U8_TOO_SHORT);
+    const __m128i t1 = _mm_loadu_si128((const __m128i *)u8_t1);
+    const __m128i t2 = _mm_loadu_si128((const __m128i *)u8_t2);
+    const __m128i t3 = _mm_loadu_si128((const __m128i *)u8_t3);
     __m128i prev1 = _mm_alignr_epi8(in, st->prev, 15);
     __m128i sc = _mm_and_si128(
         _mm_and_si128(
@@ -202,11 +209,8 @@ u8_block(u8_state *st, __m128i in)
     __m128i must23 = _mm_and_si128(_mm_or_si128(third, fourth),
                                    _mm_set1_epi8((char)0x80));
     st->err = _mm_or_si128(st->err, _mm_xor_si128(must23, sc));
-    /* A lead byte in the last three places whose sequence needs more. */
-    const __m128i max = _mm_setr_epi8(-1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
-                                      -1, -1, -1, (char)0xEF, (char)0xDF,
-                                      (char)0xBF);
-    st->incomplete = _mm_subs_epu8(in, max);
+    st->incomplete = _mm_subs_epu8(
+        in, _mm_loadu_si128((const __m128i *)(u8_max + 16)));
     st->prev = in;
 }
 
@@ -227,11 +231,74 @@ __attribute__((target("ssse3"))) static bool u8_valid_ssse3(
     return _mm_movemask_epi8(_mm_cmpeq_epi8(err, _mm_setzero_si128())) ==
            0xFFFF;
 }
+/* The same check 32 bytes at a time with AVX2.  The lookups work within
+ * each 16-byte lane, and the bytes before a lane come from the lane before
+ * it (permute2x128), so the tables are the SSSE3 ones, twice. */
+typedef struct u8_state32 {
+    __m256i prev, err, incomplete;
+} u8_state32;
+
+__attribute__((target("avx2"))) static inline void
+u8_block32(u8_state32 *st, __m256i in)
+{
+    if (_mm256_movemask_epi8(in) == 0) {
+        st->err = _mm256_or_si256(st->err, st->incomplete);
+        st->incomplete = _mm256_setzero_si256();
+        st->prev = in;
+        return;
+    }
+    const __m256i nib = _mm256_set1_epi8(0x0F);
+    const __m256i t1 = _mm256_broadcastsi128_si256(
+        _mm_loadu_si128((const __m128i *)u8_t1));
+    const __m256i t2 = _mm256_broadcastsi128_si256(
+        _mm_loadu_si128((const __m128i *)u8_t2));
+    const __m256i t3 = _mm256_broadcastsi128_si256(
+        _mm_loadu_si128((const __m128i *)u8_t3));
+    /* [high lane of prev, low lane of in]: the 16 bytes before each lane */
+    __m256i before = _mm256_permute2x128_si256(st->prev, in, 0x21);
+    __m256i prev1 = _mm256_alignr_epi8(in, before, 15);
+    __m256i sc = _mm256_and_si256(
+        _mm256_and_si256(
+            _mm256_shuffle_epi8(
+                t1, _mm256_and_si256(_mm256_srli_epi16(prev1, 4), nib)),
+            _mm256_shuffle_epi8(t2, _mm256_and_si256(prev1, nib))),
+        _mm256_shuffle_epi8(
+            t3, _mm256_and_si256(_mm256_srli_epi16(in, 4), nib)));
+    __m256i third = _mm256_subs_epu8(_mm256_alignr_epi8(in, before, 14),
+                                     _mm256_set1_epi8(0xE0 - 0x80));
+    __m256i fourth = _mm256_subs_epu8(_mm256_alignr_epi8(in, before, 13),
+                                      _mm256_set1_epi8(0xF0 - 0x80));
+    __m256i must23 = _mm256_and_si256(_mm256_or_si256(third, fourth),
+                                      _mm256_set1_epi8((char)0x80));
+    st->err = _mm256_or_si256(st->err, _mm256_xor_si256(must23, sc));
+    st->incomplete = _mm256_subs_epu8(
+        in, _mm256_loadu_si256((const __m256i *)u8_max));
+    st->prev = in;
+}
+
+__attribute__((target("avx2"))) static bool u8_valid_avx2(
+    const unsigned char *s, size_t n)
+{
+    u8_state32 st = {_mm256_setzero_si256(), _mm256_setzero_si256(),
+                     _mm256_setzero_si256()};
+    size_t i = 0;
+    for (; i + 32 <= n; i += 32)
+        u8_block32(&st, _mm256_loadu_si256((const __m256i *)(s + i)));
+    if (i < n) {
+        unsigned char tail[32] = {0};
+        memcpy(tail, s + i, n - i);
+        u8_block32(&st, _mm256_loadu_si256((const __m256i *)tail));
+    }
+    __m256i err = _mm256_or_si256(st.err, st.incomplete);
+    return _mm256_testz_si256(err, err);
+}
 #endif
 
 bool ex_utf8_valid(const char *str, size_t n)
 {
 #ifdef EX_UTF8_SSSE3
+    if (n >= 32 && __builtin_cpu_supports("avx2"))
+        return u8_valid_avx2((const unsigned char *)str, n);
     if (n >= 16 && __builtin_cpu_supports("ssse3"))
         return u8_valid_ssse3((const unsigned char *)str, n);
 #endif
