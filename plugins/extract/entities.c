@@ -1,14 +1,16 @@
 /*
- * entities.c - one pass over a text for tickers, organisations, money,
- * percentages and dates.
+ * entities.c - tickers, organisations, money, percentages and dates of a
+ * text, and its script counts.
  *
- * The scanner walks the text once.  At a position that can start an
- * expression (an ASCII letter or digit not glued to the previous one, or a
- * CJK character from a small trigger set) it tries, in order, a ticker, an
- * amount of money, a percentage and a date, and finally the organisation
- * dictionary; the first match is recorded and skipped whole.  A 64K-bit
- * table answers "can this character start anything?" so ordinary Han text
- * costs one bit test per character.
+ * A first pass reads each character once through a table built at init
+ * (one byte per character: may it start a parser, is it a number, is it
+ * a Traditional- or Simplified-only character), counts the script classes
+ * and records the positions where something may start (an ASCII letter or
+ * digit not glued to the previous one, '$', or a CJK character from the
+ * trigger set or an organisation initial) and where numbers are.  The
+ * parsers then run at those positions in order: a ticker, an amount of
+ * money, a percentage and a date, and finally the organisation
+ * dictionary; the first match is recorded and skipped whole.
  */
 #include "entities.h"
 
