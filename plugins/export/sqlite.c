@@ -206,16 +206,12 @@ static long long pragma_int(lite_impl *l, const char *sql)
  * third fewer bytes for the same data (see README, Speed).  An existing
  * database keeps the page size it was made with.  Runs before WAL mode is
  * set, while the size can still change. */
-static int set_page_size(ex_state *st)
+static void set_page_size(lite_impl *l)
 {
-    lite_impl *l = st->impl;
-    long long pages = pragma_int(l, "PRAGMA page_count");
-    if (pages < 0)
-        return ex_errf(st, TJ_EIO, "cannot read sqlite database %s: %s",
-                       st->cfg->path, sqlite3_errmsg(l->db));
-    if (pages == 0)
+    /* A file that is not a database fails here too: the WAL pragma that
+     * follows reports it. */
+    if (pragma_int(l, "PRAGMA page_count") == 0)
         exec_sql(l, "PRAGMA page_size=16384");
-    return 0;
 }
 
 /* Checkpoints the WAL into the database once it holds WAL_CHECKPOINT
@@ -250,8 +246,7 @@ static int lite_open(ex_state *st)
                        st->cfg->path,
                        l->db ? sqlite3_errmsg(l->db) : "out of memory");
     sqlite3_busy_timeout(l->db, 30000);
-    if ((rc = set_page_size(st)))
-        return rc;
+    set_page_size(l);
     sqlite3_stmt *q = NULL;
     const char *mode = NULL;
     if (sqlite3_prepare_v2(l->db, "PRAGMA journal_mode=WAL", -1, &q, NULL) ==
