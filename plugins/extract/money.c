@@ -532,6 +532,10 @@ static size_t subunits(const char *s, size_t n, double *add)
     return i;
 }
 
+/* Non-zero for the code "CNY*" of the generic words (元, 块 ...): every
+ * other code of the tables is three letters, so the fourth byte tells. */
+static inline int is_generic(const char *code) { return code[3] == '*'; }
+
 /* 块/塊 means yuan only before 钱, a subunit, or no further word; 元 and
  * 圆 always do. */
 static int generic_ok(const char *w, size_t wl, const char *rest, size_t n)
@@ -572,13 +576,13 @@ static size_t amount_parse(const char *s, size_t n, amount *a)
         j++;
     /* 2048块GPU: there 块 is a measure word, not money */
     if ((l = match_word(suffix_cur, s + j, n - j, &code)) > 0 &&
-        (strcmp(code, "CNY*") != 0 || generic_ok(s + j, l, s + j + l, n - j - l))) {
+        (!is_generic(code) || generic_ok(s + j, l, s + j + l, n - j - l))) {
         i = j + l;
-        if (!a->cur || strcmp(code, "CNY*") != 0)
+        if (!a->cur || !is_generic(code))
             a->cur = code;
-        if (strcmp(code, "CNY*") == 0) {
+        if (is_generic(code)) {
             if ((l = match_word(suffix_cur, s + i, n - i, &code)) > 0 &&
-                strcmp(code, "CNY*") != 0)
+                !is_generic(code))
                 a->cur = code, i += l;
             double add = 0;
             if (!a->q.vague && a->q.v == floor(a->q.v)) {
@@ -657,8 +661,8 @@ size_t ext_money_parse(const char *s, size_t n, int need_currency,
     if (from && !range)
         return 0; /* 从37亿美元增至...: the amount alone starts later */
     const char *cur = range ? (hi.cur ? hi.cur : lo.cur) : lo.cur;
-    if (range && lo.cur && strcmp(lo.cur, "CNY*") != 0 &&
-        (!hi.cur || strcmp(hi.cur, "CNY*") == 0))
+    if (range && lo.cur && !is_generic(lo.cur) &&
+        (!hi.cur || is_generic(hi.cur)))
         cur = lo.cur;
     if (range && !lo.q.has_big && hi.q.has_unit) {
         /* 两到三万, 十八至三十万, 八到九百亿: the low end shares the unit */
@@ -679,7 +683,7 @@ size_t ext_money_parse(const char *s, size_t n, int need_currency,
         !(range && lo.q.arabic_k && hi.q.arabic_k))
         return 0;
     out->has_currency = cur != NULL;
-    out->currency = !cur || !strcmp(cur, "CNY*") ? "CNY" : cur;
+    out->currency = !cur || is_generic(cur) ? "CNY" : cur;
     if (range) {
         out->is_range = 1;
         out->low = lo.value;
