@@ -619,8 +619,9 @@ static const unsigned char ascii_flags[128] = {
     [';'] = CP_PUNCT, [':'] = CP_PUNCT};
 
 /* Decodes s[0..n) into c (n bytes never hold more than n code points),
- * and into trig the index and byte offset of each fix_punct trigger (two
- * entries each).  Returns the CP_* flags, or -1 when out of memory. */
+ * and into trig the index and byte offset of each space and fix_punct
+ * trigger (two entries each).  Returns the CP_* flags, or -1 when out of
+ * memory. */
 static int cpvec_load(cpvec *c, cpvec *trig, const char *s, size_t n)
 {
     const unsigned char *u = (const unsigned char *)s;
@@ -644,8 +645,8 @@ static int cpvec_load(cpvec *c, cpvec *trig, const char *s, size_t n)
                 f = CP_PUNCT;
             i += (size_t)k;
         }
-        if ((f & CP_PUNCT) && (cpvec_push(trig, (uint32_t)c->n) < 0 ||
-                               cpvec_push(trig, (uint32_t)at) < 0))
+        if (f && (cpvec_push(trig, (uint32_t)c->n) < 0 ||
+                  cpvec_push(trig, (uint32_t)at) < 0))
             return -1;
         seen |= f;
         c->v[c->n++] = cp;
@@ -653,22 +654,35 @@ static int cpvec_load(cpvec *c, cpvec *trig, const char *s, size_t n)
     return same | seen;
 }
 
-/* The line s[0..n) with the triggers fix_punct changed written anew into
- * out (trig as cpvec_load left it; line otherwise as loaded). */
+/* What fix_punct, fix_spaces and encode_line make of the line s[0..n),
+ * written into out by copying its bytes: the punctuation fix_punct changed
+ * is written anew, each run of spaces becomes one or none as fix_spaces
+ * decides (none at the ends or beside Chinese punctuation).  trig as
+ * cpvec_load left it; line as loaded, then fix_punct run on it. */
 static void patch_line(const cpvec *line, const cpvec *trig, const char *s,
                        size_t n, cl_buf *out)
 {
+    const uint32_t *v = line->v;
     size_t from = 0;
     for (size_t k = 0; k + 1 < trig->n; k += 2) {
-        uint32_t cp = line->v[trig->v[k]];
-        size_t at = trig->v[k + 1], len = (unsigned char)s[at] < 0x80 ? 1 : 3;
-        if (cp < 0x80 && cp == (unsigned char)s[at])
-            continue; /* unchanged ASCII */
-        if (cp == 0x3002)
-            continue; /* an unchanged "。" */
+        size_t a = trig->v[k], b = a, at = trig->v[k + 1];
+        uint32_t cp = v[a];
+        if (cp == ' ') { /* a run of spaces: what fix_spaces makes of it */
+            while (k + 3 < trig->n && trig->v[k + 2] == b + 1 &&
+                   v[b + 1] == ' ')
+                b++, k += 2;
+            cl_buf_put(out, s + from, at - from);
+            if (a > 0 && b + 1 < line->n && !cl_is_cjk_punct(v[a - 1]) &&
+                !cl_is_cjk_punct(v[b + 1]))
+                cl_buf_putc(out, ' ');
+            from = at + (b - a + 1);
+            continue;
+        }
+        if ((cp < 0x80 && cp == (unsigned char)s[at]) || cp == 0x3002)
+            continue; /* unchanged: ASCII, or a "。" */
         cl_buf_put(out, s + from, at - from);
         cl_buf_put_cp(out, cp);
-        from = at + len;
+        from = at + ((unsigned char)s[at] < 0x80 ? 1 : 3);
     }
     cl_buf_put(out, s + from, n - from);
 }
@@ -1140,7 +1154,8 @@ static void fix_punct(cpvec *line, const cpvec *trig, cl_stats *st)
 {
     if (trig) {
         for (size_t k = 0; k + 1 < trig->n; k += 2)
-            punct_at(line->v, line->n, trig->v[k], st);
+            if (line->v[trig->v[k]] != ' ')
+                punct_at(line->v, line->n, trig->v[k], st);
         return;
     }
     for (size_t i = 0; i < line->n; i++)
@@ -1399,9 +1414,9 @@ static int clean_lines(line_ctx *c, const doc_info *d, const char *s, size_t n)
         }
         marked = mark_line(line.v, line.n, d, c->marks);
         lb.len = 0;
-        if (!marked && (seen & ~CP_PUNCT) == CP_SAME) {
-            /* at most punctuation to fix: the bytes stay, patched */
-            if (seen & CP_PUNCT) {
+        if (!marked && (seen & CP_SAME)) {
+            /* at most punctuation and spaces: the bytes stay, patched */
+            if (seen & (CP_PUNCT | CP_SPACE)) {
                 fix_punct(&line, &trig, c->st);
                 patch_line(&line, &trig, s + i, e - i, &lb);
             } else {
