@@ -33,6 +33,15 @@ bool tj__utf8_valid(const char *str, size_t n)
             s++;
             continue;
         }
+        /* three bytes, the common case in Chinese text: E0 needs A0-BF
+         * next (no overlong), ED needs 80-9F (no surrogate) */
+        if ((c & 0xF0) == 0xE0 && e - s >= 3 && (s[1] & 0xC0) == 0x80 &&
+            (s[2] & 0xC0) == 0x80) {
+            if ((c == 0xE0 && s[1] < 0xA0) || (c == 0xED && s[1] >= 0xA0))
+                return false;
+            s += 3;
+            continue;
+        }
         size_t need;
         unsigned min;
         if (c >= 0xC2 && c <= 0xDF)
@@ -263,10 +272,30 @@ static bool scan_literal(jscan *s, const char *lit)
 
 /* A string: no raw control characters, valid escapes.  (UTF-8 validity of
  * the bytes is checked once for the whole text by the caller.) */
+/* True when one of the 8 bytes in v is '"', '\\' or below 0x20 (exact:
+ * the usual has-zero-byte tests, which never miss and never report a byte
+ * that is not there). */
+static inline bool word_needs_look(uint64_t v)
+{
+    const uint64_t ones = 0x0101010101010101ull, high = ones * 0x80;
+    uint64_t q = v ^ (ones * '"'), b = v ^ (ones * '\\');
+    return (((q - ones) & ~q) | ((b - ones) & ~b) | ((v - ones * 0x20) & ~v)) &
+           high;
+}
+
+/* A string: its content is skipped eight bytes at a time up to the first
+ * byte that needs a look (quote, backslash, control character); JSON made
+ * by stages is mostly long runs of text. */
 static bool scan_string(jscan *s)
 {
     s->p++; /* the opening quote */
     while (s->p < s->end) {
+        uint64_t v;
+        while (s->end - s->p >= 8 &&
+               (memcpy(&v, s->p, 8), !word_needs_look(v)))
+            s->p += 8;
+        if (s->p >= s->end)
+            break;
         unsigned char c = *s->p++;
         if (c == '"')
             return true;

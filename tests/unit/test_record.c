@@ -156,6 +156,30 @@ static void test_json_validation(void **st)
     memset(deep + 1000, ']', 1000);
     assert_false(tj__json_valid(deep, 2000)); /* nesting limit, no overflow */
     assert_true(tj__json_valid(deep + 600, 800));
+    /* strings are skipped a word at a time: a quote, backslash or control
+     * byte must be seen at every offset of a word */
+    for (size_t at = 1; at < 40; at++) {
+        char s[64];
+        memset(s, 'x', sizeof s);
+        s[0] = '"';
+        s[at] = '"';
+        assert_true(tj__json_valid(s, at + 1));
+        assert_false(tj__json_valid(s, at + 2)); /* a byte after the end */
+        s[at] = '\x01';
+        s[at + 1] = '"';
+        assert_false(tj__json_valid(s, at + 2));
+        s[at] = '\\';
+        s[at + 1] = '"';
+        s[at + 2] = '"';
+        assert_true(tj__json_valid(s, at + 3));
+        assert_false(tj__json_valid(s, at + 2)); /* escaped, unterminated */
+    }
+    /* three-byte UTF-8: overlongs and surrogates are refused */
+    assert_true(tj__json_valid("\"\xe4\xb8\xad\xef\xbf\xbd\"", 8));
+    assert_false(tj__json_valid("\"\xe0\x9f\xbf\"", 5));
+    assert_false(tj__json_valid("\"\xed\xa0\x80\"", 5));
+    assert_true(tj__json_valid("\"\xed\x9f\xbf\"", 5));
+    assert_false(tj__json_valid("\"\xe4\xb8\"", 4));
 }
 
 static void test_utf8_validation(void **st)
