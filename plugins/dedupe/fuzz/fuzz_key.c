@@ -4,7 +4,7 @@
  * letters and digits, no longer than the cut, byte for byte what the
  * straightforward utf8proc loop makes (tests/ref_normalise.h: stored keys
  * must never change), and the key must be the SHA-256 of exactly that text
- * (fetch's sha256.h), whichever implementation digest.c uses.
+ * (fetch's sha256.h), with every implementation this CPU runs.
  */
 #include <stdint.h>
 #include <stdlib.h>

@@ -4,8 +4,9 @@
  * the bytes the straightforward utf8proc loop gives (ref_normalise.h) for
  * every code point and for random mixes of valid, truncated and invalid
  * UTF-8 cut anywhere; dedupe_sha256_hex (SHA-NI when the CPU has it) must
- * give the digest of the portable code and of fetch's sha256.h.  Keys are
- * stored in state databases: any difference would break them.
+ * give the digest of the portable code, also when fed in pieces, and the
+ * FIPS 180-4 examples.  Keys are stored in state databases: any
+ * difference would break them.
  */
 #include "dedupe.h" /* before cmocka.h: its fail() macro */
 
@@ -124,6 +125,13 @@ static int same_digest(const unsigned char *data, size_t n)
             assert_string_equal(got, want);
             ran++;
         }
+    /* fed in pieces of 1 to 150 bytes: buffered tails, whole blocks */
+    sha256_ctx c;
+    sha256_init(&c);
+    for (size_t at = 0, piece = 1; at < n; at += piece, piece = piece % 150 + 1)
+        sha256_update(&c, data + at, piece < n - at ? piece : n - at);
+    sha256_hex(&c, got);
+    assert_string_equal(got, want);
     return ran;
 }
 
