@@ -796,15 +796,21 @@ static int is_question(const uint32_t *v, size_t n, size_t i)
     return 0;
 }
 
-/* The han-character part of mark_of: rare or other-script hanzi. */
-static unsigned char han_mark(uint32_t cp, int script)
+/* The mark of a hanzi whose common class (CL_COMMON_* mask) is c. */
+static unsigned char han_mark_of_class(int c, int script)
 {
-    int c = cl_common_class(cp), top = c & (CL_COMMON_GB | CL_COMMON_BIG5);
+    int top = c & (CL_COMMON_GB | CL_COMMON_BIG5);
     if (c == 0)
         return M_RARE;
     if (!top || (script && !(top & script)))
         return M_WEAK; /* GB2312 level 2, or the other script */
     return M_NONE;
+}
+
+/* The han-character part of mark_of: rare or other-script hanzi. */
+static unsigned char han_mark(uint32_t cp, int script)
+{
+    return han_mark_of_class(cl_common_class(cp), script);
 }
 
 /* The mark of v[i] in the line v[0..n): a mojibake suspect or a lost '?'. */
@@ -850,12 +856,15 @@ static size_t mark_line(const uint32_t *v, size_t n, const doc_info *d,
 {
     size_t marked = 0;
     const int script = d->script;
+    unsigned char hm[8]; /* han_mark by common class (cl_common_map) */
+    for (int c = 0; c < 8; c++)
+        hm[c] = han_mark_of_class(c, script);
     for (size_t i = 0; i < n; i++) {
         uint32_t cp = v[i];
         if (cp >= 0x4E00 && cp <= 0x9FFF)
             m[i] = (i && v[i - 1] == cp) || (i + 1 < n && v[i + 1] == cp)
                        ? M_NONE
-                       : han_mark(cp, script);
+                       : hm[cl_common_class(cp) & 7];
         else if (cp < 0x80 && (cp | 0x20) >= 'a' && (cp | 0x20) <= 'z')
             m[i] = i && i + 1 < n && cl_is_han(v[i - 1]) && cl_is_han(v[i + 1])
                        ? M_WEAK /* one stray Latin letter amid hanzi */

@@ -6,6 +6,9 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include <taojin/stage.h>
 #include <utf8proc.h>
@@ -121,6 +124,22 @@ size_t cl_utf8_count(const char *s, size_t n)
 {
     const uint64_t ones = 0x0101010101010101ull;
     size_t cont = 0, i = 0;
+#ifdef __SSE2__
+    /* sixteen bytes a step: a continuation byte (0x80..0xBF) is a signed
+     * byte under -64; the compare's -1 lanes are summed per lane (at most
+     * 255 steps), then the lanes by psadbw */
+    const __m128i lim = _mm_set1_epi8(-64), zero = _mm_setzero_si128();
+    while (i + 16 <= n) {
+        __m128i acc = zero;
+        for (int k = 0; k < 255 && i + 16 <= n; k++, i += 16) {
+            __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+            acc = _mm_sub_epi8(acc, _mm_cmplt_epi8(v, lim));
+        }
+        acc = _mm_sad_epu8(acc, zero);
+        cont += (size_t)_mm_cvtsi128_si32(acc) +
+                (size_t)_mm_cvtsi128_si32(_mm_srli_si128(acc, 8));
+    }
+#endif
     while (i + 8 <= n) {
         uint64_t acc = 0; /* eight byte lanes, each under 256 */
         for (int k = 0; k < 255 && i + 8 <= n; k++, i += 8) {
