@@ -92,6 +92,13 @@ typedef struct cpvec {
     size_t n, cap;
 } cpvec;
 
+/* One line of the text as doc_load decoded it: bytes [b0, b1), code
+ * points all.v[v0..v0+nv), triggers alltrig.v[t0..t0+nt), CP_* flags. */
+typedef struct line_rec {
+    size_t b0, b1, v0, nv, t0, nt;
+    int seen;
+} line_rec;
+
 struct cl_rules {
     pcre2_code *tag, *remnant, *pinyin_han, *pinyin_any;
     pcre2_code *notice, *notice_any, *closing, *byline, *extra;
@@ -100,7 +107,9 @@ struct cl_rules {
     /* scratch kept from one text to the next (the rules serve one stage
      * instance, one thread): no malloc and realloc chain per document */
     cl_buf a, b, lb;
-    cpvec line, trig;
+    cpvec line, all, alltrig; /* one line; the whole text (doc_load) */
+    line_rec *recs;
+    size_t caprecs;
     unsigned char *marks;
     size_t capmarks;
 };
@@ -207,7 +216,9 @@ void cl_rules_destroy(cl_rules *r)
     cl_buf_free(&r->b);
     cl_buf_free(&r->lb);
     free(r->line.v);
-    free(r->trig.v);
+    free(r->all.v);
+    free(r->alltrig.v);
+    free(r->recs);
     free(r->marks);
     free(r);
 }
@@ -609,7 +620,7 @@ static inline int cpvec_push(cpvec *c, uint32_t cp)
     return 0;
 }
 
-/* What cpvec_load saw: encoding the code points again gives the bytes
+/* What cpvec_append saw: encoding the code points again gives the bytes
  * back (valid UTF-8, no U+FFFF); a space; a character fix_punct looks at. */
 enum { CP_SAME = 1, CP_SPACE = 2, CP_PUNCT = 4 };
 
@@ -618,47 +629,11 @@ static const unsigned char ascii_flags[128] = {
     [' '] = CP_SPACE, ['!'] = CP_PUNCT, [','] = CP_PUNCT, ['?'] = CP_PUNCT,
     [';'] = CP_PUNCT, [':'] = CP_PUNCT};
 
-/* Decodes s[0..n) into c (n bytes never hold more than n code points),
- * and into trig the index and byte offset of each space and fix_punct
- * trigger (two entries each).  Returns the CP_* flags, or -1 when out of
- * memory. */
-static int cpvec_load(cpvec *c, cpvec *trig, const char *s, size_t n)
-{
-    const unsigned char *u = (const unsigned char *)s;
-    size_t i = 0;
-    int same = CP_SAME, seen = 0;
-    c->n = trig->n = 0;
-    if (cpvec_reserve(c, n) < 0)
-        return -1;
-    while (i < n) {
-        uint32_t cp;
-        int f = 0;
-        size_t at = i;
-        if (u[i] < 0x80) {
-            cp = u[i++];
-            f = ascii_flags[cp];
-        } else {
-            int k = cl_utf8_next(s + i, n - i, &cp);
-            if (k == 1 || cp == 0xFFFF)
-                same = 0;
-            if (cp == 0x3002)
-                f = CP_PUNCT;
-            i += (size_t)k;
-        }
-        if (f && (cpvec_push(trig, (uint32_t)c->n) < 0 ||
-                  cpvec_push(trig, (uint32_t)at) < 0))
-            return -1;
-        seen |= f;
-        c->v[c->n++] = cp;
-    }
-    return same | seen;
-}
-
 /* What fix_punct, fix_spaces and encode_line make of the line s[0..n),
  * written into out by copying its bytes: the punctuation fix_punct changed
  * is written anew, each run of spaces becomes one or none as fix_spaces
  * decides (none at the ends or beside Chinese punctuation).  trig as
- * cpvec_load left it; line as loaded, then fix_punct run on it. */
+ * cpvec_append left it; line as loaded, then fix_punct run on it. */
 static void patch_line(const cpvec *line, const cpvec *trig, const char *s,
                        size_t n, cl_buf *out)
 {
@@ -694,7 +669,7 @@ typedef struct doc_info {
     size_t total;  /* bytes of the text after steps 1-3 */
 } doc_info;
 
-/* What doc_survey counts of each BMP code point (one lookup each). */
+/* What the survey counts of each BMP code point (one lookup each). */
 enum { SV_OTHER, SV_HAN, SV_HAN_GB, SV_HAN_B5, SV_KANA, SV_N };
 static uint8_t *survey_map;
 static pthread_once_t survey_once = PTHREAD_ONCE_INIT;
@@ -720,19 +695,10 @@ static void survey_build(void)
     survey_map = m;
 }
 
-static void doc_survey(const char *s, size_t n, doc_info *d)
+/* Decides doc_info from the survey counts k (by SV_*) of a text of n
+ * bytes. */
+static void survey_decide(const size_t *k, size_t n, doc_info *d)
 {
-    size_t i = 0, k[SV_N] = {0};
-    pthread_once(&survey_once, survey_build);
-    while (i < n) {
-        uint32_t cp;
-        if ((unsigned char)s[i] < 0x80) { /* never han nor kana */
-            i++;
-            continue;
-        }
-        i += (size_t)cl_utf8_next(s + i, n - i, &cp);
-        k[survey_map && cp < 0x10000 ? survey_map[cp] : survey_class(cp)]++;
-    }
     size_t han = k[SV_HAN] + k[SV_HAN_GB] + k[SV_HAN_B5], kana = k[SV_KANA],
            gb_only = k[SV_HAN_GB], b5_only = k[SV_HAN_B5];
     d->kana_ok = kana * 5 > han;
@@ -742,6 +708,85 @@ static void doc_survey(const char *s, size_t n, doc_info *d)
     else if (gb_only >= 30 && gb_only > b5_only * 6)
         d->script = CL_COMMON_GB;
     d->total = n;
+}
+
+/* Decodes the line s[0..n) (n bytes never hold more than n code points)
+ * onto the end of c, and onto trig the index in the line and byte offset
+ * of each space and fix_punct trigger (two entries each); adds the survey
+ * class of each non-ASCII code point to k.  Returns the CP_* flags of the
+ * line, or -1 when out of memory. */
+static int cpvec_append(cpvec *c, cpvec *trig, const char *s, size_t n,
+                        size_t *k)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    size_t i = 0, base = c->n;
+    int same = CP_SAME, seen = 0;
+    if (cpvec_reserve(c, n) < 0)
+        return -1;
+    while (i < n) {
+        uint32_t cp;
+        int f = 0;
+        size_t at = i;
+        if (u[i] < 0x80) { /* never han nor kana */
+            cp = u[i++];
+            f = ascii_flags[cp];
+        } else {
+            int len = cl_utf8_next(s + i, n - i, &cp);
+            if (len == 1 || cp == 0xFFFF)
+                same = 0;
+            if (cp == 0x3002)
+                f = CP_PUNCT;
+            k[survey_map && cp < 0x10000 ? survey_map[cp] : survey_class(cp)]++;
+            i += (size_t)len;
+        }
+        if (f && (cpvec_push(trig, (uint32_t)(c->n - base)) < 0 ||
+                  cpvec_push(trig, (uint32_t)at) < 0))
+            return -1;
+        seen |= f;
+        c->v[c->n++] = cp;
+    }
+    return same | seen;
+}
+
+/* Decodes the text s[0..n) once, line by line ('\n'-separated), into
+ * r->all / r->alltrig with one r->recs entry per line, and fills d from
+ * the survey of its characters (a code point never spans a '\n', so the
+ * lines hold the characters of the whole).  Returns the number of lines,
+ * or -1 when out of memory. */
+static long doc_load(cl_rules *r, const char *s, size_t n, doc_info *d)
+{
+    size_t i = 0, nl = 0, k[SV_N] = {0};
+    pthread_once(&survey_once, survey_build);
+    r->all.n = r->alltrig.n = 0;
+    if (cpvec_reserve(&r->all, n) < 0)
+        return -1;
+    while (i <= n) {
+        const char *p = memchr(s + i, '\n', n - i);
+        size_t e = p ? (size_t)(p - s) : n;
+        line_rec *lr;
+        int seen;
+        if (nl == r->caprecs) {
+            size_t cap = r->caprecs ? r->caprecs * 2 : 256;
+            line_rec *q = realloc(r->recs, cap * sizeof *q);
+            if (!q)
+                return -1;
+            r->recs = q;
+            r->caprecs = cap;
+        }
+        lr = &r->recs[nl++];
+        lr->b0 = i;
+        lr->b1 = e;
+        lr->v0 = r->all.n;
+        lr->t0 = r->alltrig.n;
+        if ((seen = cpvec_append(&r->all, &r->alltrig, s + i, e - i, k)) < 0)
+            return -1;
+        lr->nv = r->all.n - lr->v0;
+        lr->nt = r->alltrig.n - lr->t0;
+        lr->seen = seen;
+        i = e + 1;
+    }
+    survey_decide(k, n, d);
+    return (long)nl;
 }
 
 /* Marks: WEAK counts 1 towards a mojibake span, RARE 2, a span needs 3
@@ -1157,7 +1202,7 @@ static void punct_at(uint32_t *v, size_t n, size_t i, cl_stats *st)
 /* "8。5%" -> "8.5%", "2!00" -> "2:00", ASCII ",?:;!" next to hanzi ->
  * full-width.  Works in place, left to right; counts into
  * st->punct_fixed.  `trig`, when not NULL, lists the triggers
- * (punct_trigger) in order as cpvec_load found them, index and byte
+ * (punct_trigger) in order as cpvec_append found them, index and byte
  * offset: only those are visited. */
 static void fix_punct(cpvec *line, const cpvec *trig, cl_stats *st)
 {
@@ -1404,23 +1449,26 @@ static int marks_reserve(line_ctx *c, size_t n)
     return 0;
 }
 
-/* Steps 4-6 for every line of s[0..n). */
-static int clean_lines(line_ctx *c, const doc_info *d, const char *s, size_t n)
+/* Steps 4-6 for each of the nl lines of s that doc_load decoded. */
+static int clean_lines(line_ctx *c, const doc_info *d, const char *s, size_t nl)
 {
-    cpvec line = c->r->line, trig = c->r->trig; /* given back at the end */
+    cpvec line = c->r->line; /* given back at the end */
     cl_buf lb = c->r->lb;
-    size_t i = 0;
     int rc = 0;
     scratch_reset(&lb);
-    while (i <= n) {
-        const char *nl = memchr(s + i, '\n', n - i);
-        size_t e = nl ? (size_t)(nl - s) : n;
-        int seen = cpvec_load(&line, &trig, s + i, e - i);
-        size_t marked;
-        if (seen < 0 || marks_reserve(c, line.n + 1) < 0) {
+    for (size_t j = 0; j < nl; j++) {
+        const line_rec *lr = &c->r->recs[j];
+        size_t i = lr->b0, e = lr->b1, marked;
+        int seen = lr->seen;
+        cpvec trig = {lr->nt ? c->r->alltrig.v + lr->t0 : NULL, lr->nt, lr->nt};
+        line.n = 0;
+        if (cpvec_reserve(&line, e - i) < 0 || marks_reserve(c, lr->nv + 1) < 0) {
             rc = TJ_ENOMEM;
             break;
         }
+        if (lr->nv)
+            memcpy(line.v, c->r->all.v + lr->v0, lr->nv * sizeof *line.v);
+        line.n = lr->nv;
         marked = mark_line(line.v, line.n, d, c->marks);
         lb.len = 0;
         if (!marked && (seen & CP_SAME)) {
@@ -1436,10 +1484,8 @@ static int clean_lines(line_ctx *c, const doc_info *d, const char *s, size_t n)
              * pass); a line without marks has nothing for it anyway */
             if (marked &&
                 !(e - i <= 240 && rx_test(c->r, c->r->byline, s + i, e - i)) &&
-                fix_mojibake(c->r, c->o, &line, c->marks, c->st) < 0) {
-                i = e + 1;
+                fix_mojibake(c->r, c->o, &line, c->marks, c->st) < 0)
                 continue;
-            }
             /* the repaired spans may bring punctuation and spaces */
             if (marked || (seen & CP_PUNCT))
                 fix_punct(&line, marked ? NULL : &trig, c->st);
@@ -1456,10 +1502,8 @@ static int clean_lines(line_ctx *c, const doc_info *d, const char *s, size_t n)
             break;
         }
         line_fate(c, &lb, i, d->total);
-        i = e + 1;
     }
     c->r->line = line;
-    c->r->trig = trig;
     c->r->lb = lb;
     scratch_trim(&c->r->lb);
     return rc;
@@ -1545,7 +1589,7 @@ int cl_clean_text(cl_rules *r, const cl_text_opts *o, const char *in,
                   NULL, 0,    0,   0,      r->marks, r->capmarks};
     doc_info d;
     int rc = TJ_ENOMEM;
-    long k;
+    long k, nl;
     scratch_reset(cur);
     scratch_reset(tmp);
     cl_buf_reserve(cur, n); /* the text rarely grows: no realloc chain */
@@ -1567,8 +1611,9 @@ int cl_clean_text(cl_rules *r, const cl_text_opts *o, const char *in,
     st->pinyin_removed += strip_pinyin(r, &cur, &tmp);     /* 3 */
     if (cur->oom || tmp->oom)
         goto done;
-    doc_survey(cur->p ? cur->p : "", cur->len, &d);
-    rc = clean_lines(&c, &d, cur->p ? cur->p : "", cur->len); /* 4-6 */
+    if ((nl = doc_load(r, cur->p ? cur->p : "", cur->len, &d)) < 0)
+        goto done;
+    rc = clean_lines(&c, &d, cur->p ? cur->p : "", (size_t)nl); /* 4-6 */
     if (out->oom)
         rc = TJ_ENOMEM;
     st->chars_out += (long)cl_utf8_count(out->p ? out->p : "", out->len);
@@ -1581,5 +1626,9 @@ done:
     r->capmarks = c.capmarks;
     scratch_trim(&r->a);
     scratch_trim(&r->b);
+    if (r->all.cap > (1u << 20)) { /* a large text: let its code points go */
+        free(r->all.v);
+        r->all = (cpvec){0};
+    }
     return rc;
 }
