@@ -524,6 +524,15 @@ static void prune_tags(xmlNodePtr n)
 
 static nstat *stat_of(xmlNodePtr n) { return (nstat *)n->_private; }
 
+/* Does u[i..n) start with a hanzi of U+4000..U+9FFF (three bytes, lead
+ * E4..E9; U+4DC0..U+4DFF, the hexagram symbols, are E4 B7 xx)? */
+static inline int run_hanzi(const unsigned char *u, size_t i, size_t n)
+{
+    return i + 2 < n && u[i] >= 0xE4 && u[i] <= 0xE9 &&
+           (u[i + 1] & 0xC0) == 0x80 && (u[i + 2] & 0xC0) == 0x80 &&
+           !(u[i] == 0xE4 && u[i + 1] == 0xB7);
+}
+
 /* Counts the non-space characters and the symbols of a text node:
  * punctuation, and spaces between two hanzi (blogs that write no commas
  * separate their clauses with them). */
@@ -551,18 +560,16 @@ static void count_text(const char *s, long *chars, long *punct)
             prev = b;
             continue;
         }
-        if (b >= 0xE4 && b <= 0xE9 && i + 2 < n &&
-            (u[i + 1] & 0xC0) == 0x80 && (u[i + 2] & 0xC0) == 0x80) {
-            cp = (uint32_t)(b & 0x0F) << 12 | (uint32_t)(u[i + 1] & 0x3F) << 6 |
-                 (u[i + 2] & 0x3F);
-            if (cp < 0x4DC0 || cp >= 0x4E00) { /* U+4000..U+9FFF hanzi */
+        if (run_hanzi(u, i, n)) { /* a run of them: counted, the last kept */
+            np += gap; /* a hanzi is never punctuation */
+            gap = 0;
+            do {
                 i += 3;
                 nc++;
-                np += gap; /* a hanzi is never punctuation */
-                gap = 0;
-                prev = cp;
-                continue;
-            }
+            } while (run_hanzi(u, i, n));
+            prev = (uint32_t)(u[i - 3] & 0x0F) << 12 |
+                   (uint32_t)(u[i - 2] & 0x3F) << 6 | (u[i - 1] & 0x3F);
+            continue;
         }
         i += (size_t)cl_utf8_next(s + i, n - i, &cp);
         if (cp <= ' ' || cl_is_space(cp)) {

@@ -144,7 +144,10 @@ static size_t safe_end(const unsigned char *s, size_t n, size_t a, int *bad)
             break; /* unsafe ASCII, or a stray continuation byte */
         if (c >= 0xE1 && c <= 0xEC && a + 2 < n && (s[a + 1] & 0xC0) == 0x80 &&
             (s[a + 2] & 0xC0) == 0x80) {
-            a += 3; /* hanzi and most of the BMP: valid, safe */
+            do /* hanzi and most of the BMP: valid, safe; a run at once */
+                a += 3;
+            while (a + 2 < n && s[a] >= 0xE1 && s[a] <= 0xEC &&
+                   (s[a + 1] & 0xC0) == 0x80 && (s[a + 2] & 0xC0) == 0x80);
             continue;
         }
         if (!(k = valid_char(s + a, n - a))) {
