@@ -318,6 +318,14 @@ static size_t fix_char(const char *in, size_t n, size_t i, uint32_t cp,
     return 0;
 }
 
+/* Does u[i..n) start with a valid three-byte character of lead E4..E9
+ * (U+4000..U+9FFF: hanzi, and the hexagram symbols)? */
+static inline int lead_hanzi(const unsigned char *u, size_t i, size_t n)
+{
+    return i + 2 < n && u[i] >= 0xE4 && u[i] <= 0xE9 &&
+           (u[i + 1] & 0xC0) == 0x80 && (u[i + 2] & 0xC0) == 0x80;
+}
+
 /* Copies in[0..n) to out, fixing characters one by one (step 1).  Runs of
  * characters that stay (printable ASCII, hanzi U+4000..U+9FFF, any valid
  * character keeps_char accepts) are copied whole. */
@@ -341,9 +349,10 @@ static void normalize_chars(const char *in, size_t n, cl_buf *out,
             }
             continue;
         }
-        if (u[i] >= 0xE4 && u[i] <= 0xE9 && i + 2 < n &&
-            (u[i + 1] & 0xC0) == 0x80 && (u[i + 2] & 0xC0) == 0x80) {
-            i += 3;
+        if (lead_hanzi(u, i, n)) { /* a run of them at once */
+            do
+                i += 3;
+            while (lead_hanzi(u, i, n));
             continue;
         }
         k = cl_utf8_next(in + i, n - i, &cp);
@@ -730,6 +739,16 @@ static int cpvec_append(cpvec *c, cpvec *trig, const char *s, size_t n,
         if (u[i] < 0x80) { /* never han nor kana */
             cp = u[i++];
             f = ascii_flags[cp];
+        } else if (survey_map && lead_hanzi(u, i, n)) {
+            /* a run of U+4000..U+9FFF: no trigger, no change of flags */
+            do {
+                cp = (uint32_t)(u[i] & 0x0F) << 12 |
+                     (uint32_t)(u[i + 1] & 0x3F) << 6 | (u[i + 2] & 0x3F);
+                k[survey_map[cp]]++;
+                c->v[c->n++] = cp;
+                i += 3;
+            } while (lead_hanzi(u, i, n));
+            continue;
         } else {
             int len = cl_utf8_next(s + i, n - i, &cp);
             if (len == 1 || cp == 0xFFFF)
