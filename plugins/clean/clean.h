@@ -15,6 +15,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <cjson/cJSON.h>
 
@@ -88,6 +89,18 @@ static inline int cl_utf8_next(const char *s, size_t n, uint32_t *cp)
         return 3;
     }
     return cl_utf8_next_slow(s, n, cp);
+}
+/* Does u[i..n) start with a lead byte in lo..hi followed by two
+ * continuation bytes (a valid three-byte character when lo..hi lies in
+ * E1..EC or EE..EF)?  Both continuation bytes tested with one load. */
+static inline int cl_three_at(const unsigned char *u, size_t i, size_t n,
+                              unsigned char lo, unsigned char hi)
+{
+    uint16_t t;
+    if (i + 2 >= n || (unsigned)(u[i] - lo) > (unsigned)(hi - lo))
+        return 0;
+    memcpy(&t, u + i + 1, 2);
+    return (t & 0xC0C0) == 0x8080;
 }
 /* Length in bytes of the code point ending just before s[i] (i > 0). */
 size_t cl_utf8_prev(const char *s, size_t i);

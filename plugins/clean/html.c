@@ -528,8 +528,7 @@ static nstat *stat_of(xmlNodePtr n) { return (nstat *)n->_private; }
  * E4..E9; U+4DC0..U+4DFF, the hexagram symbols, are E4 B7 xx)? */
 static inline int run_hanzi(const unsigned char *u, size_t i, size_t n)
 {
-    return i + 2 < n && u[i] >= 0xE4 && u[i] <= 0xE9 &&
-           (u[i + 1] & 0xC0) == 0x80 && (u[i + 2] & 0xC0) == 0x80 &&
+    return cl_three_at(u, i, n, 0xE4, 0xE9) &&
            !(u[i] == 0xE4 && u[i + 1] == 0xB7);
 }
 

@@ -322,8 +322,7 @@ static size_t fix_char(const char *in, size_t n, size_t i, uint32_t cp,
  * (U+4000..U+9FFF: hanzi, and the hexagram symbols)? */
 static inline int lead_hanzi(const unsigned char *u, size_t i, size_t n)
 {
-    return i + 2 < n && u[i] >= 0xE4 && u[i] <= 0xE9 &&
-           (u[i + 1] & 0xC0) == 0x80 && (u[i + 2] & 0xC0) == 0x80;
+    return cl_three_at(u, i, n, 0xE4, 0xE9);
 }
 
 /* Copies in[0..n) to out, fixing characters one by one (step 1).  Runs of

@@ -146,8 +146,7 @@ static size_t safe_end(const unsigned char *s, size_t n, size_t a, int *bad)
             (s[a + 2] & 0xC0) == 0x80) {
             do /* hanzi and most of the BMP: valid, safe; a run at once */
                 a += 3;
-            while (a + 2 < n && s[a] >= 0xE1 && s[a] <= 0xEC &&
-                   (s[a + 1] & 0xC0) == 0x80 && (s[a + 2] & 0xC0) == 0x80);
+            while (cl_three_at(s, a, n, 0xE1, 0xEC));
             continue;
         }
         if (!(k = valid_char(s + a, n - a))) {
