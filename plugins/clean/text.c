@@ -922,24 +922,28 @@ static size_t mark_line(const uint32_t *v, size_t n, const doc_info *d,
     unsigned char hm[8]; /* han_mark by common class (cl_common_map) */
     for (int c = 0; c < 8; c++)
         hm[c] = han_mark_of_class(c, script);
+    const uint8_t *cm = cl_common_map; /* NULL: every hanzi is rare */
+    uint32_t prev = 0, cp = n ? v[0] : 0; /* 0 stands for no neighbour */
     for (size_t i = 0; i < n; i++) {
-        uint32_t cp = v[i];
+        uint32_t next = i + 1 < n ? v[i + 1] : 0;
+        unsigned char mk;
         if (cp >= 0x4E00 && cp <= 0x9FFF)
-            m[i] = (i && v[i - 1] == cp) || (i + 1 < n && v[i + 1] == cp)
-                       ? M_NONE
-                       : hm[cl_common_class(cp) & 7];
+            mk = prev == cp || next == cp ? M_NONE : hm[cm ? cm[cp] & 7 : 0];
         else if (cp < 0x80 && (cp | 0x20) >= 'a' && (cp | 0x20) <= 'z')
-            m[i] = i && i + 1 < n && cl_is_han(v[i - 1]) && cl_is_han(v[i + 1])
-                       ? M_WEAK /* one stray Latin letter amid hanzi */
-                       : M_NONE;
+            mk = cl_is_han(prev) && cl_is_han(next)
+                     ? M_WEAK /* one stray Latin letter amid hanzi */
+                     : M_NONE;
         else if ((cp < 0x80 && cp != '_' && cp != '?') ||
                  (cp >= 0x2000 && cp <= 0x206F && cp != 0x2030) ||
                  (cp >= 0x3000 && cp <= 0x303F && cp != 0x3007) ||
                  (cp >= 0xFF00 && cp <= 0xFF65)) /* punctuation, fullwidth */
-            m[i] = M_NONE;
+            mk = M_NONE;
         else
-            m[i] = mark_of(v, n, i, d);
-        marked += m[i] != M_NONE;
+            mk = mark_of(v, n, i, d);
+        m[i] = mk;
+        marked += mk != M_NONE;
+        prev = cp;
+        cp = next;
     }
     return marked;
 }
