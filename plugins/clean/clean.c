@@ -184,6 +184,7 @@ static int clean_process(tj_ctx *ctx, void *state, tj_record *rec)
         goto done;
     html = wants_html(s, rec, body, len);
     if (html) {
+        cl_buf_reserve(&raw, len); /* the text is rarely longer than the page */
         rc = cl_html_extract(body, len, &raw, page, &st);
         if (rc == TJ_EPARSE || rc == TJ_EINVAL)
             html = 0; /* not parseable as HTML: clean it as text */

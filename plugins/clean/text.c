@@ -1616,6 +1616,7 @@ int cl_clean_text(cl_rules *r, const cl_text_opts *o, const char *in,
     scratch_reset(tmp);
     cl_buf_reserve(cur, n); /* the text rarely grows: no realloc chain */
     cl_buf_reserve(tmp, n);
+    cl_buf_reserve(out, n);
     st->chars_in += (long)cl_utf8_count(in, n);
     normalize_chars(in, n, cur, st);                       /* 1 */
     if (cur->oom)

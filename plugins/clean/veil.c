@@ -252,6 +252,7 @@ int cl_veil_make(cl_veil *v, const char *html, size_t n)
         return 0;
     }
     cl_buf_init(&out);
+    cl_buf_reserve(&out, n); /* the veiled page is shorter */
     for (size_t r = 0; r < v->n; r++) {
         char tok[32];
         cl_buf_put(&out, html + at, v->off[r] - at);
