@@ -532,6 +532,11 @@ static inline int run_hanzi(const unsigned char *u, size_t i, size_t n)
            !(u[i] == 0xE4 && u[i + 1] == 0xB7);
 }
 
+/* The ASCII punctuation count_text counts as symbols. */
+static const unsigned char ascii_symbol[128] = {
+    [','] = 1, ['.'] = 1, ['!'] = 1, ['?'] = 1,
+    [';'] = 1, [':'] = 1, ['"'] = 1, ['\''] = 1};
+
 /* Counts the non-space characters and the symbols of a text node:
  * punctuation, and spaces between two hanzi (blogs that write no commas
  * separate their clauses with them). */
@@ -545,6 +550,15 @@ static void count_text(const char *s, long *chars, long *punct)
     while (i < n) {
         uint32_t cp;
         unsigned char b = u[i];
+        if (b > ' ' && b < 0x80 && !ascii_symbol[b]) { /* a run of them */
+            do {
+                i++;
+                nc++;
+            } while (i < n && u[i] > ' ' && u[i] < 0x80 && !ascii_symbol[u[i]]);
+            gap = 0;
+            prev = u[i - 1];
+            continue;
+        }
         if (b < 0x80) { /* ASCII: blanks and controls, or a letter/mark */
             i++;
             if (b <= ' ') {
@@ -552,9 +566,7 @@ static void count_text(const char *s, long *chars, long *punct)
                 continue;
             }
             nc++;
-            if (b == ',' || b == '.' || b == '!' || b == '?' || b == ';' ||
-                b == ':' || b == '"' || b == '\'')
-                np++;
+            np += ascii_symbol[b];
             gap = 0;
             prev = b;
             continue;

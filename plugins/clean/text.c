@@ -1621,7 +1621,11 @@ int cl_clean_text(cl_rules *r, const cl_text_opts *o, const char *in,
     normalize_chars(in, n, cur, st);                       /* 1 */
     if (cur->oom)
         goto done;
-    st->entities_decoded += k = decode_entities(cur->p ? cur->p : "", cur->len, tmp);
+    /* without '&' the text has no entity: no copy into tmp to throw away */
+    k = cur->len && memchr(cur->p, '&', cur->len)
+            ? decode_entities(cur->p, cur->len, tmp)
+            : 0;
+    st->entities_decoded += k;
     st->tags_removed += k;
     if (k > 0) { /* "&amp;nbsp;" needs a second round */
         cur->len = 0;
