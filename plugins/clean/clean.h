@@ -193,6 +193,45 @@ int cl_clean_text(cl_rules *r, const cl_text_opts *o, const char *in,
 int cl_count_pinyin(cl_rules *r, const char *s, size_t n);
 
 /* ---- HTML --------------------------------------------------------------- */
+/* The tree of a page (dom.c): libxml2's HTML tree, node for node, built
+ * from its parser's SAX events into one arena. */
+enum { CL_DOC, CL_ELEM, CL_TEXT, CL_CDATA, CL_COMMENT, CL_PI, CL_DTD };
+
+typedef struct cl_node {
+    struct cl_node *parent, *children, *last, *prev, *next;
+    const char *name;   /* element (local name, lower case), PI target, doctype */
+    char *content;      /* text, CDATA, comment, PI data: NUL-terminated */
+    size_t len;         /* of content */
+    const char **attrs; /* element: name, value, name, value, ..., NULL */
+    void *priv;         /* the user's */
+    unsigned char type; /* CL_* */
+} cl_node;
+
+typedef struct cl_dom {
+    cl_node doc;        /* CL_DOC: its children are the top-level nodes */
+    cl_node *doctype;
+    struct blk *arena;
+    void *ctxt;         /* libxml2's parser context (owns the names) */
+    int oom, halted;
+} cl_dom;
+
+/* Parses html[0..n) (UTF-8) as htmlReadMemory would, with recovery and no
+ * network.  Returns 0, TJ_EPARSE when the page gives no element, TJ_EINVAL
+ * when over 2 GB, or TJ_ENOMEM.  cl_dom_free in every case. */
+int cl_dom_parse(cl_dom *d, const char *html, size_t n);
+void cl_dom_free(cl_dom *d);
+/* The first top-level element (libxml2's root), or NULL. */
+cl_node *cl_dom_root(const cl_dom *d);
+/* The value of n's first attribute called `name` ("" when it has none),
+ * NULL when n has no such attribute or is not an element. */
+const char *cl_dom_attr(const cl_node *n, const char *name);
+/* Gives n a copy of s[0..len) as content.  0 or TJ_ENOMEM. */
+int cl_dom_set_content(cl_dom *d, cl_node *n, const char *s, size_t len);
+/* Takes n (and what is under it) out of the tree. */
+void cl_dom_unlink(cl_node *n);
+/* Appends the text and CDATA under n, in document order (xmlNodeGetContent). */
+void cl_dom_text_content(const cl_node *n, cl_buf *b);
+
 /* A page with its long text runs stood in by tokens for libxml2 (veil.c). */
 typedef struct cl_veil {
     char *html;        /* the veiled page, NULL when nothing was veiled */
@@ -203,21 +242,19 @@ typedef struct cl_veil {
     size_t n, cap, nfound;
 } cl_veil;
 
-struct _xmlDoc;
 /* Veils html[0..n) when it can be done safely (v->html stays NULL when
  * not).  Returns 0 or TJ_ENOMEM. */
 int cl_veil_make(cl_veil *v, const char *html, size_t n);
-/* Puts every run back into the parsed tree; -1 when some token did not
- * come back exactly once in a text, CDATA, comment or PI node (then the
- * tree is not the page's: parse the page itself). */
-int cl_veil_restore(cl_veil *v, struct _xmlDoc *doc);
+/* Puts every run back into the parsed tree.  Returns 0, 1 when some token
+ * did not come back exactly once in a text, CDATA, comment or PI node
+ * (then the tree is not the page's: parse the page itself), or TJ_ENOMEM. */
+int cl_veil_restore(cl_veil *v, cl_dom *d);
 void cl_veil_free(cl_veil *v);
 
-/* libxml2's tree of html[0..n): with `veil`, parsed veiled when that can
- * be done (*veiled, may be NULL, says whether it was), else as it is.
- * NULL when libxml2 gives no document.  Free with xmlFreeDoc. */
-struct _xmlDoc *cl_html_parse(const char *html, size_t n, int veil,
-                              int *veiled);
+/* The tree of html[0..n): with `veil`, parsed veiled when that can be
+ * done (*veiled, may be NULL, says whether it was), else as it is.
+ * Returns what cl_dom_parse does; cl_dom_free in every case. */
+int cl_html_parse(cl_dom *d, const char *html, size_t n, int veil, int *veiled);
 
 /* Non-zero when `s` looks like markup (a tag among the first bytes). */
 int cl_looks_like_html(const char *s, size_t n);

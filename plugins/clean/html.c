@@ -1,9 +1,9 @@
 /*
  * html.c - the main text of an HTML page, and the hints around it.
  *
- * 1. libxml2's HTML parser (recover, no network, no error output) builds a
- *    tree; the hints extract needs (title, h1/h2, meta, JSON-LD, <time>) are
- *    read first, from the whole tree.
+ * 1. libxml2's HTML parser (recover, no network, no error output) reads the
+ *    page and dom.c builds its tree; the hints extract needs (title, h1/h2,
+ *    meta, JSON-LD, <time>) are read first, from the whole tree.
  * 2. Elements that never hold the article go: script, style, nav, aside,
  *    forms, hidden elements, ... and those whose class or id marks them as
  *    share bars, comments, related links, breadcrumbs, ads, copyright or
@@ -26,13 +26,11 @@
 
 #include <pthread.h>
 
-#include <libxml/HTMLparser.h>
-#include <libxml/tree.h>
 #include <taojin/stage.h>
 
 #include "clean.h"
 
-/* Per-element counts, hung on node->_private. */
+/* Per-element counts, hung on node->priv. */
 typedef struct nstat {
     long text, link_text, tags, link_tags, punct, paras;
     double score;
@@ -56,7 +54,7 @@ typedef struct hx {
  * tree walks ask this of every element several times. */
 static inline int lc(unsigned char c) { return c >= 'A' && c <= 'Z' ? c + 32 : c; }
 
-static inline int name_eq(const xmlChar *a, const char *b)
+static inline int name_eq(const char *a, const char *b)
 {
     for (; *b; a++, b++)
         if (lc(*a) != (unsigned char)*b)
@@ -64,9 +62,9 @@ static inline int name_eq(const xmlChar *a, const char *b)
     return *a == 0;
 }
 
-static inline int name_is(xmlNodePtr n, const char *name)
+static inline int name_is(cl_node *n, const char *name)
 {
-    return n->type == XML_ELEMENT_NODE && name_eq(n->name, name);
+    return n->type == CL_ELEM && name_eq(n->name, name);
 }
 
 static const char *const BLOCKS[] = {
@@ -93,7 +91,7 @@ typedef struct tag_slot {
 static tag_slot tag_tab[256];
 static pthread_once_t tag_once = PTHREAD_ONCE_INIT;
 
-static unsigned tag_hash(const xmlChar *s)
+static unsigned tag_hash(const char *s)
 {
     unsigned h = 5381;
     for (; *s; s++)
@@ -103,7 +101,7 @@ static unsigned tag_hash(const xmlChar *s)
 
 static void tag_add(const char *name, unsigned bits)
 {
-    unsigned h = tag_hash((const xmlChar *)name);
+    unsigned h = tag_hash((const char *)name);
     while (tag_tab[h].name && strcmp(tag_tab[h].name, name))
         h = (h + 1) & 255;
     tag_tab[h].name = name;
@@ -119,9 +117,9 @@ static void tag_init(void)
 }
 
 /* TAG_* bits of an element's name (0 for other nodes and other names). */
-static unsigned tag_bits(xmlNodePtr n)
+static unsigned tag_bits(cl_node *n)
 {
-    if (n->type != XML_ELEMENT_NODE || !n->name)
+    if (n->type != CL_ELEM || !n->name)
         return 0;
     for (unsigned h = tag_hash(n->name); tag_tab[h].name; h = (h + 1) & 255)
         if (name_eq(n->name, tag_tab[h].name))
@@ -129,7 +127,7 @@ static unsigned tag_bits(xmlNodePtr n)
     return 0;
 }
 
-static int is_block(xmlNodePtr n)
+static int is_block(cl_node *n)
 {
     return (tag_bits(n) & TAG_BLOCK) != 0;
 }
@@ -156,12 +154,12 @@ static void put_collapsed(cl_buf *b, const char *s)
 }
 
 /* Appends the text under n (whitespace collapsed to single spaces). */
-static void text_of(xmlNodePtr n, cl_buf *b)
+static void text_of(cl_node *n, cl_buf *b)
 {
-    for (xmlNodePtr c = n->children; c; c = c->next) {
-        if (c->type == XML_TEXT_NODE || c->type == XML_CDATA_SECTION_NODE) {
-            put_collapsed(b, (const char *)c->content);
-        } else if (c->type == XML_ELEMENT_NODE && !name_is(c, "script") &&
+    for (cl_node *c = n->children; c; c = c->next) {
+        if (c->type == CL_TEXT || c->type == CL_CDATA) {
+            put_collapsed(b, c->content);
+        } else if (c->type == CL_ELEM && !name_is(c, "script") &&
                    !name_is(c, "style")) {
             if (name_is(c, "br") && b->len && b->p[b->len - 1] != ' ')
                 cl_buf_putc(b, ' ');
@@ -184,7 +182,7 @@ static void trim(cl_buf *b)
 }
 
 /* The collapsed, trimmed text of n as a new cJSON string, NULL if empty. */
-static cJSON *text_json(xmlNodePtr n)
+static cJSON *text_json(cl_node *n)
 {
     cl_buf b;
     cJSON *j = NULL;
@@ -264,15 +262,16 @@ static void ld_collect(const cJSON *o, cJSON *out, int depth)
     ld_collect(cJSON_GetObjectItemCaseSensitive(o, "@graph"), out, depth + 1);
 }
 
-static void hint_jsonld(hx *h, xmlNodePtr n)
+static void hint_jsonld(hx *h, cl_node *n)
 {
-    xmlChar *type = xmlGetProp(n, (const xmlChar *)"type");
-    xmlChar *body = NULL;
+    const char *type = cl_dom_attr(n, "type");
+    cl_buf body;
     cJSON *j, *out;
-    if (!type || strcasecmp((const char *)type, "application/ld+json"))
-        goto done;
-    body = xmlNodeGetContent(n);
-    if (!body || !(j = cJSON_Parse((const char *)body)))
+    if (!type || strcasecmp(type, "application/ld+json"))
+        return;
+    cl_buf_init(&body);
+    cl_dom_text_content(n, &body);
+    if (!body.p || body.oom || !(j = cJSON_Parse(body.p)))
         goto done;
     out = cJSON_GetObjectItemCaseSensitive(h->page, "jsonld");
     if (!out)
@@ -283,18 +282,17 @@ static void hint_jsonld(hx *h, xmlNodePtr n)
         cJSON_DeleteItemFromObjectCaseSensitive(h->page, "jsonld");
     cJSON_Delete(j);
 done:
-    xmlFree(type);
-    xmlFree(body);
+    cl_buf_free(&body);
 }
 
-static void hint_meta(hx *h, xmlNodePtr n)
+static void hint_meta(hx *h, cl_node *n)
 {
     static const char *const keys[] = {"name", "property", "itemprop",
                                        "http-equiv", NULL};
-    xmlChar *content = xmlGetProp(n, (const xmlChar *)"content");
+    const char *content = cl_dom_attr(n, "content");
     cJSON *meta;
     for (int i = 0; content && keys[i]; i++) {
-        xmlChar *k = xmlGetProp(n, (const xmlChar *)keys[i]);
+        const char *k = cl_dom_attr(n, keys[i]);
         if (!k)
             continue;
         meta = cJSON_GetObjectItemCaseSensitive(h->page, "meta");
@@ -302,24 +300,21 @@ static void hint_meta(hx *h, xmlNodePtr n)
             meta = cJSON_AddObjectToObject(h->page, "meta");
         if (meta && k[0] &&
             !cJSON_GetObjectItemCaseSensitive(meta, (const char *)k))
-            cJSON_AddStringToObject(meta, (const char *)k,
-                                    (const char *)content);
-        xmlFree(k);
+            cJSON_AddStringToObject(meta, k, content);
         break;
     }
-    xmlFree(content);
 }
 
 /* Keeps the short blocks right after the first h1 that carry a digit (a
  * byline such as "2019-09-05 11:10 游民星空"): pages often put them in an
  * <aside> or <header> together with the title, which pruning removes
  * before the main text and its neighbours are chosen. */
-static void note_near_title(hx *h, xmlNodePtr h1)
+static void note_near_title(hx *h, cl_node *h1)
 {
     h->near_title = cJSON_CreateArray();
     int seen = 0;
-    for (xmlNodePtr s = h1->next; s && seen < 3 && h->near_title; s = s->next) {
-        if (s->type != XML_ELEMENT_NODE)
+    for (cl_node *s = h1->next; s && seen < 3 && h->near_title; s = s->next) {
+        if (s->type != CL_ELEM)
             continue;
         seen++;
         cJSON *t = text_json(s);
@@ -337,7 +332,7 @@ static void merge_near_title(hx *h, cJSON *before)
     cJSON *it;
     cJSON_ArrayForEach(it, h->near_title)
     {
-        bool dup = false;
+        int dup = 0;
         cJSON *b;
         cJSON_ArrayForEach(b, before) dup |= strcmp(b->valuestring, it->valuestring) == 0;
         if (!dup)
@@ -346,10 +341,10 @@ static void merge_near_title(hx *h, cJSON *before)
 }
 
 /* Walks the whole tree once for the page hints. */
-static void collect_hints(hx *h, xmlNodePtr n)
+static void collect_hints(hx *h, cl_node *n)
 {
     for (; n; n = n->next) {
-        if (n->type != XML_ELEMENT_NODE)
+        if (n->type != CL_ELEM)
             continue;
         if (name_is(n, "title")) {
             cJSON *t;
@@ -371,12 +366,11 @@ static void collect_hints(hx *h, xmlNodePtr n)
             hint_jsonld(h, n);
             continue;
         } else if (name_is(n, "time")) {
-            xmlChar *dt = xmlGetProp(n, (const xmlChar *)"datetime");
+            const char *dt = cl_dom_attr(n, "datetime");
             cJSON *a;
             if (dt && dt[0] && (a = page_array(h->page, "time")) &&
                 cJSON_GetArraySize(a) < 20)
-                cJSON_AddItemToArray(a, cJSON_CreateString((char *)dt));
-            xmlFree(dt);
+                cJSON_AddItemToArray(a, cJSON_CreateString(dt));
         }
         collect_hints(h, n->children);
     }
@@ -417,46 +411,17 @@ static int has_token(const char *s, const char *tok)
 /* 2 when the element's class/id/style surely marks boilerplate (hidden,
  * "comment", "share", ...), 1 when a weaker whole-word mark does ("top",
  * "side"), 0 otherwise. */
-/* The first attribute of n named `name` in no namespace (as xmlGetProp
- * finds it), or NULL. */
-static xmlAttrPtr find_prop(xmlNodePtr n, const char *name)
-{
-    for (xmlAttrPtr a = n->properties; a; a = a->next)
-        if (!a->ns && a->name && !strcmp((const char *)a->name, name))
-            return a;
-    return NULL;
-}
-
-/* The value xmlGetProp would return for attribute a, without copying the
- * common single-text-node value; *owned gets what the caller must
- * xmlFree (NULL when nothing). */
-static const char *prop_value(xmlAttrPtr a, xmlChar **owned)
-{
-    *owned = NULL;
-    if (!a)
-        return NULL;
-    if (!a->children)
-        return "";
-    if (!a->children->next && (a->children->type == XML_TEXT_NODE ||
-                               a->children->type == XML_CDATA_SECTION_NODE))
-        return (const char *)a->children->content;
-    *owned = xmlNodeListGetString(a->doc, a->children, 1);
-    return *owned ? (const char *)*owned : "";
-}
-
-static int marked_boilerplate(xmlNodePtr n)
+static int marked_boilerplate(cl_node *n)
 {
     static const char *const attrs[] = {"class", "id", NULL};
     char buf[512];
     size_t len = 0;
     int bad = 0;
-    xmlChar *owned;
-    if (!n->properties) /* no class, id, style or hidden: buf is " " */
+    if (!n->attrs) /* no class, id, style or hidden: buf is " " */
         return 0;
-    const char *sv = prop_value(find_prop(n, "style"), &owned);
+    const char *sv = cl_dom_attr(n, "style");
     if (sv) {
         char *style = strdup(sv), *p, *q;
-        xmlFree(owned);
         if (!style)
             return 0;
         for (p = q = style; *p; p++) /* lower-case, no spaces */
@@ -469,16 +434,14 @@ static int marked_boilerplate(xmlNodePtr n)
         if (bad)
             return 2;
     }
-    for (xmlAttrPtr a = n->properties; a; a = a->next)
-        if (a->name && !strcmp((const char *)a->name, "hidden"))
-            return 2;
+    if (cl_dom_attr(n, "hidden"))
+        return 2;
     for (int i = 0; attrs[i]; i++) {
-        const char *v = prop_value(find_prop(n, attrs[i]), &owned);
+        const char *v = cl_dom_attr(n, attrs[i]);
         for (const char *p = v; p && *p && len + 2 < sizeof buf; p++)
             buf[len++] = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
         if (len + 1 < sizeof buf)
             buf[len++] = ' ';
-        xmlFree(owned);
     }
     buf[len] = 0;
     if (len <= 2)
@@ -492,23 +455,22 @@ static int marked_boilerplate(xmlNodePtr n)
     return 0;
 }
 
-static void drop(xmlNodePtr n)
+static void drop(cl_node *n)
 {
-    xmlUnlinkNode(n);
-    xmlFreeNode(n);
+    cl_dom_unlink(n); /* its memory goes with the tree's arena */
 }
 
 /* Removes the elements that never hold the article. */
-static void prune_tags(xmlNodePtr n)
+static void prune_tags(cl_node *n)
 {
-    xmlNodePtr next;
+    cl_node *next;
     for (; n; n = next) {
         next = n->next;
-        if (n->type == XML_COMMENT_NODE || n->type == XML_PI_NODE) {
+        if (n->type == CL_COMMENT || n->type == CL_PI) {
             drop(n);
             continue;
         }
-        if (n->type != XML_ELEMENT_NODE)
+        if (n->type != CL_ELEM)
             continue;
         if ((tag_bits(n) & TAG_DROP) &&
             !(name_is(n, "header") && n->parent &&
@@ -522,7 +484,7 @@ static void prune_tags(xmlNodePtr n)
 
 /* ---- counts and scores ---------------------------------------------------------- */
 
-static nstat *stat_of(xmlNodePtr n) { return (nstat *)n->_private; }
+static nstat *stat_of(cl_node *n) { return (nstat *)n->priv; }
 
 /* Does u[i..n) start with a hanzi of U+4000..U+9FFF (three bytes, lead
  * E4..E9; U+4DC0..U+4DFF, the hexagram symbols, are E4 B7 xx)? */
@@ -598,17 +560,17 @@ static void count_text(const char *s, long *chars, long *punct)
 }
 
 /* The counts of text node t: counted on the first call, remembered in
- * h->tcount (index + 1 in t->_private) for the recount after pruning. */
-static void text_counts(hx *h, xmlNodePtr t, long *chars, long *punct)
+ * h->tcount (index + 1 in t->priv) for the recount after pruning. */
+static void text_counts(hx *h, cl_node *t, long *chars, long *punct)
 {
-    intptr_t k = (intptr_t)t->_private;
+    intptr_t k = (intptr_t)t->priv;
     if (k > 0 && (size_t)k <= h->ntc) {
         *chars = h->tcount[k - 1][0];
         *punct = h->tcount[k - 1][1];
         return;
     }
     *chars = *punct = 0;
-    count_text((const char *)t->content, chars, punct);
+    count_text(t->content, chars, punct);
     if (h->ntc == h->captc) {
         size_t cap = h->captc ? h->captc * 2 : 256;
         long(*p)[2] = realloc(h->tcount, cap * sizeof *p);
@@ -619,12 +581,12 @@ static void text_counts(hx *h, xmlNodePtr t, long *chars, long *punct)
     }
     h->tcount[h->ntc][0] = *chars;
     h->tcount[h->ntc][1] = *punct;
-    t->_private = (void *)(intptr_t)++h->ntc;
+    t->priv = (void *)(intptr_t)++h->ntc;
 }
 
 /* Fills the counts of n and its descendants (post-order); `in_link` when n
  * is inside an <a>.  Stats live in h->pool, addressed by index. */
-static long fill_stats(hx *h, xmlNodePtr n, int in_link)
+static long fill_stats(hx *h, cl_node *n, int in_link)
 {
     long idx;
     nstat s = {0};
@@ -640,8 +602,8 @@ static long fill_stats(hx *h, xmlNodePtr n, int in_link)
         h->cappool = cap;
     }
     idx = (long)h->npool++;
-    for (xmlNodePtr c = n->children; c; c = c->next) {
-        if (c->type == XML_TEXT_NODE || c->type == XML_CDATA_SECTION_NODE) {
+    for (cl_node *c = n->children; c; c = c->next) {
+        if (c->type == CL_TEXT || c->type == CL_CDATA) {
             long chars, punct;
             text_counts(h, c, &chars, &punct);
             s.text += chars;
@@ -649,7 +611,7 @@ static long fill_stats(hx *h, xmlNodePtr n, int in_link)
                 s.link_text += chars;
             else
                 s.punct += punct;
-        } else if (c->type == XML_ELEMENT_NODE) {
+        } else if (c->type == CL_ELEM) {
             long ci = fill_stats(h, c, in_link || is_a);
             nstat *cs;
             if (ci < 0)
@@ -664,31 +626,31 @@ static long fill_stats(hx *h, xmlNodePtr n, int in_link)
         }
     }
     h->pool[idx] = s;
-    n->_private = (void *)(intptr_t)(idx + 1);
+    n->priv = (void *)(intptr_t)(idx + 1);
     return idx;
 }
 
 /* Turns the pool indexes stored by fill_stats into pointers (the pool no
  * longer moves). */
-static void bind_stats(hx *h, xmlNodePtr n)
+static void bind_stats(hx *h, cl_node *n)
 {
     for (; n; n = n->next) {
-        if (n->type != XML_ELEMENT_NODE)
+        if (n->type != CL_ELEM)
             continue;
-        if (n->_private)
-            n->_private = &h->pool[(intptr_t)n->_private - 1];
+        if (n->priv)
+            n->priv = &h->pool[(intptr_t)n->priv - 1];
         bind_stats(h, n->children);
     }
 }
 
 /* Removes class/id-marked boilerplate.  A weak mark is ignored when the
  * element holds a large share of the page's punctuation (then it is wrong). */
-static void prune_marked(hx *h, xmlNodePtr n)
+static void prune_marked(hx *h, cl_node *n)
 {
-    xmlNodePtr next;
+    cl_node *next;
     for (; n; n = next) {
         next = n->next;
-        if (n->type != XML_ELEMENT_NODE)
+        if (n->type != CL_ELEM)
             continue;
         int mark = name_is(n, "body") || name_is(n, "html")
                        ? 0
@@ -717,11 +679,11 @@ static double score_of(const nstat *s)
            (1 - ld) * (1 - ld);
 }
 
-static void score_all(xmlNodePtr n, xmlNodePtr *best, double *best_score)
+static void score_all(cl_node *n, cl_node **best, double *best_score)
 {
     for (; n; n = n->next) {
         nstat *s;
-        if (n->type != XML_ELEMENT_NODE || !(s = stat_of(n)))
+        if (n->type != CL_ELEM || !(s = stat_of(n)))
             continue;
         s->score = score_of(s);
         if (!name_is(n, "a") && !name_is(n, "p") && s->score > *best_score &&
@@ -751,11 +713,11 @@ static int sibling_is_content(const nstat *s)
 /* Inside a sibling that is not content as a whole (a lead box beside a
  * gallery), keeps the paragraphs that read like prose: 50+ characters
  * outside links, links under half the text, punctuated. */
-static void keep_prose_blocks(xmlNodePtr n)
+static void keep_prose_blocks(cl_node *n)
 {
     for (; n; n = n->next) {
         nstat *s;
-        if (n->type != XML_ELEMENT_NODE || !(s = stat_of(n)))
+        if (n->type != CL_ELEM || !(s = stat_of(n)))
             continue;
         if ((name_is(n, "p") || name_is(n, "div")) &&
             s->text - s->link_text >= 50 && s->link_text * 2 < s->text &&
@@ -769,15 +731,15 @@ static void keep_prose_blocks(xmlNodePtr n)
 
 /* The paragraphs of the main node (and siblings that join it) are marked
  * keep = 1. */
-static xmlNodePtr choose_main(hx *h, xmlNodePtr root)
+static cl_node *choose_main(hx *h, cl_node *root)
 {
-    xmlNodePtr best = NULL, p;
+    cl_node *best = NULL, *p;
     double best_score = 0;
     score_all(root, &best, &best_score);
     if (!best)
         return NULL;
     /* climb while the parent adds little besides the node itself */
-    while ((p = best->parent) && p->type == XML_ELEMENT_NODE &&
+    while ((p = best->parent) && p->type == CL_ELEM &&
            !name_is(p, "body") && !name_is(p, "html") && stat_of(p)) {
         nstat *ps = stat_of(p), *bs = stat_of(best);
         int adds_little =
@@ -790,22 +752,20 @@ static xmlNodePtr choose_main(hx *h, xmlNodePtr root)
         best = p;
     }
     if (getenv("TJ_CLEAN_DEBUG")) {
-        for (xmlNodePtr a = best; a && a->type == XML_ELEMENT_NODE; a = a->parent) {
-            xmlChar *c = xmlGetProp(a, (const xmlChar *)"class");
-            xmlChar *i = xmlGetProp(a, (const xmlChar *)"id");
+        for (cl_node *a = best; a && a->type == CL_ELEM; a = a->parent) {
+            const char *c = cl_dom_attr(a, "class");
+            const char *i = cl_dom_attr(a, "id");
             nstat *s = stat_of(a);
             fprintf(stderr, "clean: main %s.%s#%s text=%ld link=%ld punct=%ld score=%.1f\n",
-                    NAME(a), c ? (char *)c : "", i ? (char *)i : "",
+                    NAME(a), c ? c : "", i ? i : "",
                     s ? s->text : 0, s ? s->link_text : 0, s ? s->punct : 0, s ? s->score : 0);
-            xmlFree(c);
-            xmlFree(i);
         }
     }
     stat_of(best)->keep = 1;
-    for (xmlNodePtr s = best->parent ? best->parent->children : NULL; s;
+    for (cl_node *s = best->parent ? best->parent->children : NULL; s;
          s = s->next) {
         nstat *ss;
-        if (s == best || s->type != XML_ELEMENT_NODE || !(ss = stat_of(s)))
+        if (s == best || s->type != CL_ELEM || !(ss = stat_of(s)))
             continue;
         if (sibling_is_content(ss))
             ss->keep = 1;
@@ -852,7 +812,7 @@ static void flush_line(writer *w)
 }
 
 /* A link-heavy block inside the article (a related-links list). */
-static int link_block(xmlNodePtr n)
+static int link_block(cl_node *n)
 {
     nstat *s = stat_of(n);
     return s && (name_is(n, "ul") || name_is(n, "ol") || name_is(n, "div") ||
@@ -862,14 +822,14 @@ static int link_block(xmlNodePtr n)
            s->text - s->link_text < 60;
 }
 
-static void write_node(writer *w, xmlNodePtr n, int inside)
+static void write_node(writer *w, cl_node *n, int inside)
 {
     for (; n; n = n->next) {
-        if (n->type == XML_TEXT_NODE || n->type == XML_CDATA_SECTION_NODE) {
-            put_collapsed(&w->line, (const char *)n->content);
+        if (n->type == CL_TEXT || n->type == CL_CDATA) {
+            put_collapsed(&w->line, n->content);
             continue;
         }
-        if (n->type != XML_ELEMENT_NODE)
+        if (n->type != CL_ELEM)
             continue;
         if (name_is(n, "br")) {
             flush_line(w);
@@ -921,46 +881,35 @@ int cl_looks_like_html(const char *s, size_t n)
     return 0;
 }
 
-static xmlNodePtr find_body(xmlNodePtr n)
+static cl_node *find_body(cl_node *n)
 {
     for (; n; n = n->next) {
-        xmlNodePtr b;
+        cl_node *b;
         if (name_is(n, "body"))
             return n;
-        if (n->type == XML_ELEMENT_NODE && (b = find_body(n->children)))
+        if (n->type == CL_ELEM && (b = find_body(n->children)))
             return b;
     }
     return NULL;
 }
 
-static htmlDocPtr parse_raw(const char *html, size_t n)
-{
-    return htmlReadMemory(html, (int)n, NULL, "UTF-8",
-                          HTML_PARSE_RECOVER | HTML_PARSE_NOERROR |
-                              HTML_PARSE_NOWARNING | HTML_PARSE_NONET |
-                              HTML_PARSE_COMPACT);
-}
-
-htmlDocPtr cl_html_parse(const char *html, size_t n, int veil, int *veiled)
+int cl_html_parse(cl_dom *d, const char *html, size_t n, int veil, int *veiled)
 {
     cl_veil v;
-    htmlDocPtr doc = NULL;
+    int rc = 1; /* not parsed veiled (yet) */
     if (veiled)
         *veiled = 0;
-    if (n > (size_t)INT32_MAX)
-        return NULL;
     if (veil && cl_veil_make(&v, html, n) == 0 && v.html) {
-        doc = parse_raw(v.html, v.html_len);
-        if (doc && cl_veil_restore(&v, doc) < 0) {
-            xmlFreeDoc(doc);
-            doc = NULL;
-        }
-        if (doc && veiled)
+        if ((rc = cl_dom_parse(d, v.html, v.html_len)) == 0)
+            rc = cl_veil_restore(&v, d);
+        if (rc)
+            cl_dom_free(d);
+        else if (veiled)
             *veiled = 1;
     }
     if (veil)
         cl_veil_free(&v);
-    return doc ? doc : parse_raw(html, n);
+    return rc ? cl_dom_parse(d, html, n) : 0;
 }
 
 int cl_html_extract(const char *html, size_t n, cl_buf *text, cJSON *page,
@@ -968,17 +917,17 @@ int cl_html_extract(const char *html, size_t n, cl_buf *text, cJSON *page,
 {
     hx h = {0};
     writer w = {0};
-    htmlDocPtr doc;
-    xmlNodePtr root, body, main;
+    cl_dom dom;
+    cl_node *root, *body, *main;
     int rc = 0;
     if (n > (size_t)INT32_MAX)
         return TJ_EINVAL;
     pthread_once(&tag_once, tag_init);
-    doc = cl_html_parse(html, n, 1, NULL);
-    if (!doc || !(root = xmlDocGetRootElement(doc))) {
-        xmlFreeDoc(doc);
-        return TJ_EPARSE;
+    if ((rc = cl_html_parse(&dom, html, n, 1, NULL)) != 0) {
+        cl_dom_free(&dom);
+        return rc == TJ_ENOMEM ? rc : TJ_EPARSE;
     }
+    root = cl_dom_root(&dom);
     h.page = page;
     collect_hints(&h, root);
     prune_tags(root);
@@ -1023,6 +972,6 @@ done:
     cl_buf_free(&w.line);
     free(h.pool);
     free(h.tcount);
-    xmlFreeDoc(doc);
+    cl_dom_free(&dom);
     return rc;
 }

@@ -31,7 +31,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <libxml/tree.h>
 #include <taojin/stage.h>
 
 #include "clean.h"
@@ -274,15 +273,13 @@ oom:
     return TJ_ENOMEM;
 }
 
-/* Puts the runs back into one node's content.  Returns 0, or -1 when a
- * token is malformed, unknown or met twice. */
-static int restore_node(cl_veil *v, xmlNodePtr node, cl_buf *b)
+/* Puts the runs back into one node's content.  Returns 0, 1 when a token
+ * is malformed, unknown or met twice, or TJ_ENOMEM. */
+static int restore_node(cl_veil *v, cl_dom *d, cl_node *node, cl_buf *b)
 {
-    const char *s = (const char *)node->content, *p, *end;
-    size_t n;
-    if (!s || !(p = strstr(s, MARK_OPEN)))
+    const char *s = node->content, *p, *end = node->content + node->len;
+    if (!(p = strstr(s, MARK_OPEN)))
         return 0;
-    n = strlen(s);
     b->len = 0;
     do {
         char *q;
@@ -291,35 +288,34 @@ static int restore_node(cl_veil *v, xmlNodePtr node, cl_buf *b)
         p += 3;
         r = strtoul(p, &q, 10);
         if (q == p || strncmp(q, MARK_CLOSE, 3) || r >= v->n || v->found[r])
-            return -1;
+            return 1;
         v->found[r] = 1;
         v->nfound++;
         cl_buf_put(b, v->src + v->off[r], v->len[r]);
         s = q + 3;
     } while ((p = strstr(s, MARK_OPEN)));
-    end = (const char *)node->content + n;
     cl_buf_put(b, s, (size_t)(end - s));
     if (b->oom)
-        return -1;
-    xmlNodeSetContentLen(node, (const xmlChar *)b->p, (int)b->len);
-    return 0;
+        return TJ_ENOMEM;
+    return cl_dom_set_content(d, node, b->p, b->len);
 }
 
 /* Walks n and its siblings and descendants (not attributes). */
-static int restore_tree(cl_veil *v, xmlNodePtr n, cl_buf *b)
+static int restore_tree(cl_veil *v, cl_dom *d, cl_node *n, cl_buf *b)
 {
+    int rc;
     for (; n; n = n->next) {
         switch (n->type) {
-        case XML_TEXT_NODE:
-        case XML_CDATA_SECTION_NODE:
-        case XML_COMMENT_NODE:
-        case XML_PI_NODE:
-            if (restore_node(v, n, b) < 0)
-                return -1;
+        case CL_TEXT:
+        case CL_CDATA:
+        case CL_COMMENT:
+        case CL_PI:
+            if ((rc = restore_node(v, d, n, b)))
+                return rc;
             break;
-        case XML_ELEMENT_NODE:
-            if (n->children && restore_tree(v, n->children, b) < 0)
-                return -1;
+        case CL_ELEM:
+            if (n->children && (rc = restore_tree(v, d, n->children, b)))
+                return rc;
             break;
         default:
             break;
@@ -328,14 +324,14 @@ static int restore_tree(cl_veil *v, xmlNodePtr n, cl_buf *b)
     return 0;
 }
 
-int cl_veil_restore(cl_veil *v, xmlDocPtr doc)
+int cl_veil_restore(cl_veil *v, cl_dom *d)
 {
     cl_buf b;
     int rc;
     cl_buf_init(&b);
-    rc = restore_tree(v, doc->children, &b);
+    rc = restore_tree(v, d, d->doc.children, &b);
     cl_buf_free(&b);
-    return rc < 0 || v->nfound != v->n ? -1 : 0;
+    return rc ? rc : v->nfound != v->n;
 }
 
 void cl_veil_free(cl_veil *v)
