@@ -6,9 +6,14 @@
 #include "ctx.h"
 #include "harness.h"
 #include "options.h"
+#include "state.h"
 
+#include <limits.h>
+#include <sqlite3.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 struct tj_harness {
     tj_ctx ctx;
@@ -76,14 +81,29 @@ static tj_node *options_map(const char *const *opts, tj_err *err)
     return map;
 }
 
+struct tj_harness_state {
+    tj_state *st;
+    char dir[PATH_MAX];  /* made by mkdtemp, removed by free */
+    char path[PATH_MAX + 16]; /* dir/state.db */
+    char *last;               /* the value tj_harness_state_get gave */
+};
+
 tj_harness *tj_harness_new(const tj_stage_desc *desc, const char *const *opts,
                            char **errout)
+{
+    return tj_harness_new_with_state(desc, opts, NULL, errout);
+}
+
+tj_harness *tj_harness_new_with_state(const tj_stage_desc *desc,
+                                      const char *const *opts,
+                                      tj_harness_state *db, char **errout)
 {
     tj_err err = {{0}};
     tj_harness *h = calloc(1, sizeof *h);
     if (!h)
         return NULL;
     tj__ctx_setup(&h->ctx, desc, desc->name, 0, &harness_ops, h);
+    h->ctx.state_db = db ? db->st : NULL;
     h->with = options_map(opts, &err);
     if (!h->with)
         goto fail;
@@ -166,4 +186,82 @@ void tj_harness_free(tj_harness *h)
     tj__config_free(&h->cfg);
     tj__node_free(h->with);
     free(h);
+}
+
+tj_harness_state *tj_harness_state_new(char **errout)
+{
+    tj_err err = {{0}};
+    const char *tmp = getenv("TMPDIR");
+    tj_harness_state *db = calloc(1, sizeof *db);
+    if (!db)
+        goto fail;
+    snprintf(db->dir, sizeof db->dir, "%s/tjstate.XXXXXX",
+             tmp && tmp[0] ? tmp : "/tmp");
+    if (!mkdtemp(db->dir)) {
+        tj__errf(&err, TJ_EIO, "state: cannot make %s", db->dir);
+        db->dir[0] = 0;
+        goto fail;
+    }
+    snprintf(db->path, sizeof db->path, "%s/state.db", db->dir);
+    if (tj__state_open(db->path, &db->st, &err))
+        goto fail;
+    return db;
+fail:
+    if (errout)
+        *errout = strdup(err.msg[0] ? err.msg : "out of memory");
+    tj_harness_state_free(db);
+    return NULL;
+}
+
+int tj_harness_state_get(tj_harness_state *db, const char *ns,
+                         const char *key, const char **value)
+{
+    free(db->last);
+    int rc = tj__state_get(db->st, ns, key, &db->last);
+    *value = db->last;
+    return rc;
+}
+
+int tj_harness_state_put(tj_harness_state *db, const char *ns,
+                         const char *key, const char *value)
+{
+    return tj__state_put(db->st, ns, key, value);
+}
+
+/* state.c has no way to list entries, so the count asks the database file
+ * through a connection of its own (it sees every committed put). */
+int64_t tj_harness_state_count(tj_harness_state *db, const char *ns)
+{
+    sqlite3 *conn = NULL;
+    sqlite3_stmt *s = NULL;
+    int64_t n = TJ_EIO;
+    if (sqlite3_open_v2(db->path, &conn, SQLITE_OPEN_READWRITE, NULL) ||
+        sqlite3_prepare_v2(conn, "SELECT count(*) FROM kv WHERE ?1 IS NULL"
+                           " OR ns = ?1", -1, &s, NULL))
+        goto out;
+    sqlite3_bind_text(s, 1, ns, -1, SQLITE_STATIC);
+    if (sqlite3_step(s) == SQLITE_ROW)
+        n = sqlite3_column_int64(s, 0);
+out:
+    sqlite3_finalize(s);
+    sqlite3_close(conn);
+    return n;
+}
+
+void tj_harness_state_free(tj_harness_state *db)
+{
+    if (!db)
+        return;
+    tj__state_close(db->st);
+    free(db->last);
+    if (db->dir[0]) {
+        static const char *const files[] = {"", "-wal", "-shm", "-journal"};
+        char path[PATH_MAX + 32];
+        for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
+            snprintf(path, sizeof path, "%s%s", db->path, files[i]);
+            unlink(path);
+        }
+        rmdir(db->dir);
+    }
+    free(db);
 }

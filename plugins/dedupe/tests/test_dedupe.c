@@ -4,9 +4,10 @@
  * (through a state database), keep_duplicates, the first copy's key stored
  * only on delivery, short texts left unkeyed, bad options.
  *
- * The host table handed to the stage is a copy whose state_get/state_put
- * use an in-memory table here (the harness has no state database).
- * Records are finished with the host's tj__record_finish, as a sink would.
+ * Cases with a state database get a fresh real one (the harness's, the
+ * SQLite store `taojin run` uses); the host table handed to the stage is a
+ * copy whose state_get counts its calls before passing them on.  Records
+ * are finished with the host's tj__record_finish, as a sink would.
  */
 #include "harness.h" /* before cmocka.h: its fail() macro */
 
@@ -24,59 +25,39 @@ void tj__record_finish(tj_record *rec, tj_ack_status status); /* core */
 
 static tj_host_api api;
 
-/* ---- an in-memory state database ------------------------------------------ */
+/* ---- the state database ------------------------------------------------------ */
 
-#define MAX_KV 32
-static struct {
-    char ns[32], key[128], *value;
-} kv[MAX_KV];
-static int nkv, no_db, gets;
+static tj_harness_state *db; /* a fresh one per case that uses it */
+static int gets;             /* tj_state_get calls since the case reset it */
 
-static int find_kv(const char *ns, const char *key)
+/* The host's state_get, counted. */
+static int counted_get(tj_ctx *ctx, const char *ns, const char *key, char **v)
 {
-    for (int i = 0; i < nkv; i++)
-        if (!strcmp(kv[i].ns, ns) && !strcmp(kv[i].key, key))
-            return i;
-    return -1;
-}
-
-static int fake_get(tj_ctx *ctx, const char *ns, const char *key, char **v)
-{
-    *v = NULL;
-    if (no_db)
-        return TJ_EINVAL;
     gets++;
-    int i = find_kv(ns, key);
-    if (i < 0)
-        return TJ_ENOENT;
-    *v = strdup(kv[i].value);
-    return 0;
+    return tj__host_api()->state_get(ctx, ns, key, v);
 }
 
-static int fake_put(tj_ctx *ctx, const char *ns, const char *key,
-                    const char *value)
+/* The value stored for (ns, key), or "(absent)"; valid until the next
+ * call. */
+static const char *stored(const char *ns, const char *key)
 {
-    if (no_db)
-        return TJ_EINVAL;
-    int i = find_kv(ns, key);
-    if (i < 0) {
-        assert_true(nkv < MAX_KV);
-        i = nkv++;
-        snprintf(kv[i].ns, sizeof kv[i].ns, "%s", ns);
-        snprintf(kv[i].key, sizeof kv[i].key, "%s", key);
-        kv[i].value = NULL;
-    }
-    free(kv[i].value);
-    kv[i].value = strdup(value);
-    return 0;
+    const char *v;
+    int rc = tj_harness_state_get(db, ns, key, &v);
+    if (rc && rc != TJ_ENOENT)
+        fail_msg("state: %s", api.strerror(rc));
+    return v ? v : "(absent)";
 }
 
-static void reset_kv(int without_db)
+static int fresh_db(void **s)
 {
-    for (int i = 0; i < nkv; i++)
-        free(kv[i].value);
-    nkv = 0;
-    no_db = without_db;
+    return (db = tj_harness_state_new(NULL)) ? 0 : -1;
+}
+
+static int drop_db(void **s)
+{
+    tj_harness_state_free(db);
+    db = NULL;
+    return 0;
 }
 
 /* ---- helpers ----------------------------------------------------------------- */
@@ -89,10 +70,14 @@ static const char *reformatted = "hello world 你好 2025年3月5日 1 2.";
 static const char *article_key =
     "52d91c23073e109fee5f4014b275e54085d545709145928d9d9fc7a695e0525c";
 
-static tj_harness *stage(const char *const *opts)
+/* A dedupe stage made from opts, with the state database state, or
+ * without any when state is NULL. */
+static tj_harness *stage(const char *const *opts, tj_harness_state *state)
 {
     char *err = NULL;
-    tj_harness *h = tj_harness_new(taojin_stage_entry(&api), opts, &err);
+    const tj_stage_desc *d = taojin_stage_entry(&api);
+    tj_harness *h = state ? tj_harness_new_with_state(d, opts, state, &err)
+                          : tj_harness_new(d, opts, &err);
     if (!h)
         fail_msg("harness: %s", err);
     return h;
@@ -160,8 +145,7 @@ static void only_the_first_bytes_count(void **s)
 
 static void duplicates_in_one_run(void **s)
 {
-    reset_kv(0);
-    tj_harness *h = stage(NULL);
+    tj_harness *h = stage(NULL, db);
     assert_int_equal(tj_harness_process(h, page("http://a/1", article)), 0);
     tj_record *first = tj_harness_next(h);
     assert_non_null(first);
@@ -182,14 +166,14 @@ static void duplicates_in_one_run(void **s)
     tj_record_free(first);
     tj_record_free(again);
     tj_harness_free(h);
-    assert_int_equal(nkv, 0); /* nothing delivered, nothing stored */
+    /* nothing delivered, nothing stored */
+    assert_int_equal(tj_harness_state_count(db, NULL), 0);
 }
 
 static void records_without_url(void **s)
 {
-    reset_kv(0);
     const char *opts[] = {"keep_duplicates=true", NULL};
-    tj_harness *h = stage(opts);
+    tj_harness *h = stage(opts, db);
     tj_harness_process(h, page(NULL, article));
     tj_harness_process(h, page(NULL, reformatted));
     tj_record *one = tj_harness_next(h), *two = tj_harness_next(h);
@@ -204,9 +188,9 @@ static void records_without_url(void **s)
 
 static void keep_duplicates_marks_them(void **s)
 {
-    reset_kv(1); /* and works without a state database */
+    /* and works without a state database */
     const char *opts[] = {"keep_duplicates=true", "into=article_id", NULL};
-    tj_harness *h = stage(opts);
+    tj_harness *h = stage(opts, NULL);
     tj_harness_process(h, page("http://a/1", article));
     tj_harness_process(h, page("http://b/2", reformatted));
     tj_record *one = tj_harness_next(h), *two = tj_harness_next(h);
@@ -226,9 +210,8 @@ static void keep_duplicates_marks_them(void **s)
  * URL. */
 static void many_articles_in_one_run(void **s)
 {
-    reset_kv(1);
     const char *opts[] = {"keep_duplicates=true", NULL};
-    tj_harness *h = stage(opts);
+    tj_harness *h = stage(opts, NULL);
     enum { N = 3000 };
     char body[64], url[64], want[64];
     for (int copy = 0; copy < 2; copy++)
@@ -249,27 +232,24 @@ static void many_articles_in_one_run(void **s)
 
 static void across_runs_through_the_state(void **s)
 {
-    reset_kv(0);
-    tj_harness *h = stage(NULL); /* run 1: the first copy, not delivered */
+    tj_harness *h = stage(NULL, db); /* run 1: the first copy, not delivered */
     tj_harness_process(h, page("http://a/1", article));
     tj_record *rec = tj_harness_next(h);
     tj__record_finish(rec, TJ_ACK_FAILED);
     tj_harness_free(h);
-    assert_int_equal(nkv, 0);
+    assert_int_equal(tj_harness_state_count(db, NULL), 0);
 
-    h = stage(NULL); /* run 2: b is first now; delivered */
+    h = stage(NULL, db); /* run 2: b is first now; delivered */
     tj_harness_process(h, page("http://b/2", reformatted));
     rec = tj_harness_next(h);
     assert_non_null(rec);
     tj__record_finish(rec, TJ_ACK_DELIVERED);
     tj_harness_free(h);
-    assert_int_equal(nkv, 1);
-    assert_string_equal(kv[0].ns, "articles");
-    assert_string_equal(kv[0].key, article_key);
-    assert_string_equal(kv[0].value, "http://b/2");
+    assert_int_equal(tj_harness_state_count(db, NULL), 1); /* that one: */
+    assert_string_equal(stored("articles", article_key), "http://b/2");
 
     const char *keep[] = {"keep_duplicates=yes", NULL};
-    h = stage(keep); /* run 3: a is a duplicate of b, from the database */
+    h = stage(keep, db); /* run 3: a is a duplicate of b, from the database */
     tj_harness_process(h, page("http://a/1", article));
     tj_harness_process(h, page("http://b/2", article)); /* b itself: fine */
     rec = tj_harness_next(h);
@@ -280,15 +260,15 @@ static void across_runs_through_the_state(void **s)
     tj__record_finish(rec, TJ_ACK_DELIVERED);
     tj__record_finish(b, TJ_ACK_DELIVERED);
     tj_harness_free(h);
-    assert_int_equal(nkv, 1); /* duplicates are never stored */
-    assert_string_equal(kv[0].value, "http://b/2");
+    /* duplicates are never stored */
+    assert_int_equal(tj_harness_state_count(db, NULL), 1);
+    assert_string_equal(stored("articles", article_key), "http://b/2");
 }
 
 static void the_database_is_asked_once_per_key(void **s)
 {
-    reset_kv(0);
     gets = 0;
-    tj_harness *h = stage(NULL);
+    tj_harness *h = stage(NULL, db);
     for (int i = 0; i < 5; i++) {
         char url[32];
         snprintf(url, sizeof url, "http://m/%d", i);
@@ -302,8 +282,7 @@ static void the_database_is_asked_once_per_key(void **s)
 
 static void short_or_missing_text_passes_unkeyed(void **s)
 {
-    reset_kv(0);
-    tj_harness *h = stage(NULL);
+    tj_harness *h = stage(NULL, db);
     tj_harness_process(h, page("http://a/1", "短文。"));
     tj_harness_process(h, page("http://b/2", "短文!"));
     tj_harness_process(h, page("http://c/3", NULL));
@@ -317,7 +296,7 @@ static void short_or_missing_text_passes_unkeyed(void **s)
     assert_int_equal(tj_harness_counter(h, "duplicates"), 0);
     tj_harness_free(h);
     const char *low[] = {"min_chars=1", "field=title", NULL};
-    h = stage(low);
+    h = stage(low, db);
     tj_record *r = page("http://a/1", NULL);
     tj_record_set_str(r, "title", "短");
     tj_harness_process(h, r);
@@ -346,30 +325,26 @@ static void bad_options(void **s)
 static int setup(void **s)
 {
     api = *tj__host_api();
-    api.state_get = fake_get;
-    api.state_put = fake_put;
+    api.state_get = counted_get;
     return 0;
 }
 
-static int teardown(void **s)
-{
-    reset_kv(0);
-    return 0;
-}
+/* A case run with a fresh state database in db. */
+#define with_db(f) cmocka_unit_test_setup_teardown(f, fresh_db, drop_db)
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(normalised_text_and_key),
         cmocka_unit_test(only_the_first_bytes_count),
-        cmocka_unit_test(duplicates_in_one_run),
-        cmocka_unit_test(records_without_url),
+        with_db(duplicates_in_one_run),
+        with_db(records_without_url),
         cmocka_unit_test(keep_duplicates_marks_them),
         cmocka_unit_test(many_articles_in_one_run),
-        cmocka_unit_test(across_runs_through_the_state),
-        cmocka_unit_test(the_database_is_asked_once_per_key),
-        cmocka_unit_test(short_or_missing_text_passes_unkeyed),
+        with_db(across_runs_through_the_state),
+        with_db(the_database_is_asked_once_per_key),
+        with_db(short_or_missing_text_passes_unkeyed),
         cmocka_unit_test(bad_options),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, setup, NULL);
 }

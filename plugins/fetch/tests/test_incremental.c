@@ -6,10 +6,10 @@
  * (never when it failed), local files by mtime and SHA-256, the option's
  * auto/true/false, and SHA-256 against the FIPS 180-4 vectors.
  *
- * The host table handed to the stage is a copy whose state_get/state_put
- * use an in-memory table here (the harness has no state database), so the
- * entries can be read and planted directly.  Records are finished with
- * the host's own tj__record_finish, as a sink would.
+ * Each case gets a fresh real state database (the harness's, the SQLite
+ * store `taojin run` uses), whose entries it reads and plants directly.
+ * Records are finished with the host's own tj__record_finish, as a sink
+ * would.
  */
 #include "harness.h" /* before cmocka.h: its fail() macro */
 
@@ -35,70 +35,36 @@
 
 void tj__record_finish(tj_record *rec, tj_ack_status status); /* core */
 
-static tj_host_api api;
+/* ---- the state database ------------------------------------------------------ */
 
-/* ---- an in-memory state database ------------------------------------------ */
+static tj_harness_state *db; /* a fresh one per case that uses it */
+static int no_db;            /* runs get no state database at all */
 
-#define MAX_KV 64
-static struct {
-    char ns[32], key[512], *value;
-} kv[MAX_KV];
-static int nkv, no_db;
-
-static int find_kv(const char *ns, const char *key)
-{
-    for (int i = 0; i < nkv; i++)
-        if (!strcmp(kv[i].ns, ns) && !strcmp(kv[i].key, key))
-            return i;
-    return -1;
-}
-
-static int fake_get(tj_ctx *ctx, const char *ns, const char *key, char **v)
-{
-    *v = NULL;
-    if (no_db)
-        return TJ_EINVAL;
-    int i = find_kv(ns, key);
-    if (i < 0)
-        return TJ_ENOENT;
-    *v = strdup(kv[i].value);
-    return 0;
-}
-
-static int fake_put(tj_ctx *ctx, const char *ns, const char *key,
-                    const char *value)
-{
-    if (no_db)
-        return TJ_EINVAL;
-    int i = find_kv(ns, key);
-    if (i < 0) {
-        assert_true(nkv < MAX_KV);
-        i = nkv++;
-        snprintf(kv[i].ns, sizeof kv[i].ns, "%s", ns);
-        snprintf(kv[i].key, sizeof kv[i].key, "%s", key);
-        kv[i].value = NULL;
-    }
-    free(kv[i].value);
-    kv[i].value = strdup(value);
-    return 0;
-}
-
-/* The stored entry of base+path (or a full file:// URL), or NULL. */
+/* The stored entry of base+path (or a full file:// URL), or NULL; valid
+ * until the next call. */
 static const char *entry(const char *path)
 {
     char key[512];
+    const char *v;
     snprintf(key, sizeof key, "%s%s", strncmp(path, "file:", 5) ? base : "",
              path);
-    int i = find_kv("fetch", key);
-    return i < 0 ? NULL : kv[i].value;
+    int rc = tj_harness_state_get(db, "fetch", key, &v);
+    if (rc && rc != TJ_ENOENT)
+        fail_msg("state: %s", tj__host_api()->strerror(rc));
+    return v;
 }
 
-static void reset_kv(void)
+/* Fixtures: each case gets a fresh database and runs with it. */
+static int fresh_db(void **s)
 {
-    for (int i = 0; i < nkv; i++)
-        free(kv[i].value);
-    nkv = 0;
     no_db = 0;
+    return (db = tj_harness_state_new(NULL)) ? 0 : -1;
+}
+
+static int drop_db(void **s)
+{
+    tj_harness_state_free(db);
+    return 0;
 }
 
 /* ---- running the stage ------------------------------------------------------ */
@@ -110,12 +76,15 @@ typedef struct result {
     int n;
 } result;
 
-/* One run of a fetch stage made from opts, to the end of its input. */
+/* One run of a fetch stage made from opts, to the end of its input, with
+ * the state database db (none when no_db is set). */
 static result run(const char *const *opts)
 {
     result r = {0};
     char *err = NULL;
-    r.h = tj_harness_new(taojin_stage_entry(&api), opts, &err);
+    const tj_stage_desc *d = taojin_stage_entry(tj__host_api());
+    r.h = no_db ? tj_harness_new(d, opts, &err)
+                : tj_harness_new_with_state(d, opts, db, &err);
     if (!r.h)
         fail_msg("harness: %s", err);
     int rc;
@@ -229,7 +198,6 @@ static void sha256_vectors(void **s)
 
 static void conditional_requests_and_ack(void **s)
 {
-    reset_kv();
     const char *opts[] = {url_opt("/p/inc1"), NULL};
     result r = run(opts);
     assert_int_equal(r.n, 1);
@@ -261,7 +229,6 @@ static void conditional_requests_and_ack(void **s)
 
 static void failed_record_is_fetched_again(void **s)
 {
-    reset_kv();
     const char *opts[] = {url_opt("/p/inc2"), NULL};
     result r = run(opts);
     assert_int_equal(r.n, 1);
@@ -277,7 +244,6 @@ static void failed_record_is_fetched_again(void **s)
 
 static void same_body_without_validators(void **s)
 {
-    reset_kv();
     const char *opts[] = {url_opt("/plain/inc3"), NULL};
     result r = run(opts);
     assert_int_equal(r.n, 1);
@@ -308,12 +274,11 @@ static char *headers_sent(const char *incremental)
 
 static void option_auto_true_false(void **s)
 {
-    reset_kv();
     char key[256];
     snprintf(key, sizeof key, "%s/_headers", base);
-    fake_put(NULL, "fetch", key,
-             "{\"etag\":\"\\\"zzz\\\"\",\"last_modified\":"
-             "\"Wed, 05 Mar 2025 02:05:00 GMT\"}");
+    const char *planted = "{\"etag\":\"\\\"zzz\\\"\",\"last_modified\":"
+                          "\"Wed, 05 Mar 2025 02:05:00 GMT\"}";
+    assert_int_equal(tj_harness_state_put(db, "fetch", key, planted), 0);
     char *h = headers_sent("auto");
     assert_contains(h, "\"if-none-match\": \"\\\"zzz\\\"\"");
     assert_contains(h, "\"if-modified-since\": \"Wed, 05 Mar 2025 02:05:00");
@@ -328,11 +293,12 @@ static void option_auto_true_false(void **s)
     free(h);
     char *err = NULL;
     const char *opts[] = {url_opt("/p/x"), "incremental=true", NULL};
-    assert_null(tj_harness_new(taojin_stage_entry(&api), opts, &err));
+    const tj_stage_desc *d = taojin_stage_entry(tj__host_api());
+    assert_null(tj_harness_new(d, opts, &err));
     assert_contains(err, "incremental: true needs a state database");
     free(err);
     const char *bad[] = {url_opt("/p/x"), "incremental=maybe", NULL};
-    assert_null(tj_harness_new(taojin_stage_entry(&api), bad, &err));
+    assert_null(tj_harness_new(d, bad, &err));
     assert_contains(err, "incremental");
     free(err);
     no_db = 0;
@@ -354,7 +320,6 @@ static void set_mtime(const char *path, time_t t)
 
 static void local_files_by_mtime_and_hash(void **s)
 {
-    reset_kv();
     char path[400], opt[420], url[420];
     snprintf(path, sizeof path, "%s/page.html", tmpdir);
     snprintf(opt, sizeof opt, "paths=[\"%s\"]", path);
@@ -393,29 +358,23 @@ static void local_files_by_mtime_and_hash(void **s)
 
 static int start_server(void **s)
 {
-    if (httpd_start("/tmp/tjinc.XXXXXX"))
-        return -1;
-    api = *tj__host_api();
-    api.state_get = fake_get;
-    api.state_put = fake_put;
-    return 0;
+    return httpd_start("/tmp/tjinc.XXXXXX");
 }
 
-static int stop_server(void **s)
-{
-    reset_kv();
-    return httpd_stop();
-}
+static int stop_server(void **s) { return httpd_stop(); }
+
+/* A case run with a fresh state database in db. */
+#define with_db(f) cmocka_unit_test_setup_teardown(f, fresh_db, drop_db)
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(sha256_vectors),
-        cmocka_unit_test(conditional_requests_and_ack),
-        cmocka_unit_test(failed_record_is_fetched_again),
-        cmocka_unit_test(same_body_without_validators),
-        cmocka_unit_test(option_auto_true_false),
-        cmocka_unit_test(local_files_by_mtime_and_hash),
+        with_db(conditional_requests_and_ack),
+        with_db(failed_record_is_fetched_again),
+        with_db(same_body_without_validators),
+        with_db(option_auto_true_false),
+        with_db(local_files_by_mtime_and_hash),
     };
     return cmocka_run_group_tests(tests, start_server, stop_server);
 }
