@@ -13,10 +13,13 @@
 #ifndef TJ_CLEAN_TREE_DUMP_H
 #define TJ_CLEAN_TREE_DUMP_H
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <libxml/HTMLparser.h>
 #include <libxml/tree.h>
+#include <taojin/stage.h>
 
 #include "clean.h"
 
