@@ -204,6 +204,25 @@ const char *ex_field_type_name(tj_field_type t);
 /* Appends name as a double-quoted SQL identifier. */
 int ex_sql_ident(ex_buf *b, const char *name);
 
+/* ---- background WAL checkpoints (ckpt.c) ----------------------------------------- */
+typedef struct ex_ckpt ex_ckpt;
+struct sqlite3;
+/* Moves the WAL checkpoints of connection db (in WAL mode, on the file
+ * path) to a thread with its own connection, started once the WAL holds
+ * `limit` frames; replaces SQLite's automatic checkpoint.  Returns NULL
+ * when the thread or its connection cannot be had: db then keeps the
+ * automatic checkpoint it had. */
+ex_ckpt *ex_ckpt_start(struct sqlite3 *db, const char *path, int limit);
+/* Stops the thread and closes its connection (before db is closed, so
+ * that db's close is the last and checkpoints the rest); db gets back
+ * the automatic checkpoint at `limit`.  NULL is a no-op. */
+void ex_ckpt_stop(ex_ckpt *c);
+/* Tests only: when > 0, the WAL size in frames that starts a checkpoint
+ * (sqlite.c), instead of 32 MB worth of pages. */
+extern int ex_sqlite_wal_frames;
+/* Tests only: checkpoint passes the threads of this process have run. */
+extern int ex_ckpt_passes;
+
 /* Monotonic clock in seconds. */
 double ex_now(void);
 #endif

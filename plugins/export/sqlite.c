@@ -46,6 +46,7 @@ typedef struct lite_impl {
     bool in_tx;
     stmt_slot cache[STMT_CACHE];
     uint64_t tick;
+    ex_ckpt *ckpt; /* background checkpoints, NULL: SQLite's own */
     field_ref *refs;
     size_t nrefs, caprefs;
     ex_buf sql, sig;
@@ -214,19 +215,33 @@ static void set_page_size(lite_impl *l)
         exec_sql(l, "PRAGMA page_size=16384");
 }
 
-/* Checkpoints the WAL into the database once it holds WAL_CHECKPOINT
- * bytes (SQLite counts pages, so the count follows the page size).  Larger
- * than SQLite's default 4 MB so that pages rewritten by consecutive
- * batches (the index, the last page of the table) are copied once, small
- * enough that the WAL file stays bounded on a long run. */
-#define WAL_CHECKPOINT (64 << 20)
-static void set_autocheckpoint(lite_impl *l)
+/* A checkpoint starts once the WAL holds WAL_CHECKPOINT bytes (SQLite
+ * counts pages, so the count follows the page size).  Larger than SQLite's
+ * default 4 MB so that pages rewritten by consecutive batches (the index,
+ * the last page of the table) are mostly copied once; the WAL stays under
+ * four times this (ckpt.c), and the close copies at most about this much
+ * while the caller waits. */
+#define WAL_CHECKPOINT (32 << 20)
+int ex_sqlite_wal_frames;
+
+static int wal_limit(lite_impl *l)
 {
+    if (ex_sqlite_wal_frames > 0)
+        return ex_sqlite_wal_frames;
     long long ps = pragma_int(l, "PRAGMA page_size");
-    char sql[64];
-    snprintf(sql, sizeof sql, "PRAGMA wal_autocheckpoint=%lld",
-             ps > 0 ? WAL_CHECKPOINT / ps : 16384);
-    exec_sql(l, sql);
+    return ps > 0 ? (int)(WAL_CHECKPOINT / ps) : 8192;
+}
+
+/* Checkpoints from a thread of their own (ckpt.c) when the database is in
+ * WAL mode; otherwise, or when the thread cannot be started, SQLite's
+ * automatic checkpoint at the same size. */
+static void set_checkpoints(ex_state *st, bool wal)
+{
+    lite_impl *l = st->impl;
+    int limit = wal_limit(l);
+    sqlite3_wal_autocheckpoint(l->db, limit);
+    if (wal)
+        l->ckpt = ex_ckpt_start(l->db, st->cfg->path, limit);
 }
 
 static int lite_open(ex_state *st)
@@ -259,12 +274,13 @@ static int lite_open(ex_state *st)
         sqlite3_finalize(q);
         return rc;
     }
-    if (strcasecmp(mode, "wal") != 0)
+    bool wal = strcasecmp(mode, "wal") == 0;
+    if (!wal)
         tj_log(st->ctx, TJ_LOG_WARN, "%s: journal mode is %s, not WAL",
                st->cfg->path, mode);
     sqlite3_finalize(q);
     exec_sql(l, "PRAGMA synchronous=NORMAL"); /* durable with WAL */
-    set_autocheckpoint(l);
+    set_checkpoints(st, wal);
     if ((rc = load_schema(st)))
         return rc;
     if (st->upsert && ex_schema_find(&l->sch, st->cfg->key) >= 0)
@@ -560,6 +576,7 @@ static int lite_commit(ex_state *st, bool final)
 static void lite_close(ex_state *st)
 {
     lite_impl *l = st->impl;
+    ex_ckpt_stop(l->ckpt);
     if (l->db && l->in_tx)
         exec_sql(l, "ROLLBACK");
     for (int i = 0; i < STMT_CACHE; i++) {

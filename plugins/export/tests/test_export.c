@@ -519,6 +519,66 @@ static void test_sqlite_batch_timeout(void **state)
     tj_harness_free(h);
 }
 
+static off_t file_size(const char *path)
+{
+    struct stat sb;
+    return stat(path, &sb) == 0 ? sb.st_size : 0;
+}
+
+/* Checkpoints run in a thread (ckpt.c) with a WAL threshold of 16 pages:
+ * 3000 upserts of ~3 KB (1000 of them updates) in batches of 50.  While
+ * the run goes on the WAL stays under four thresholds plus a batch, the
+ * database file fills, and a reader sees each committed batch; at the end
+ * every row is there with its last values and the WAL file is gone. */
+static void test_sqlite_background_checkpoints(void **state)
+{
+    const char *db = path_in("ck.db");
+    char wal[500], opt[500], body[3001];
+    snprintf(wal, sizeof wal, "%s-wal", db);
+    snprintf(opt, sizeof opt, "path=%s", db);
+    memset(body, 'x', 3000);
+    body[3000] = '\0';
+    const char *opts[] = {opt, "batch=50", NULL};
+    int passes = ex_ckpt_passes;
+    ex_sqlite_wal_frames = 16;
+    tj_harness *h = open_h(opts);
+    memset(acks, 0, sizeof acks);
+    off_t max_wal = 0;
+    for (int i = 0; i < 3000; i++) {
+        tj_record *r = sample(i % 2000);
+        tj_record_set_int(r, "status", i);
+        tj_record_set_str(r, "body", body);
+        tj_record_set_ack(r, on_ack, NULL);
+        assert_int_equal(tj_harness_process(h, r), 0);
+        if (i % 50 == 49) {
+            off_t w = file_size(wal);
+            max_wal = w > max_wal ? w : max_wal;
+            assert_int_equal(acks[TJ_ACK_DELIVERED], i + 1);
+            char want[32];
+            snprintf(want, sizeof want, "%d;", i < 2000 ? i + 1 : 2000);
+            assert_string_equal(query(db, "SELECT count(*) FROM records"),
+                                want);
+        }
+    }
+    assert_int_equal(tj_harness_flush(h), 0);
+    off_t db_before_close = file_size(db);
+    tj_harness_free(h);
+    ex_sqlite_wal_frames = 0;
+    /* 4 thresholds of 16 pages, a batch (~10 pages) and the index pages. */
+    assert_true(max_wal > 0);
+    assert_true(max_wal < (4 * 16 + 40) * (16384 + 24) + 32);
+    assert_true(db_before_close > 4 * 1000 * 1000);
+    assert_true(ex_ckpt_passes > passes);
+    assert_int_equal(file_size(wal), 0);
+    assert_string_equal(query(db, "PRAGMA integrity_check"), "ok;");
+    assert_string_equal(query(db, "SELECT count(*), sum(status), "
+                                  "sum(length(body)) FROM records"),
+                        "2000|3999000|6000000;");
+    assert_string_equal(query(db, "SELECT status FROM records WHERE url = "
+                                  "'http://example.cn/a/999'"),
+                        "2999;");
+}
+
 /* ---- errors ---------------------------------------------------------------------- */
 static void expect_init_error(const char **opts, const char *needle)
 {
@@ -576,6 +636,7 @@ int main(void)
         cmocka_unit_test(test_sqlite_upsert),
         cmocka_unit_test(test_sqlite_columns_and_clash),
         cmocka_unit_test(test_sqlite_batch_timeout),
+        cmocka_unit_test(test_sqlite_background_checkpoints),
         cmocka_unit_test(test_init_errors),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
