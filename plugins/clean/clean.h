@@ -1,13 +1,15 @@
 /*
  * clean.h - internals shared by the files of the clean stage.
  *
- * The stage is split in three layers:
+ * The stage is split in layers:
  *   uni.c   code points: UTF-8 walking, character classes, look-alike
  *           radicals, the "common character" set, a growable buffer;
  *   text.c  repairs on text (HTML or plain): tags and remnants, entities,
  *           pinyin annotations, punctuation, mojibake, boilerplate, bylines;
- *   html.c  libxml2 parsing, boilerplate elements, main-node choice by text
- *           and symbol density, paragraphs, and the `page` hints;
+ *   dom.c   the page's tree, built from libxml2's HTML parser's SAX events;
+ *   veil.c  long text runs stood in by tokens while libxml2 parses;
+ *   html.c  boilerplate elements, main-node choice by text and symbol
+ *           density, paragraphs, and the `page` hints;
  *   clean.c the stage itself: options, fields, counters, quality.
  */
 #ifndef TJ_CLEAN_H
