@@ -190,6 +190,9 @@ typedef struct ex_schema {
 
 /* Index of column `name` or -1. */
 long ex_schema_find(const ex_schema *s, const char *name);
+/* The same, trying column `hint` first: records usually carry their fields
+ * in the order of the table's columns. */
+long ex_schema_find_near(const ex_schema *s, const char *name, size_t hint);
 int ex_schema_add(ex_schema *s, const char *name, ex_kind kind,
                   const char *decl);
 void ex_schema_clear(ex_schema *s);

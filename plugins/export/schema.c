@@ -22,6 +22,13 @@ long ex_schema_find(const ex_schema *s, const char *name)
     return -1;
 }
 
+long ex_schema_find_near(const ex_schema *s, const char *name, size_t hint)
+{
+    if (hint < s->n && strcmp(s->cols[hint].name, name) == 0)
+        return (long)hint;
+    return ex_schema_find(s, name);
+}
+
 int ex_schema_add(ex_schema *s, const char *name, ex_kind kind,
                   const char *decl)
 {

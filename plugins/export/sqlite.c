@@ -29,15 +29,24 @@
 #define STMT_CACHE 16
 
 typedef struct stmt_slot {
-    char *sig; /* column names joined by '\x1f' */
+    char *cols; /* the statement's column names, each ended by '\0' */
+    size_t ncols;
     sqlite3_stmt *stmt;
     uint64_t used;
 } stmt_slot;
 
+/* One exported field of the current record, read once: its value is
+ * bound from here, and its column found once for the type check and
+ * ensure_columns. */
 typedef struct field_ref {
     const char *name;
     tj_field_type type;
     bool text_ok; /* BYTES that are UTF-8 */
+    long col;     /* index in l->sch, -1 when the table lacks it */
+    const char *v; /* BYTES, JSON */
+    size_t len;
+    int64_t iv;
+    double dv;
 } field_ref;
 
 typedef struct lite_impl {
@@ -45,11 +54,13 @@ typedef struct lite_impl {
     ex_schema sch;
     bool in_tx;
     stmt_slot cache[STMT_CACHE];
+    stmt_slot *last; /* the slot the previous record used */
     uint64_t tick;
     ex_ckpt *ckpt; /* background checkpoints, NULL: SQLite's own */
     field_ref *refs;
     size_t nrefs, caprefs;
-    ex_buf sql, sig;
+    bool has_key; /* the current record has the key field */
+    ex_buf sql, cols;
 } lite_impl;
 
 /* sqlite's message for the last error, with the system's reason when an
@@ -288,10 +299,12 @@ static int lite_open(ex_state *st)
     return 0;
 }
 
+/* Adds one field of the record to l->refs, with its value and column. */
 static int collect_ref(void *arg, const tj_record *rec, const char *name,
                        tj_field_type type)
 {
-    lite_impl *l = arg;
+    ex_state *st = arg;
+    lite_impl *l = st->impl;
     if (l->nrefs == l->caprefs) {
         size_t cap = l->caprefs ? l->caprefs * 2 : 32;
         field_ref *r = realloc(l->refs, cap * sizeof *r);
@@ -300,15 +313,21 @@ static int collect_ref(void *arg, const tj_record *rec, const char *name,
         l->refs = r;
         l->caprefs = cap;
     }
-    field_ref *r = &l->refs[l->nrefs++];
+    field_ref *r = &l->refs[l->nrefs];
     r->name = name;
     r->type = type;
     r->text_ok = true;
-    if (type == TJ_FIELD_BYTES) {
-        size_t len;
-        const char *s = tj_record_get(rec, name, &len);
-        r->text_ok = ex_utf8_valid(s, len);
-    }
+    r->col = ex_schema_find_near(&l->sch, name, l->nrefs++);
+    if (type == TJ_FIELD_BYTES || type == TJ_FIELD_JSON)
+        r->v = tj_record_get(rec, name, &r->len);
+    if (type == TJ_FIELD_BYTES)
+        r->text_ok = ex_utf8_valid(r->v, r->len);
+    else if (type == TJ_FIELD_INT)
+        tj_record_get_int(rec, name, &r->iv);
+    else if (type == TJ_FIELD_DOUBLE)
+        tj_record_get_double(rec, name, &r->dv);
+    if (!l->has_key && strcmp(name, st->cfg->key) == 0)
+        l->has_key = true;
     return 0;
 }
 
@@ -317,7 +336,7 @@ static int check_types(ex_state *st)
 {
     lite_impl *l = st->impl;
     for (size_t i = 0; i < l->nrefs; i++) {
-        long c = ex_schema_find(&l->sch, l->refs[i].name);
+        long c = l->refs[i].col;
         if (c < 0)
             continue;
         /* SQLite keeps each value's own type, so two widenings lose
@@ -347,7 +366,7 @@ static int ensure_columns(ex_state *st)
     bool created = false;
     for (size_t i = 0; i < l->nrefs; i++) {
         field_ref *r = &l->refs[i];
-        if (ex_schema_find(&l->sch, r->name) >= 0)
+        if (r->col >= 0)
             continue;
         ex_kind k = ex_kind_for_value(r->type, r->text_ok);
         b->len = 0;
@@ -370,7 +389,7 @@ static int ensure_columns(ex_state *st)
             int rc = load_schema(st);
             if (rc)
                 return rc;
-            if (ex_schema_find(&l->sch, r->name) >= 0)
+            if ((r->col = ex_schema_find(&l->sch, r->name)) >= 0)
                 continue;
             return ex_errf(st, TJ_EIO, "cannot add column '%s' to table "
                                        "'%s' in %s: %s",
@@ -379,6 +398,7 @@ static int ensure_columns(ex_state *st)
         }
         if (ex_schema_add(&l->sch, r->name, k, decl_of_kind(k)))
             return ex_errf(st, TJ_ENOMEM, "out of memory");
+        r->col = (long)l->sch.n - 1;
         l->sch.exists = true;
         created = created || strcmp(r->name, st->cfg->key) == 0;
     }
@@ -425,73 +445,89 @@ static int build_insert(ex_state *st)
     return ex_buf_addc(b, ' ') ? TJ_ENOMEM : 0;
 }
 
-/* The cached statement for this record's columns, prepared on a miss. */
-static sqlite3_stmt *get_stmt(ex_state *st)
+/* True when slot s holds the statement for the current record's columns,
+ * in the same order. */
+static bool slot_matches(const stmt_slot *s, const lite_impl *l)
+{
+    if (!s->stmt || s->ncols != l->nrefs)
+        return false;
+    const char *p = s->cols;
+    for (size_t i = 0; i < l->nrefs; i++) {
+        const char *q = l->refs[i].name;
+        while (*p && *p == *q)
+            p++, q++;
+        if (*p++ != *q)
+            return false;
+    }
+    return true;
+}
+
+/* Prepares the statement for the current columns into the least recently
+ * used slot; the slot or NULL. */
+static stmt_slot *fill_slot(ex_state *st)
 {
     lite_impl *l = st->impl;
-    l->sig.len = 0;
-    for (size_t i = 0; i < l->nrefs; i++)
-        if (ex_buf_adds(&l->sig, l->refs[i].name) || ex_buf_addc(&l->sig, 0x1f))
-            return NULL;
     stmt_slot *victim = &l->cache[0];
-    for (int i = 0; i < STMT_CACHE; i++) {
-        stmt_slot *s = &l->cache[i];
-        if (s->sig && strcmp(s->sig, l->sig.data) == 0) {
-            s->used = ++l->tick;
-            return s->stmt;
-        }
-        if (s->used < victim->used)
-            victim = s;
-    }
+    for (int i = 1; i < STMT_CACHE; i++)
+        if (l->cache[i].used < victim->used)
+            victim = &l->cache[i];
+    l->cols.len = 0;
+    for (size_t i = 0; i < l->nrefs; i++)
+        if (ex_buf_add(&l->cols, l->refs[i].name,
+                       strlen(l->refs[i].name) + 1))
+            return NULL;
     sqlite3_stmt *stmt = NULL;
-    if (build_insert(st) ||
+    char *cols = malloc(l->cols.len);
+    if (!cols || build_insert(st) ||
         sqlite3_prepare_v3(l->db, l->sql.data, -1, SQLITE_PREPARE_PERSISTENT,
                            &stmt, NULL) != SQLITE_OK) {
         sqlite3_finalize(stmt);
+        free(cols);
         return NULL;
     }
+    memcpy(cols, l->cols.data, l->cols.len);
     sqlite3_finalize(victim->stmt);
-    free(victim->sig);
-    victim->sig = strdup(l->sig.data);
+    free(victim->cols);
+    victim->cols = cols;
+    victim->ncols = l->nrefs;
     victim->stmt = stmt;
-    victim->used = ++l->tick;
-    if (!victim->sig) {
-        sqlite3_finalize(stmt);
-        victim->stmt = NULL;
-        return NULL;
-    }
-    return stmt;
+    return victim;
 }
 
-static void bind_value(sqlite3_stmt *s, int i, const tj_record *rec,
-                       const field_ref *r)
+/* The cached statement for this record's columns (the previous record's
+ * first: a stream's records mostly share their fields), prepared on a
+ * miss; NULL when it cannot be prepared. */
+static sqlite3_stmt *get_stmt(ex_state *st)
 {
-    size_t len;
-    const char *v;
-    int64_t iv;
-    double dv;
+    lite_impl *l = st->impl;
+    stmt_slot *s = l->last && slot_matches(l->last, l) ? l->last : NULL;
+    for (int i = 0; !s && i < STMT_CACHE; i++)
+        if (slot_matches(&l->cache[i], l))
+            s = &l->cache[i];
+    if (!s && !(s = fill_slot(st)))
+        return NULL;
+    s->used = ++l->tick;
+    l->last = s;
+    return s->stmt;
+}
+
+/* Binds the value read by collect_ref; sqlite's result code. */
+static int bind_value(sqlite3_stmt *s, int i, const field_ref *r)
+{
     switch (r->type) {
     case TJ_FIELD_BYTES:
-        v = tj_record_get(rec, r->name, &len);
-        if (r->text_ok)
-            sqlite3_bind_text64(s, i, v, len, SQLITE_STATIC, SQLITE_UTF8);
-        else
-            sqlite3_bind_blob64(s, i, v, len, SQLITE_STATIC);
-        break;
+        if (!r->text_ok)
+            return sqlite3_bind_blob64(s, i, r->v, r->len, SQLITE_STATIC);
+        /* fall through */
     case TJ_FIELD_JSON:
-        v = tj_record_get(rec, r->name, &len);
-        sqlite3_bind_text64(s, i, v, len, SQLITE_STATIC, SQLITE_UTF8);
-        break;
+        return sqlite3_bind_text64(s, i, r->v, r->len, SQLITE_STATIC,
+                                   SQLITE_UTF8);
     case TJ_FIELD_INT:
-        tj_record_get_int(rec, r->name, &iv);
-        sqlite3_bind_int64(s, i, iv);
-        break;
+        return sqlite3_bind_int64(s, i, r->iv);
     case TJ_FIELD_DOUBLE:
-        tj_record_get_double(rec, r->name, &dv);
-        sqlite3_bind_double(s, i, dv);
-        break;
+        return sqlite3_bind_double(s, i, r->dv);
     default:
-        sqlite3_bind_null(s, i);
+        return sqlite3_bind_null(s, i);
     }
 }
 
@@ -511,9 +547,10 @@ static int lite_add(ex_state *st, tj_record *rec)
 {
     lite_impl *l = st->impl;
     l->nrefs = 0;
-    if (ex_each_field(st->cfg, rec, collect_ref, l))
+    l->has_key = false;
+    if (ex_each_field(st->cfg, rec, collect_ref, st))
         return ex_errf(st, TJ_ENOMEM, "out of memory");
-    if (st->upsert && tj_record_type(rec, st->cfg->key) == TJ_FIELD_NONE)
+    if (st->upsert && !l->has_key)
         return ex_errf(st, TJ_EINVAL, "record has no '%s' field (the upsert "
                                       "key of table '%s' in %s)",
                        st->cfg->key, st->cfg->table, st->cfg->path);
@@ -537,9 +574,11 @@ static int lite_add(ex_state *st, tj_record *rec)
         return ex_errf(st, TJ_EIO, "cannot prepare an insert into table '%s' "
                                    "of %s: %s",
                        st->cfg->table, st->cfg->path, sqlite3_errmsg(l->db));
-    for (size_t i = 0; i < l->nrefs; i++)
-        bind_value(s, (int)i + 1, rec, &l->refs[i]);
-    rc = sqlite3_step(s);
+    rc = SQLITE_OK;
+    for (size_t i = 0; i < l->nrefs && rc == SQLITE_OK; i++)
+        rc = bind_value(s, (int)i + 1, &l->refs[i]);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(s);
     sqlite3_reset(s);
     sqlite3_clear_bindings(s);
     if (rc != SQLITE_DONE) {
@@ -581,13 +620,13 @@ static void lite_close(ex_state *st)
         exec_sql(l, "ROLLBACK");
     for (int i = 0; i < STMT_CACHE; i++) {
         sqlite3_finalize(l->cache[i].stmt);
-        free(l->cache[i].sig);
+        free(l->cache[i].cols);
     }
     if (l->db)
         sqlite3_close(l->db);
     ex_schema_clear(&l->sch);
     ex_buf_free(&l->sql);
-    ex_buf_free(&l->sig);
+    ex_buf_free(&l->cols);
     free(l->refs);
     free(l);
     st->impl = NULL;
