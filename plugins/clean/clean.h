@@ -235,11 +235,13 @@ void cl_dom_unlink(cl_node *n);
 void cl_dom_text_content(const cl_node *n, cl_buf *b);
 
 /* A page with its long text runs stood in by tokens for libxml2 (veil.c). */
+enum { RUN_TEXT, RUN_SCRIPT, RUN_STYLE };
 typedef struct cl_veil {
     char *html;        /* the veiled page, NULL when nothing was veiled */
     size_t html_len;
     const char *src;   /* the page itself */
     size_t *off, *len; /* run r is src[off[r] .. off[r] + len[r]) */
+    unsigned char *kind; /* RUN_TEXT, or the body of a script (style) */
     unsigned char *found;
     size_t n, cap, nfound;
 } cl_veil;

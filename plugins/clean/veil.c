@@ -25,6 +25,27 @@
  * once and the caller parses the page itself instead.  The page must be
  * valid UTF-8 without NUL and without U+FDD0/U+FDD1 (else: no veil), and
  * under 8 MB (libxml2 cuts text nodes at 10 MB).
+ *
+ * Script and style bodies (a third of a news page's bytes, read by libxml2
+ * a character at a time) are veiled whole: from the '>' that seems to end
+ * a <script ...> or <style ...> start tag to the first "</script" (or
+ * "</style"), in any case, when that exists, the body does not start with
+ * '<', and it holds no NUL, CR, control character other than TAB and LF,
+ * U+FFFE or U+FFFF.  Such a token only counts when it comes back as the
+ * whole content of a CDATA node of an element of that name.  Why that is
+ * enough: CDATA comes only from htmlParseScript, which collects the
+ * characters of the current script/style element up to "</" and its name
+ * (recovery mode), every piece into the element's one CDATA node; a node
+ * holding just the token means the veiled parse, at the token, began that
+ * element's data at a loop step of htmlParseContentInternal.  The parse
+ * of the page itself is in the same state there (same bytes before); its
+ * step looks at the first character ('<' alone starts anything else, and
+ * the body starts otherwise), reads the body as data, every character
+ * kept as it is, and stops where the body ends, at the same "</script"
+ * the veiled parse stopped at.  A start tag guessed wrong (a '>' inside a
+ * quoted value, a tag inside a comment or an attribute) leaves the token
+ * in an attribute, a comment or text: not found, or not alone in CDATA, so
+ * the page is parsed as it is.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -34,6 +55,8 @@
 #include <taojin/stage.h>
 
 #include "clean.h"
+
+#include <strings.h>
 
 #define MARK_OPEN "\xEF\xB7\x90"  /* U+FDD0 */
 #define MARK_CLOSE "\xEF\xB7\x91" /* U+FDD1 */
@@ -159,39 +182,130 @@ static size_t safe_end(const unsigned char *s, size_t n, size_t a, int *bad)
     return a;
 }
 
-/* Remembers run s[off..off+len) as token number v->n. */
-static int add_run(cl_veil *v, size_t off, size_t len)
+/* Remembers run s[off..off+len) as token number v->n, of `kind`
+ * (RUN_TEXT, RUN_SCRIPT, RUN_STYLE). */
+static int add_run(cl_veil *v, size_t off, size_t len, int kind)
 {
     if (v->n == v->cap) {
         size_t cap = v->cap ? v->cap * 2 : 64;
         size_t *o = realloc(v->off, cap * sizeof *o);
+        unsigned char *k;
         if (!o)
             return -1;
         v->off = o;
         if (!(o = realloc(v->len, cap * sizeof *o)))
             return -1;
         v->len = o;
+        if (!(k = realloc(v->kind, cap)))
+            return -1;
+        v->kind = k;
         v->cap = cap;
     }
     v->off[v->n] = off;
     v->len[v->n] = len;
+    v->kind[v->n] = (unsigned char)kind;
     v->n++;
     return 0;
 }
 
-/* Finds the runs worth a token in s[0..n): after a '>' and its blanks,
- * safe characters up to a '<' or '&' (see the file comment).  The page is
- * checked on the way (page_ok between runs, safe_end within): returns 0,
- * 1 when the page may not be veiled, -1 when out of memory. */
+static const char *const RUN_TAG[] = {[RUN_SCRIPT] = "script", [RUN_STYLE] = "style"};
+
+enum { TAG_COMMENT = RUN_STYLE + 1 };
+
+/* What the '>' at s[gt] seems to end: TAG_COMMENT when s[i..gt) holds
+ * the start of a comment ("<!--", its offset in *lt); else, from the last
+ * '<' there, RUN_SCRIPT or RUN_STYLE for a <script> or <style> start tag
+ * (with an even number of each quote in it); else RUN_TEXT. */
+static int tag_kind(const unsigned char *s, size_t i, size_t gt, size_t *lt)
+{
+    const unsigned char *p, *last = NULL;
+    size_t at;
+    for (size_t j = i; j < gt && (p = memchr(s + j, '<', gt - j)); j = (size_t)(p - s) + 1) {
+        if ((size_t)(p - s) + 4 <= gt && !memcmp(p + 1, "!--", 3)) {
+            *lt = (size_t)(p - s);
+            return TAG_COMMENT;
+        }
+        last = p;
+    }
+    if (!last)
+        return RUN_TEXT;
+    at = (size_t)(last - s) + 1;
+    for (int k = RUN_SCRIPT; k <= RUN_STYLE; k++) {
+        size_t m = strlen(RUN_TAG[k]), q1 = 0, q2 = 0;
+        if (gt - at < m || strncasecmp((const char *)s + at, RUN_TAG[k], m) ||
+            !(at + m == gt || s[at + m] == ' ' || s[at + m] == '\t' ||
+              s[at + m] == '\n' || s[at + m] == '\r' || s[at + m] == '/'))
+            continue;
+        for (size_t j = at + m; j < gt; j++) {
+            q1 += s[j] == '"';
+            q2 += s[j] == '\'';
+        }
+        return (q1 | q2) & 1 ? RUN_TEXT : k;
+    }
+    return RUN_TEXT;
+}
+
+/* The end of the body of a `kind` element starting at s[a]: the offset of
+ * the first "</script" (or "</style"), any case, or n when there is none. */
+static size_t body_end(const unsigned char *s, size_t n, size_t a, int kind)
+{
+    size_t m = strlen(RUN_TAG[kind]);
+    const unsigned char *p;
+    while (a < n && (p = memchr(s + a, '<', n - a))) {
+        size_t i = (size_t)(p - s);
+        if (i + 2 + m <= n && s[i + 1] == '/' &&
+            !strncasecmp((const char *)s + i + 2, RUN_TAG[kind], m))
+            return i;
+        a = i + 1;
+    }
+    return n;
+}
+
+/* 1 when s[a..b) may be veiled as a body: valid UTF-8 without NUL or token
+ * marks (page_ok), no CR, no control character but TAB and LF, no U+FFFE
+ * or U+FFFF: libxml2 keeps every character of it as it is. */
+static int body_ok(const unsigned char *s, size_t a, size_t b)
+{
+    for (size_t i = a; i < b; i++) {
+        unsigned char c = s[i];
+        if ((c < 0x20 && c != '\t' && c != '\n') ||
+            (c == 0xEF && i + 2 < b && s[i + 1] == 0xBF && s[i + 2] >= 0xBE))
+            return 0;
+    }
+    return page_ok(s + a, b - a);
+}
+
+/* Finds the runs worth a token in s[0..n): script and style bodies, and
+ * after a '>' and its blanks, safe characters up to a '<' or '&' (see the
+ * file comment).  Comments ("<!--" to "-->") are passed over whole: a
+ * <script> in one is no script.  The page is checked on the way (page_ok
+ * between runs, safe_end or body_ok within): returns 0, 1 when the page
+ * may not be veiled, -1 when out of memory. */
 static int find_runs(cl_veil *v, const unsigned char *s, size_t n)
 {
     const unsigned char *gt;
-    size_t i = 0;
-    int bad = 0;
+    size_t i = 0, lt = 0;
+    int bad = 0, kind;
     while (i < n && (gt = memchr(s + i, '>', n - i))) {
         size_t a = (size_t)(gt - s) + 1, b;
+        if ((kind = tag_kind(s, i, a - 1, &lt)) == TAG_COMMENT) {
+            const unsigned char *e = memmem(s + lt + 4, n - lt - 4, "-->", 3);
+            a = e ? (size_t)(e - s) + 3 : n;
+            if (!page_ok(s + i, a - i))
+                return 1;
+            i = a;
+            continue;
+        }
         if (!page_ok(s + i, a - i))
             return 1;
+        if (kind != RUN_TEXT &&
+            (b = body_end(s, n, a, kind)) < n && b - a >= MIN_RUN &&
+            s[a] != '<' && body_ok(s, a, b)) {
+            if (add_run(v, a, b - a, kind) < 0)
+                return -1;
+            i = b;
+            continue;
+        }
         while (a < n && is_blank(s[a]))
             a++;
         b = safe_end(s, n, a, &bad);
@@ -204,7 +318,7 @@ static int find_runs(cl_veil *v, const unsigned char *s, size_t n)
             continue; /* trailing blanks before '<' */
         while (b > a && is_blank(s[b - 1]))
             b--;
-        if (b - a >= MIN_RUN && add_run(v, a, b - a) < 0)
+        if (b - a >= MIN_RUN && add_run(v, a, b - a, RUN_TEXT) < 0)
             return -1;
     }
     return i < n && !page_ok(s + i, n - i);
@@ -274,7 +388,8 @@ oom:
 }
 
 /* Puts the runs back into one node's content.  Returns 0, 1 when a token
- * is malformed, unknown or met twice, or TJ_ENOMEM. */
+ * is malformed, unknown or met twice, or is a body's and not the whole
+ * content of a CDATA node of a script (style) element; or TJ_ENOMEM. */
 static int restore_node(cl_veil *v, cl_dom *d, cl_node *node, cl_buf *b)
 {
     const char *s = node->content, *p, *end = node->content + node->len;
@@ -288,6 +403,11 @@ static int restore_node(cl_veil *v, cl_dom *d, cl_node *node, cl_buf *b)
         p += 3;
         r = strtoul(p, &q, 10);
         if (q == p || strncmp(q, MARK_CLOSE, 3) || r >= v->n || v->found[r])
+            return 1;
+        if (v->kind[r] != RUN_TEXT &&
+            (node->type != CL_CDATA || p - 3 != node->content || q + 3 != end ||
+             !node->parent || node->parent->type != CL_ELEM ||
+             strcmp(node->parent->name, RUN_TAG[v->kind[r]])))
             return 1;
         v->found[r] = 1;
         v->nfound++;
@@ -340,5 +460,6 @@ void cl_veil_free(cl_veil *v)
     free(v->off);
     free(v->len);
     free(v->found);
+    free(v->kind);
     memset(v, 0, sizeof *v);
 }
