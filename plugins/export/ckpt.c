@@ -27,6 +27,7 @@
 #include "export.h"
 
 #include <pthread.h>
+#include <signal.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 
@@ -134,6 +135,18 @@ static int ckpt_on_commit(void *arg, sqlite3 *db, const char *name, int nframe)
     return SQLITE_OK;
 }
 
+/* Starts the thread with every signal blocked, so that signals keep going
+ * to the host's threads (which decide how a run stops).  0 or -1. */
+static int ckpt_spawn(ex_ckpt *c)
+{
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    int rc = pthread_create(&c->thread, NULL, ckpt_main, c);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    return rc ? -1 : 0;
+}
+
 /* Opens the thread's connection, with the writer's synchronous setting,
  * and reads the schema once so that it has the WAL open before its first
  * checkpoint.  0 or -1. */
@@ -162,8 +175,7 @@ ex_ckpt *ex_ckpt_start(sqlite3 *db, const char *path, int limit)
         goto fail_mu;
     if (pthread_cond_init(&c->cv, NULL))
         goto fail_cv;
-    if (ckpt_connect(c, path) ||
-        pthread_create(&c->thread, NULL, ckpt_main, c))
+    if (ckpt_connect(c, path) || ckpt_spawn(c))
         goto fail;
     sqlite3_wal_hook(db, ckpt_on_commit, c);
     return c;
