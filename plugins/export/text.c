@@ -238,8 +238,14 @@ typedef struct u8_state32 {
     __m256i prev, err, incomplete;
 } u8_state32;
 
+/* The constants of u8_block32, made once per string so that the compiler
+ * keeps them in registers across the loop. */
+typedef struct u8_consts32 {
+    __m256i nib, t1, t2, t3, sub3, sub4, high, max;
+} u8_consts32;
+
 __attribute__((target("avx2"))) static inline void
-u8_block32(u8_state32 *st, __m256i in)
+u8_block32(u8_state32 *st, const u8_consts32 *k, __m256i in)
 {
     if (_mm256_movemask_epi8(in) == 0) {
         st->err = _mm256_or_si256(st->err, st->incomplete);
@@ -247,47 +253,49 @@ u8_block32(u8_state32 *st, __m256i in)
         st->prev = in;
         return;
     }
-    const __m256i nib = _mm256_set1_epi8(0x0F);
-    const __m256i t1 = _mm256_broadcastsi128_si256(
-        _mm_loadu_si128((const __m128i *)u8_t1));
-    const __m256i t2 = _mm256_broadcastsi128_si256(
-        _mm_loadu_si128((const __m128i *)u8_t2));
-    const __m256i t3 = _mm256_broadcastsi128_si256(
-        _mm_loadu_si128((const __m128i *)u8_t3));
     /* [high lane of prev, low lane of in]: the 16 bytes before each lane */
     __m256i before = _mm256_permute2x128_si256(st->prev, in, 0x21);
     __m256i prev1 = _mm256_alignr_epi8(in, before, 15);
     __m256i sc = _mm256_and_si256(
         _mm256_and_si256(
             _mm256_shuffle_epi8(
-                t1, _mm256_and_si256(_mm256_srli_epi16(prev1, 4), nib)),
-            _mm256_shuffle_epi8(t2, _mm256_and_si256(prev1, nib))),
+                k->t1, _mm256_and_si256(_mm256_srli_epi16(prev1, 4), k->nib)),
+            _mm256_shuffle_epi8(k->t2, _mm256_and_si256(prev1, k->nib))),
         _mm256_shuffle_epi8(
-            t3, _mm256_and_si256(_mm256_srli_epi16(in, 4), nib)));
-    __m256i third = _mm256_subs_epu8(_mm256_alignr_epi8(in, before, 14),
-                                     _mm256_set1_epi8(0xE0 - 0x80));
-    __m256i fourth = _mm256_subs_epu8(_mm256_alignr_epi8(in, before, 13),
-                                      _mm256_set1_epi8(0xF0 - 0x80));
-    __m256i must23 = _mm256_and_si256(_mm256_or_si256(third, fourth),
-                                      _mm256_set1_epi8((char)0x80));
+            k->t3, _mm256_and_si256(_mm256_srli_epi16(in, 4), k->nib)));
+    __m256i third =
+        _mm256_subs_epu8(_mm256_alignr_epi8(in, before, 14), k->sub3);
+    __m256i fourth =
+        _mm256_subs_epu8(_mm256_alignr_epi8(in, before, 13), k->sub4);
+    __m256i must23 =
+        _mm256_and_si256(_mm256_or_si256(third, fourth), k->high);
     st->err = _mm256_or_si256(st->err, _mm256_xor_si256(must23, sc));
-    st->incomplete = _mm256_subs_epu8(
-        in, _mm256_loadu_si256((const __m256i *)u8_max));
+    st->incomplete = _mm256_subs_epu8(in, k->max);
     st->prev = in;
 }
 
 __attribute__((target("avx2"))) static bool u8_valid_avx2(
     const unsigned char *s, size_t n)
 {
+    const u8_consts32 k = {
+        _mm256_set1_epi8(0x0F),
+        _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)u8_t1)),
+        _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)u8_t2)),
+        _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)u8_t3)),
+        _mm256_set1_epi8(0xE0 - 0x80),
+        _mm256_set1_epi8(0xF0 - 0x80),
+        _mm256_set1_epi8((char)0x80),
+        _mm256_loadu_si256((const __m256i *)u8_max),
+    };
     u8_state32 st = {_mm256_setzero_si256(), _mm256_setzero_si256(),
                      _mm256_setzero_si256()};
     size_t i = 0;
     for (; i + 32 <= n; i += 32)
-        u8_block32(&st, _mm256_loadu_si256((const __m256i *)(s + i)));
+        u8_block32(&st, &k, _mm256_loadu_si256((const __m256i *)(s + i)));
     if (i < n) {
         unsigned char tail[32] = {0};
         memcpy(tail, s + i, n - i);
-        u8_block32(&st, _mm256_loadu_si256((const __m256i *)tail));
+        u8_block32(&st, &k, _mm256_loadu_si256((const __m256i *)tail));
     }
     __m256i err = _mm256_or_si256(st.err, st.incomplete);
     return _mm256_testz_si256(err, err);
