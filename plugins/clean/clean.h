@@ -227,6 +227,9 @@ cl_node *cl_dom_root(const cl_dom *d);
 /* The value of n's first attribute called `name` ("" when it has none),
  * NULL when n has no such attribute or is not an element. */
 const char *cl_dom_attr(const cl_node *n, const char *name);
+/* A NUL-terminated copy of s[0..len) living as long as the tree, or NULL
+ * when out of memory. */
+char *cl_dom_strndup(cl_dom *d, const char *s, size_t len);
 /* Gives n a copy of s[0..len) as content.  0 or TJ_ENOMEM. */
 int cl_dom_set_content(cl_dom *d, cl_node *n, const char *s, size_t len);
 /* Takes n (and what is under it) out of the tree. */
@@ -235,13 +238,13 @@ void cl_dom_unlink(cl_node *n);
 void cl_dom_text_content(const cl_node *n, cl_buf *b);
 
 /* A page with its long text runs stood in by tokens for libxml2 (veil.c). */
-enum { RUN_TEXT, RUN_SCRIPT, RUN_STYLE };
+enum { RUN_TEXT, RUN_SCRIPT, RUN_STYLE, RUN_ATTR };
 typedef struct cl_veil {
     char *html;        /* the veiled page, NULL when nothing was veiled */
     size_t html_len;
     const char *src;   /* the page itself */
     size_t *off, *len; /* run r is src[off[r] .. off[r] + len[r]) */
-    unsigned char *kind; /* RUN_TEXT, or the body of a script (style) */
+    unsigned char *kind; /* RUN_TEXT, a script (style) body, a quoted value */
     unsigned char *found;
     size_t n, cap, nfound;
 } cl_veil;

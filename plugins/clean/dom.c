@@ -432,6 +432,11 @@ const char *cl_dom_attr(const cl_node *n, const char *name)
     return NULL;
 }
 
+char *cl_dom_strndup(cl_dom *d, const char *s, size_t len)
+{
+    return arena_strndup(d, s, len);
+}
+
 int cl_dom_set_content(cl_dom *d, cl_node *n, const char *s, size_t len)
 {
     char *p = arena_strndup(d, s, len);

@@ -46,6 +46,18 @@
  * quoted value, a tag inside a comment or an attribute) leaves the token
  * in an attribute, a comment or text: not found, or not alone in CDATA, so
  * the page is parsed as it is.
+ *
+ * Long quoted attribute values (class lists, URLs, inline styles, JSON in
+ * data-*: the rest of what libxml2 reads a character at a time, twice)
+ * are veiled too, between their quotes, when they hold no '&', NUL, CR or
+ * control character but TAB and LF, U+FFFE or U+FFFF.  Such a token only
+ * counts when it comes back as the whole value of an attribute.  Why that
+ * is enough: a value comes only from htmlParseAttValue; one that is just
+ * the token began at the token, right after the quote before it (an
+ * unquoted value cannot start after a quote), so the parser took that
+ * quote as the value's opening one.  The parse of the page itself, in the
+ * same state there, reads the value up to the next such quote, which ends
+ * it, keeping every character, and goes on from the same place.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -63,6 +75,7 @@
 
 enum {
     MIN_RUN = 40,      /* shorter runs are not worth a token */
+    MIN_ATTR = 24,     /* nor shorter attribute values */
     MAX_PAGE = 8 << 20 /* libxml2 truncates text nodes at 10 MB */
 };
 
@@ -208,18 +221,18 @@ static int add_run(cl_veil *v, size_t off, size_t len, int kind)
     return 0;
 }
 
-static const char *const RUN_TAG[] = {[RUN_SCRIPT] = "script", [RUN_STYLE] = "style"};
+static const char *const RUN_TAG[] = {[RUN_SCRIPT] = "script", [RUN_STYLE] = "style",
+                                      [RUN_ATTR] = NULL};
 
-enum { TAG_COMMENT = RUN_STYLE + 1 };
+enum { TAG_COMMENT = RUN_ATTR + 1, TAG_START };
 
 /* What the '>' at s[gt] seems to end: TAG_COMMENT when s[i..gt) holds
- * the start of a comment ("<!--", its offset in *lt); else, from the last
- * '<' there, RUN_SCRIPT or RUN_STYLE for a <script> or <style> start tag
- * (with an even number of each quote in it); else RUN_TEXT. */
+ * the start of a comment ("<!--", its offset in *lt); TAG_START when its
+ * last '<' (offset in *lt) opens a start tag (a letter follows); else
+ * RUN_TEXT. */
 static int tag_kind(const unsigned char *s, size_t i, size_t gt, size_t *lt)
 {
     const unsigned char *p, *last = NULL;
-    size_t at;
     for (size_t j = i; j < gt && (p = memchr(s + j, '<', gt - j)); j = (size_t)(p - s) + 1) {
         if ((size_t)(p - s) + 4 <= gt && !memcmp(p + 1, "!--", 3)) {
             *lt = (size_t)(p - s);
@@ -227,22 +240,111 @@ static int tag_kind(const unsigned char *s, size_t i, size_t gt, size_t *lt)
         }
         last = p;
     }
-    if (!last)
+    if (!last || !((last[1] | 0x20) >= 'a' && (last[1] | 0x20) <= 'z'))
         return RUN_TEXT;
-    at = (size_t)(last - s) + 1;
+    *lt = (size_t)(last - s);
+    return TAG_START;
+}
+
+/* RUN_SCRIPT or RUN_STYLE when the start tag at s[lt] is <script ...> or
+ * <style ...>, else RUN_TEXT. */
+static int body_kind(const unsigned char *s, size_t lt, size_t gt)
+{
     for (int k = RUN_SCRIPT; k <= RUN_STYLE; k++) {
-        size_t m = strlen(RUN_TAG[k]), q1 = 0, q2 = 0;
-        if (gt - at < m || strncasecmp((const char *)s + at, RUN_TAG[k], m) ||
-            !(at + m == gt || s[at + m] == ' ' || s[at + m] == '\t' ||
-              s[at + m] == '\n' || s[at + m] == '\r' || s[at + m] == '/'))
-            continue;
-        for (size_t j = at + m; j < gt; j++) {
-            q1 += s[j] == '"';
-            q2 += s[j] == '\'';
-        }
-        return (q1 | q2) & 1 ? RUN_TEXT : k;
+        size_t m = strlen(RUN_TAG[k]), at = lt + 1;
+        if (gt - at >= m && !strncasecmp((const char *)s + at, RUN_TAG[k], m) &&
+            (at + m == gt || is_blank(s[at + m]) || s[at + m] == '/'))
+            return k;
     }
     return RUN_TEXT;
+}
+
+/* 1 when the quoted value s[a..b) may be veiled: no '&' (references are
+ * decoded), no NUL, CR or other control but TAB and LF, no U+FFFE/U+FFFF
+ * (the parser keeps every other character as it is).  Validity as UTF-8
+ * is page_ok's. */
+static int value_ok(const unsigned char *s, size_t a, size_t b)
+{
+    for (size_t i = a; i < b; i++) {
+        unsigned char c = s[i];
+        if (c == '&' || (c < 0x20 && c != '\t' && c != '\n') ||
+            (c == 0xEF && i + 2 < b && s[i + 1] == 0xBF && s[i + 2] >= 0xBE))
+            return 0;
+    }
+    return 1;
+}
+
+/* Characters of an HTML name (htmlParseHTMLName), and those that may
+ * start one. */
+static int name_char(unsigned char c)
+{
+    return ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') || (c >= '0' && c <= '9') ||
+           c == ':' || c == '-' || c == '_' || c == '.';
+}
+
+static int name_start(unsigned char c)
+{
+    return ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') || c == ':' || c == '_' || c == '.';
+}
+
+/* 1 for <html>, <head> and <body>: libxml2 drops the attributes of a
+ * second one, tokens with them. */
+static int root_tag(const unsigned char *s, size_t n, size_t lt)
+{
+    static const char *const names[] = {"html", "head", "body"};
+    for (int k = 0; k < 3 && lt + 5 < n; k++)
+        if (!strncasecmp((const char *)s + lt + 1, names[k], 4) &&
+            !name_char(s[lt + 5]))
+            return 1;
+    return 0;
+}
+
+/* Walks the start tag at s[lt] the way htmlParseStartTag reads it (the
+ * name; then attributes: a name, '=' and a value quoted or not; anything
+ * else skipped to a blank or '>') and, with `values`, veils its long
+ * quoted values (RUN_ATTR).  Returns the offset of the '>' that ends it
+ * (n when none), or (size_t)-1 when out of memory.  A wrong reading costs
+ * only tokens: see the file comment. */
+static size_t scan_tag(cl_veil *v, const unsigned char *s, size_t n, size_t lt,
+                       int values)
+{
+    size_t j = lt + 1;
+    while (j < n && name_char(s[j]))
+        j++;
+    for (;;) {
+        while (j < n && is_blank(s[j]))
+            j++;
+        if (j >= n || s[j] == '>')
+            break;
+        if (!name_start(s[j])) { /* no attribute: skipped */
+            while (j < n && !is_blank(s[j]) && s[j] != '>')
+                j++;
+            continue;
+        }
+        while (j < n && name_char(s[j]))
+            j++;
+        while (j < n && is_blank(s[j]))
+            j++;
+        if (j >= n || s[j] != '=')
+            continue;
+        for (j++; j < n && is_blank(s[j]); j++)
+            ;
+        if (j < n && (s[j] == '"' || s[j] == '\'')) {
+            const unsigned char *q = memchr(s + j + 1, s[j], n - j - 1);
+            size_t e;
+            if (!q)
+                return n;
+            e = (size_t)(q - s);
+            if (values && e - j - 1 >= MIN_ATTR && value_ok(s, j + 1, e) &&
+                add_run(v, j + 1, e - j - 1, RUN_ATTR) < 0)
+                return (size_t)-1;
+            j = e + 1;
+        } else {
+            while (j < n && !is_blank(s[j]) && s[j] != '>')
+                j++;
+        }
+    }
+    return j;
 }
 
 /* The end of the body of a `kind` element starting at s[a]: the offset of
@@ -296,13 +398,24 @@ static int find_runs(cl_veil *v, const unsigned char *s, size_t n)
             i = a;
             continue;
         }
+        if (kind == TAG_START) { /* its values veiled; the '>' really ending it */
+            size_t end = scan_tag(v, s, n, lt, !root_tag(s, n, lt));
+            if (end == (size_t)-1)
+                return -1;
+            kind = body_kind(s, lt, end);
+            a = end < n ? end + 1 : n;
+        }
         if (!page_ok(s + i, a - i))
             return 1;
-        if (kind != RUN_TEXT &&
-            (b = body_end(s, n, a, kind)) < n && b - a >= MIN_RUN &&
-            s[a] != '<' && body_ok(s, a, b)) {
-            if (add_run(v, a, b - a, kind) < 0)
+        if (a >= n)
+            break;
+        if (kind != RUN_TEXT && (b = body_end(s, n, a, kind)) < n) {
+            /* veiled whole or not at all: no tag in it is one */
+            if (b - a >= MIN_RUN && s[a] != '<' && body_ok(s, a, b) &&
+                add_run(v, a, b - a, kind) < 0)
                 return -1;
+            if (!page_ok(s + a, b - a))
+                return 1;
             i = b;
             continue;
         }
@@ -404,10 +517,10 @@ static int restore_node(cl_veil *v, cl_dom *d, cl_node *node, cl_buf *b)
         r = strtoul(p, &q, 10);
         if (q == p || strncmp(q, MARK_CLOSE, 3) || r >= v->n || v->found[r])
             return 1;
-        if (v->kind[r] != RUN_TEXT &&
-            (node->type != CL_CDATA || p - 3 != node->content || q + 3 != end ||
+        if (v->kind[r] == RUN_ATTR ||
+            (v->kind[r] != RUN_TEXT && (node->type != CL_CDATA || p - 3 != node->content || q + 3 != end ||
              !node->parent || node->parent->type != CL_ELEM ||
-             strcmp(node->parent->name, RUN_TAG[v->kind[r]])))
+             strcmp(node->parent->name, RUN_TAG[v->kind[r]]))))
             return 1;
         v->found[r] = 1;
         v->nfound++;
@@ -420,7 +533,29 @@ static int restore_node(cl_veil *v, cl_dom *d, cl_node *node, cl_buf *b)
     return cl_dom_set_content(d, node, b->p, b->len);
 }
 
-/* Walks n and its siblings and descendants (not attributes). */
+/* Puts the values back into the attributes of element n: a token there
+ * must be a value's, and the whole value.  0, 1 (not so), TJ_ENOMEM. */
+static int restore_attrs(cl_veil *v, cl_dom *d, cl_node *n)
+{
+    for (const char **a = n->attrs; *a; a += 2) {
+        const char *val = a[1], *p = strstr(val, MARK_OPEN);
+        char *q;
+        unsigned long r;
+        if (!p)
+            continue;
+        r = strtoul(p + 3, &q, 10);
+        if (p != val || q == p + 3 || strcmp(q, MARK_CLOSE) || r >= v->n ||
+            v->found[r] || v->kind[r] != RUN_ATTR)
+            return 1;
+        v->found[r] = 1;
+        v->nfound++;
+        if (!(a[1] = cl_dom_strndup(d, v->src + v->off[r], v->len[r])))
+            return TJ_ENOMEM;
+    }
+    return 0;
+}
+
+/* Walks n and its siblings and descendants, attributes included. */
 static int restore_tree(cl_veil *v, cl_dom *d, cl_node *n, cl_buf *b)
 {
     int rc;
@@ -434,6 +569,8 @@ static int restore_tree(cl_veil *v, cl_dom *d, cl_node *n, cl_buf *b)
                 return rc;
             break;
         case CL_ELEM:
+            if (n->attrs && (rc = restore_attrs(v, d, n)))
+                return rc;
             if (n->children && (rc = restore_tree(v, d, n->children, b)))
                 return rc;
             break;

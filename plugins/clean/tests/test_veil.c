@@ -4,8 +4,8 @@
  * every corpus page, the fixtures, the sample site, and pages made to
  * trip the veil (runs inside attributes, comments, scripts, PIs, bogus
  * tags, blank chunks under an HTML 4.01 doctype, entities, token marks
- * already in the page, invalid UTF-8, script and style bodies that are
- * none or that the parser reads otherwise).
+ * already in the page, invalid UTF-8, script and style bodies and
+ * attribute values that are none or that the parser reads otherwise).
  */
 #include "clean_test.h" /* before cmocka.h: its fail() macro */
 
@@ -176,6 +176,55 @@ static void test_script_bodies(void **st)
     assert_int_equal(same_tree("script", pages[0], strlen(pages[0])), 1);
 }
 
+#define VAL "a-very-long-class-name another-long-class-name " LONG
+
+/* Long quoted attribute values veiled: values the parser reads otherwise,
+ * quotes the scanner pairs wrongly, tags that are none. */
+static void test_attribute_values(void **st)
+{
+    static const char *const pages[] = {
+        "<div class=\"" VAL "\"><p>" LONG "</p></div>",
+        "<div class='" VAL "' title=\"" VAL "\">x</div>",
+        "<div class=\"" VAL "\" \"=\"\" data-x=\"" VAL "\">x</div><p>" LONG "</p>",
+        "<div \"" VAL "\" class=\"" VAL "\">x</div>",
+        "<div class=\"" VAL "\" class=\"" VAL "\">duplicate</div>",
+        "<div class = \"" VAL "\">blanks around =</div>",
+        "<div class=" "unquoted-" VAL ">x</div>",
+        "<div title=\"a > b " VAL "\">x</div>",
+        "<div title=\"" VAL "&amp;" VAL "\">x</div>",
+        "<div title=\"" VAL "\r\n" VAL "\">x</div>",
+        "<div title=\"" VAL "\x01\">x</div>",
+        "<div title=\"" VAL,
+        "<html><body class=\"" VAL "\"><p>x</p></body></html><body class=\"" VAL "\">",
+        "<html lang=\"" VAL "\"><html lang=\"" VAL "\"><p>x</p>",
+        "<!-- <div class=\"" VAL "\"> --><p>" LONG "</p>",
+        "<script>s = '<div class=\"" VAL "\">';</script>",
+        "<script>" CODE "<div class=\"" VAL "\"></script>",
+        "<p title=\"<div class=\"" VAL "\">\">x</p>",
+        "<p title=\"<div data-x='aaa\"bbb " VAL "'>x\">y</p>",
+        "<!DOCTYPE html PUBLIC \"" VAL "\" \"" VAL "\"><p>x</p>",
+        "<?php x=\"" VAL "\" ?><p>x</p>",
+        "<p>text with a=\"" VAL "\" in it</p>",
+        "<div/class=\"" VAL "\">x</div>",
+        "<div class=\"" VAL "\"/><p>x</p>",
+        "<img src=\"" VAL "\" alt='" VAL "'>",
+        "<a href=\"http://example.com/" VAL "\">" LONG "</a>",
+        "<div data-json='{\"a\": \"" VAL "\"}'>x</div>",
+        "<select><option value=\"" VAL "\">x</select>",
+        "<table class=\"" VAL "\"><tr class=\"" VAL "\"><td>x</table>",
+        "<font face=\"" VAL "\"><p>x</p></font>",
+        NULL};
+    int veiled = 0;
+    (void)st;
+    for (int i = 0; pages[i]; i++) {
+        char what[32];
+        snprintf(what, sizeof what, "attribute page %d", i);
+        veiled += same_tree(what, pages[i], strlen(pages[i]));
+    }
+    print_message("# attribute pages: %d of %d parsed veiled\n", veiled, i_count(pages));
+    assert_int_equal(same_tree("attribute", pages[1], strlen(pages[1])), 1);
+}
+
 /* Blank stretches around 1000-byte chunk edges, every alignment. */
 static void test_blank_chunks(void **st)
 {
@@ -201,6 +250,7 @@ int main(void)
         cmocka_unit_test(test_corpora_and_samples),
         cmocka_unit_test(test_tricky_pages),
         cmocka_unit_test(test_script_bodies),
+        cmocka_unit_test(test_attribute_values),
         cmocka_unit_test(test_blank_chunks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
