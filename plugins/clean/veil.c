@@ -259,15 +259,41 @@ static int body_kind(const unsigned char *s, size_t lt, size_t gt)
     return RUN_TEXT;
 }
 
-/* 1 when the quoted value s[a..b) may be veiled: no '&' (references are
- * decoded), no NUL, CR or other control but TAB and LF, no U+FFFE/U+FFFF
- * (the parser keeps every other character as it is).  Validity as UTF-8
- * is page_ok's. */
+/* The end of the ASCII name run at s[i..b) ([A-Za-z0-9._:-]: what
+ * htmlParseName reads of it on its ASCII path). */
+static size_t ascii_name_end(const unsigned char *s, size_t i, size_t b)
+{
+    while (i < b && (((s[i] | 0x20) >= 'a' && (s[i] | 0x20) <= 'z') ||
+                     (s[i] >= '0' && s[i] <= '9') || s[i] == '.' || s[i] == '_' ||
+                     s[i] == ':' || s[i] == '-'))
+        i++;
+    return i;
+}
+
+/* 1 when the '&' at s[i] of a value s[..b) is one libxml2 keeps as it is,
+ * or "&amp;" (value_of decodes it).  htmlParseEntityRef decodes only a
+ * known entity name followed by ';' (all of them ASCII), and '#' starts a
+ * character reference; anything else is copied.  So: no '#', and the
+ * ASCII name after the '&' is not followed by ';' unless it is "amp". */
+static int amp_ok(const unsigned char *s, size_t i, size_t b)
+{
+    size_t e = ascii_name_end(s, i + 1, b);
+    if (i + 1 < b && s[i + 1] == '#')
+        return 0;
+    if (e == b || s[e] != ';')
+        return 1;
+    return e - i - 1 == 3 && !memcmp(s + i + 1, "amp", 3);
+}
+
+/* 1 when the quoted value s[a..b) may be veiled: its '&' are amp_ok's, no
+ * NUL, CR or control character but TAB and LF, no U+FFFE/U+FFFF (the
+ * parser keeps every other character as it is).  Validity as UTF-8 is
+ * page_ok's. */
 static int value_ok(const unsigned char *s, size_t a, size_t b)
 {
     for (size_t i = a; i < b; i++) {
         unsigned char c = s[i];
-        if (c == '&' || (c < 0x20 && c != '\t' && c != '\n') ||
+        if ((c == '&' && !amp_ok(s, i, b)) || (c < 0x20 && c != '\t' && c != '\n') ||
             (c == 0xEF && i + 2 < b && s[i + 1] == 0xBF && s[i + 2] >= 0xBE))
             return 0;
     }
@@ -533,6 +559,25 @@ static int restore_node(cl_veil *v, cl_dom *d, cl_node *node, cl_buf *b)
     return cl_dom_set_content(d, node, b->p, b->len);
 }
 
+/* The value libxml2 makes of s[0..n), a value_ok one: "&amp;" is '&'.
+ * In the tree's arena; NULL when out of memory. */
+static const char *value_of(cl_dom *d, const char *s, size_t n)
+{
+    const char *amp = memmem(s, n, "&amp;", 5);
+    char *out, *o;
+    if (!amp)
+        return cl_dom_strndup(d, s, n);
+    if (!(o = out = cl_dom_strndup(d, s, n)))
+        return NULL;
+    for (size_t i = 0; i < n; i++) {
+        *o++ = s[i];
+        if (s[i] == '&' && i + 5 <= n && !memcmp(s + i, "&amp;", 5))
+            i += 4;
+    }
+    *o = 0;
+    return out;
+}
+
 /* Puts the values back into the attributes of element n: a token there
  * must be a value's, and the whole value.  0, 1 (not so), TJ_ENOMEM. */
 static int restore_attrs(cl_veil *v, cl_dom *d, cl_node *n)
@@ -549,7 +594,7 @@ static int restore_attrs(cl_veil *v, cl_dom *d, cl_node *n)
             return 1;
         v->found[r] = 1;
         v->nfound++;
-        if (!(a[1] = cl_dom_strndup(d, v->src + v->off[r], v->len[r])))
+        if (!(a[1] = value_of(d, v->src + v->off[r], v->len[r])))
             return TJ_ENOMEM;
     }
     return 0;

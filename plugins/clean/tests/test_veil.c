@@ -213,6 +213,15 @@ static void test_attribute_values(void **st)
         "<select><option value=\"" VAL "\">x</select>",
         "<table class=\"" VAL "\"><tr class=\"" VAL "\"><td>x</table>",
         "<font face=\"" VAL "\"><p>x</p></font>",
+        /* references in values: only "&amp;" and what stays as it is */
+        "<a href=\"http://x.cn/a?b=1&amp;c=2&amp;" VAL "\">x</a>",
+        "<a href=\"http://x.cn/a?b=1&c=2&d;e&" VAL "&\">x</a>",
+        "<a title=\"" VAL "&amp\">x</a><a title=\"" VAL "&amp;amp;\">y</a>",
+        "<a title=\"" VAL "&lt;b&gt;\">x</a>",
+        "<a title=\"" VAL "&#38;&#x26;\">x</a>",
+        "<a title=\"" VAL "&copy;&foo;&ampx;&1;&;\">x</a>",
+        "<a title=\"" VAL "&\xe4\xb8\xad;&nbsp\xe4\xb8\xad & =\">x</a>",
+        "<a title=\"" VAL "&lt&gt \">x</a>",
         NULL};
     int veiled = 0;
     (void)st;
