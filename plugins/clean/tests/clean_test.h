@@ -6,6 +6,7 @@
 #ifndef CLEAN_TEST_H
 #define CLEAN_TEST_H
 
+#include <glob.h>
 #include <iconv.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -54,6 +55,46 @@ static inline char *slurp(const char *path, size_t *len)
     }
     fclose(f);
     return buf;
+}
+
+/* Calls fn(path, html, n, arg) on every HTML page the tree tests use:
+ * the corpora's (GNE, readability source and expected, newspaper,
+ * trafilatura), the fixtures and the sample site.  Returns how many; a
+ * page that cannot be read ends the test program with a message. */
+static inline size_t each_page(void (*fn)(const char *path, const char *html,
+                                          size_t n, void *arg),
+                               void *arg)
+{
+    static const char *const shared[] = {
+        "corpora/gne/pages/*.html", "corpora/gne/pages_no_expected/*.html",
+        "corpora/readability_zh/*/source.html",
+        "corpora/readability_zh/*/expected.html",
+        "corpora/newspaper_zh/*.html", "corpora/trafilatura_zh/*.html", NULL};
+    static const char *const top[] = {"plugins/clean/tests/fixtures/*.html",
+                                      "samples/site/*.html", NULL};
+    size_t pages = 0;
+    for (int t = 0; t < 2; t++) {
+        const char *const *pats = t ? top : shared;
+        for (int i = 0; pats[i]; i++) {
+            char *pat = t ? top_path(pats[i]) : shared_path(pats[i]);
+            glob_t g;
+            if (glob(pat, 0, NULL, &g) == 0) {
+                for (size_t k = 0; k < g.gl_pathc; k++, pages++) {
+                    size_t n = 0;
+                    char *html = slurp(g.gl_pathv[k], &n);
+                    if (!html) {
+                        fprintf(stderr, "%s: cannot read\n", g.gl_pathv[k]);
+                        exit(1);
+                    }
+                    fn(g.gl_pathv[k], html, n, arg);
+                    free(html);
+                }
+                globfree(&g);
+            }
+            free(pat);
+        }
+    }
+    return pages;
 }
 
 static inline int valid_utf8(const char *s, size_t n)

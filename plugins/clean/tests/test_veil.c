@@ -9,7 +9,6 @@
  */
 #include "clean_test.h" /* before cmocka.h: its fail() macro */
 
-#include <glob.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -36,48 +35,33 @@ static int same_tree(const char *what, const char *html, size_t n)
     return veiled;
 }
 
+static void veil_page(const char *path, const char *html, size_t n, void *arg)
+{
+    *(size_t *)arg += (size_t)same_tree(path, html, n);
+}
+
 static void test_corpora_and_samples(void **st)
 {
-    static const char *const shared[] = {
-        "corpora/gne/pages/*.html", "corpora/gne/pages_no_expected/*.html",
-        "corpora/readability_zh/*/source.html",
-        "corpora/readability_zh/*/expected.html",
-        "corpora/newspaper_zh/*.html", "corpora/trafilatura_zh/*.html", NULL};
-    static const char *const top[] = {"plugins/clean/tests/fixtures/*.html",
-                                      "samples/site/*.html", NULL};
-    size_t pages = 0, veiled = 0;
+    size_t veiled = 0, pages = each_page(veil_page, &veiled);
     (void)st;
-    for (int t = 0; t < 2; t++) {
-        const char *const *pats = t ? top : shared;
-        for (int i = 0; pats[i]; i++) {
-            char *pat = t ? top_path(pats[i]) : shared_path(pats[i]);
-            glob_t g;
-            if (glob(pat, 0, NULL, &g) == 0) {
-                for (size_t k = 0; k < g.gl_pathc; k++) {
-                    size_t n = 0;
-                    char *html = slurp(g.gl_pathv[k], &n);
-                    assert_non_null(html);
-                    veiled += (size_t)same_tree(g.gl_pathv[k], html, n);
-                    pages++;
-                    free(html);
-                }
-                globfree(&g);
-            }
-            free(pat);
-        }
-    }
     print_message("# %zu pages, %zu parsed veiled, trees identical\n", pages,
                   veiled);
     assert_true(pages >= 40);
     assert_true(veiled * 10 >= pages * 8); /* the veil is really exercised */
 }
 
-static int i_count(const char *const *p)
+/* Asserts both parses agree on each of the NULL-terminated pages; prints
+ * and returns how many were parsed veiled. */
+static int same_trees(const char *label, const char *const *pages)
 {
-    int n = 0;
-    while (p[n])
-        n++;
-    return n;
+    int veiled = 0, i;
+    for (i = 0; pages[i]; i++) {
+        char what[48];
+        snprintf(what, sizeof what, "%s page %d", label, i);
+        veiled += same_tree(what, pages[i], strlen(pages[i]));
+    }
+    print_message("# %s pages: %d of %d parsed veiled\n", label, veiled, i);
+    return veiled;
 }
 
 #define LONG "這是一段很長的文字，用來檢查遮蔽後的解析是否與原頁相同。"
@@ -114,14 +98,8 @@ static void test_tricky_pages(void **st)
         "<select>>" LONG "<option>x</select>",
         "<a href='x'>>" LONG "<a href='y'>>" LONG "</a></a>",
         NULL};
-    int veiled = 0;
     (void)st;
-    for (int i = 0; pages[i]; i++) {
-        char what[32];
-        snprintf(what, sizeof what, "tricky page %d", i);
-        veiled += same_tree(what, pages[i], strlen(pages[i]));
-    }
-    print_message("# tricky pages: %d of %d parsed veiled\n", veiled, i_count(pages));
+    same_trees("tricky", pages);
     /* a plain article page is veiled */
     assert_int_equal(same_tree("plain", pages[0], strlen(pages[0])), 1);
 }
@@ -164,14 +142,8 @@ static void test_script_bodies(void **st)
         "<!-- a --><script>" CODE "</script><!-- <script> -->" CODE,
         "<![CDATA[<script>]]>" CODE "</script>",
         NULL};
-    int veiled = 0;
     (void)st;
-    for (int i = 0; pages[i]; i++) {
-        char what[32];
-        snprintf(what, sizeof what, "script page %d", i);
-        veiled += same_tree(what, pages[i], strlen(pages[i]));
-    }
-    print_message("# script pages: %d of %d parsed veiled\n", veiled, i_count(pages));
+    same_trees("script", pages);
     /* the body holds '<', '>' and '&': only its own token veils it */
     assert_int_equal(same_tree("script", pages[0], strlen(pages[0])), 1);
 }
@@ -223,14 +195,8 @@ static void test_attribute_values(void **st)
         "<a title=\"" VAL "&\xe4\xb8\xad;&nbsp\xe4\xb8\xad & =\">x</a>",
         "<a title=\"" VAL "&lt&gt \">x</a>",
         NULL};
-    int veiled = 0;
     (void)st;
-    for (int i = 0; pages[i]; i++) {
-        char what[32];
-        snprintf(what, sizeof what, "attribute page %d", i);
-        veiled += same_tree(what, pages[i], strlen(pages[i]));
-    }
-    print_message("# attribute pages: %d of %d parsed veiled\n", veiled, i_count(pages));
+    same_trees("attribute", pages);
     assert_int_equal(same_tree("attribute", pages[1], strlen(pages[1])), 1);
 }
 
