@@ -390,17 +390,35 @@ static size_t body_end(const unsigned char *s, size_t n, size_t a, int kind)
 }
 
 /* 1 when s[a..b) may be veiled as a body: valid UTF-8 without NUL or token
- * marks (page_ok), no CR, no control character but TAB and LF, no U+FFFE
- * or U+FFFF: libxml2 keeps every character of it as it is. */
+ * marks, no CR, no control character but TAB and LF, no U+FFFE or U+FFFF:
+ * libxml2 keeps every character of it as it is.  Eight bytes at a time
+ * while they are printable ASCII (a third of a page is script). */
 static int body_ok(const unsigned char *s, size_t a, size_t b)
 {
-    for (size_t i = a; i < b; i++) {
+    const uint64_t hi = 0x8080808080808080ull, blank = 0x2020202020202020ull;
+    size_t i = a, k;
+    while (i < b) {
         unsigned char c = s[i];
-        if ((c < 0x20 && c != '\t' && c != '\n') ||
-            (c == 0xEF && i + 2 < b && s[i + 1] == 0xBF && s[i + 2] >= 0xBE))
+        if (i + 8 <= b) {
+            uint64_t w;
+            memcpy(&w, s + i, 8);
+            if (!((w | (w - blank)) & hi)) { /* all in 0x20..0x7F */
+                i += 8;
+                continue;
+            }
+        }
+        if (c < 0x80) {
+            if (c < 0x20 && c != '\t' && c != '\n')
+                return 0;
+            i++;
+            continue;
+        }
+        if (!(k = valid_char(s + i, b - i)) ||
+            (c == 0xEF && s[i + 1] == 0xBF && s[i + 2] >= 0xBE))
             return 0;
+        i += k;
     }
-    return page_ok(s + a, b - a);
+    return 1;
 }
 
 /* Finds the runs worth a token in s[0..n): script and style bodies, and
@@ -437,11 +455,12 @@ static int find_runs(cl_veil *v, const unsigned char *s, size_t n)
             break;
         if (kind != RUN_TEXT && (b = body_end(s, n, a, kind)) < n) {
             /* veiled whole or not at all: no tag in it is one */
-            if (b - a >= MIN_RUN && s[a] != '<' && body_ok(s, a, b) &&
-                add_run(v, a, b - a, kind) < 0)
-                return -1;
-            if (!page_ok(s + a, b - a))
+            if (b - a >= MIN_RUN && s[a] != '<' && body_ok(s, a, b)) {
+                if (add_run(v, a, b - a, kind) < 0)
+                    return -1;
+            } else if (!page_ok(s + a, b - a)) {
                 return 1;
+            }
             i = b;
             continue;
         }
