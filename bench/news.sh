@@ -9,19 +9,7 @@ TOP=${TJ_TOP:-$(pwd)}
 TAOJIN=${TAOJIN:-$TOP/build/taojin}
 W=$(mktemp -d /tmp/tjnews.XXXXXX)
 trap 'rm -rf "$W"' EXIT
-
-# make_corpus DIR N: N documents, the five sample pages in turn
-make_corpus() {
-    mkdir -p "$1"
-    local i=0 f
-    while [ $i -lt "$2" ]; do
-        for f in "$TOP"/samples/site/*; do
-            [ $i -ge "$2" ] && break
-            cp "$f" "$1/$i-$(basename "$f")"
-            i=$((i + 1))
-        done
-    done
-}
+. "$TOP/bench/lib.sh"
 
 # raw size of a corpus in MB (inflated: what the pipeline processes)
 corpus_mb() { python3 - "$1" <<'PY'
@@ -36,19 +24,8 @@ PY
 
 pipeline() { # pipeline CORPUS OUT: the stages and sinks of pipelines/news.yaml
     rm -f "$2" "$2.db" "$2.db-wal" "$2.db-shm"
-    cat > "$W/p.yaml" <<YAML
-name: bench-news
-buffer: 64
-stages:
-  - use: fetch
-    with: {paths: ["$1/*"]}
-  - use: decode
-  - use: clean
-    workers: 2
-  - use: convert-traditional
-    with: {config: auto}
-  - use: dedupe
-    with: {keep_duplicates: true}
+    { printf 'name: bench-news\nbuffer: 64\nstages:\n'; news_head "$1"
+      cat <<YAML
   - use: extract
   - use: export
     name: sqlite
@@ -57,6 +34,7 @@ stages:
     name: jsonl
     with: {format: jsonl, path: "$2", append: true, exclude: [page]}
 YAML
+    } > "$W/p.yaml"
 }
 
 N=${BENCH_DOCS:-4200}

@@ -40,26 +40,11 @@ python3 -c "import sys; b,s,e=int(sys.argv[1]),float(sys.argv[2]),float(sys.argv
 # dedupe), then extract alone on what they hand it, in process.
 if [ -f "$BUILD/plugins/clean.so" ] && [ -f "$BUILD/plugins/dedupe.so" ] &&
    [ -f "$BUILD/plugins/convert-traditional.so" ]; then
-    mkdir -p "$TMP/site"
-    i=0
-    while [ $i -lt "${BENCH_NEWS_DOCS:-250}" ]; do
-        for f in "$TOP"/samples/site/*; do cp "$f" "$TMP/site/$i-$(basename "$f")"; i=$((i + 1)); done
-    done
-    cat > "$TMP/news.yaml" <<YAML
-name: bench-extract-news
-stages:
-  - use: fetch
-    with: {paths: ["$TMP/site/*"]}
-  - use: decode
-  - use: clean
-    workers: 2
-  - use: convert-traditional
-    with: {config: auto}
-  - use: dedupe
-    with: {keep_duplicates: true}
-  - use: export
-    with: {format: jsonl, path: "$TMP/news.jsonl"}
-YAML
+    . "$TOP/bench/lib.sh"
+    make_corpus "$TMP/site" "${BENCH_NEWS_DOCS:-250}"
+    { printf 'name: bench-extract-news\nstages:\n'; news_head "$TMP/site"
+      printf '  - use: export\n    with: {format: jsonl, path: "%s"}\n' "$TMP/news.jsonl"
+    } > "$TMP/news.yaml"
     if "${TAOJIN:-$BUILD/taojin}" run "$TMP/news.yaml" --quiet > /dev/null 2>&1; then
         "$TMP/bench" --jsonl "$TMP/news.jsonl" "${BENCH_SECONDS:-3}"
     else
