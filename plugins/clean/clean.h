@@ -232,7 +232,8 @@ const char *cl_dom_attr(const cl_node *n, const char *name);
 char *cl_dom_strndup(cl_dom *d, const char *s, size_t len);
 /* Gives n a copy of s[0..len) as content.  0 or TJ_ENOMEM. */
 int cl_dom_set_content(cl_dom *d, cl_node *n, const char *s, size_t len);
-/* Takes n (and what is under it) out of the tree. */
+/* Takes n (and what is under it) out of the tree; its memory stays in the
+ * arena until cl_dom_free. */
 void cl_dom_unlink(cl_node *n);
 /* Appends the text and CDATA under n, in document order (xmlNodeGetContent). */
 void cl_dom_text_content(const cl_node *n, cl_buf *b);

@@ -359,11 +359,6 @@ static void on_doctype(void *ctx, const xmlChar *name, const xmlChar *external_i
     }
 }
 
-static void ignore_blanks(void *ctx, const xmlChar *ch, int len)
-{
-    (void)ctx, (void)ch, (void)len; /* SAX2's ignorableWhitespace */
-}
-
 /* ---- the whole ------------------------------------------------------------------- */
 
 int cl_dom_parse(cl_dom *d, const char *html, size_t n)
@@ -373,7 +368,6 @@ int cl_dom_parse(cl_dom *d, const char *html, size_t n)
         .startElement = on_start,
         .endElement = on_end,
         .characters = on_characters,
-        .ignorableWhitespace = ignore_blanks,
         .processingInstruction = on_pi,
         .comment = on_comment,
         .cdataBlock = on_cdata,

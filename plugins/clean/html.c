@@ -455,11 +455,6 @@ static int marked_boilerplate(cl_node *n)
     return 0;
 }
 
-static void drop(cl_node *n)
-{
-    cl_dom_unlink(n); /* its memory goes with the tree's arena */
-}
-
 /* Removes the elements that never hold the article. */
 static void prune_tags(cl_node *n)
 {
@@ -467,7 +462,7 @@ static void prune_tags(cl_node *n)
     for (; n; n = next) {
         next = n->next;
         if (n->type == CL_COMMENT || n->type == CL_PI) {
-            drop(n);
+            cl_dom_unlink(n);
             continue;
         }
         if (n->type != CL_ELEM)
@@ -475,7 +470,7 @@ static void prune_tags(cl_node *n)
         if ((tag_bits(n) & TAG_DROP) &&
             !(name_is(n, "header") && n->parent &&
               name_is(n->parent, "article"))) {
-            drop(n);
+            cl_dom_unlink(n);
             continue;
         }
         prune_tags(n->children);
@@ -658,7 +653,7 @@ static void prune_marked(hx *h, cl_node *n)
         if (mark) {
             nstat *s = stat_of(n);
             if (mark == 2 || !s || s->punct * 10 < h->doc_punct * 4) {
-                drop(n);
+                cl_dom_unlink(n);
                 continue;
             }
         }

@@ -221,8 +221,7 @@ static int add_run(cl_veil *v, size_t off, size_t len, int kind)
     return 0;
 }
 
-static const char *const RUN_TAG[] = {[RUN_SCRIPT] = "script", [RUN_STYLE] = "style",
-                                      [RUN_ATTR] = NULL};
+static const char *const RUN_TAG[] = {[RUN_SCRIPT] = "script", [RUN_STYLE] = "style"};
 
 enum { TAG_COMMENT = RUN_ATTR + 1, TAG_START };
 
@@ -259,13 +258,24 @@ static int body_kind(const unsigned char *s, size_t lt, size_t gt)
     return RUN_TEXT;
 }
 
-/* The end of the ASCII name run at s[i..b) ([A-Za-z0-9._:-]: what
- * htmlParseName reads of it on its ASCII path). */
+/* Characters of an HTML name (htmlParseHTMLName), and those that may
+ * start one. */
+static int name_char(unsigned char c)
+{
+    return ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') || (c >= '0' && c <= '9') ||
+           c == ':' || c == '-' || c == '_' || c == '.';
+}
+
+static int name_start(unsigned char c)
+{
+    return ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') || c == ':' || c == '_' || c == '.';
+}
+
+/* The end of the ASCII name run at s[i..b) (what htmlParseName reads of
+ * it on its ASCII path). */
 static size_t ascii_name_end(const unsigned char *s, size_t i, size_t b)
 {
-    while (i < b && (((s[i] | 0x20) >= 'a' && (s[i] | 0x20) <= 'z') ||
-                     (s[i] >= '0' && s[i] <= '9') || s[i] == '.' || s[i] == '_' ||
-                     s[i] == ':' || s[i] == '-'))
+    while (i < b && name_char(s[i]))
         i++;
     return i;
 }
@@ -298,19 +308,6 @@ static int value_ok(const unsigned char *s, size_t a, size_t b)
             return 0;
     }
     return 1;
-}
-
-/* Characters of an HTML name (htmlParseHTMLName), and those that may
- * start one. */
-static int name_char(unsigned char c)
-{
-    return ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') || (c >= '0' && c <= '9') ||
-           c == ':' || c == '-' || c == '_' || c == '.';
-}
-
-static int name_start(unsigned char c)
-{
-    return ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') || c == ':' || c == '_' || c == '.';
 }
 
 /* 1 for <html>, <head> and <body>: libxml2 drops the attributes of a
