@@ -9,7 +9,6 @@
 #include "state.h"
 
 #include <limits.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -232,20 +231,7 @@ int tj_harness_state_put(tj_harness_state *db, const char *ns,
  * through a connection of its own (it sees every committed put). */
 int64_t tj_harness_state_count(tj_harness_state *db, const char *ns)
 {
-    sqlite3 *conn = NULL;
-    sqlite3_stmt *s = NULL;
-    int64_t n = TJ_EIO;
-    if (sqlite3_open_v2(db->path, &conn, SQLITE_OPEN_READWRITE, NULL) ||
-        sqlite3_prepare_v2(conn, "SELECT count(*) FROM kv WHERE ?1 IS NULL"
-                           " OR ns = ?1", -1, &s, NULL))
-        goto out;
-    sqlite3_bind_text(s, 1, ns, -1, SQLITE_STATIC);
-    if (sqlite3_step(s) == SQLITE_ROW)
-        n = sqlite3_column_int64(s, 0);
-out:
-    sqlite3_finalize(s);
-    sqlite3_close(conn);
-    return n;
+    return tj__state_count(db->st, ns);
 }
 
 void tj_harness_state_free(tj_harness_state *db)

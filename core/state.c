@@ -93,6 +93,22 @@ int tj__state_get(tj_state *st, const char *ns, const char *key, char **out)
     return rc;
 }
 
+int64_t tj__state_count(tj_state *st, const char *ns)
+{
+    sqlite3_stmt *s = NULL;
+    int64_t n = TJ_EIO;
+    pthread_mutex_lock(&st->lock);
+    if (sqlite3_prepare_v2(st->db, "SELECT count(*) FROM kv WHERE ?1 IS NULL"
+                           " OR ns = ?1", -1, &s, NULL) == SQLITE_OK) {
+        sqlite3_bind_text(s, 1, ns, -1, SQLITE_STATIC);
+        if (sqlite3_step(s) == SQLITE_ROW)
+            n = sqlite3_column_int64(s, 0);
+    }
+    sqlite3_finalize(s);
+    pthread_mutex_unlock(&st->lock);
+    return n;
+}
+
 int tj__state_put(tj_state *st, const char *ns, const char *key,
                   const char *value)
 {

@@ -19,6 +19,8 @@ int tj__state_get(tj_state *st, const char *ns, const char *key, char **out);
 /* Stores (ns, key) = value; value NULL deletes. */
 int tj__state_put(tj_state *st, const char *ns, const char *key,
                   const char *value);
+/* Entries in namespace ns (every namespace when NULL), or TJ_EIO. */
+int64_t tj__state_count(tj_state *st, const char *ns);
 
 /* Run history. */
 int tj__state_run_begin(tj_state *st, const char *pipeline, int64_t *run_id);
