@@ -11,7 +11,7 @@
 set -u
 cd "$(dirname "$0")/.."
 TOP=$(pwd)
-pass=0; fail=0; failed_names=()
+pass=0; fail=0; failed_names=(); failed_lines=()
 export TJ_TOP="$TOP"
 export TJ_SHARED="$TOP/../shared"
 
@@ -29,7 +29,12 @@ run_one() { # build name cmd...
     fi
     echo "[$build] $name: $p passed, $f failed"
     pass=$((pass + p)); fail=$((fail + f))
-    [ "$f" -gt 0 ] && failed_names+=("[$build] $name")
+    if [ "$f" -gt 0 ]; then
+        failed_names+=("[$build] $name")
+        # Kept for the closing lines: CI shows only the end of the output.
+        failed_lines+=("$(grep -E -A2 '^not ok( |$)' "$out" | grep -v '^--$' | head -n 18 | sed "s|^|  [$build] $name: |")")
+        [ "$rc" -ne 0 ] && failed_lines+=("  [$build] $name: exited $rc")
+    fi
     rm -f "$out"
 }
 
@@ -55,6 +60,7 @@ for build in "$@"; do
 done
 if [ ${#failed_names[@]} -gt 0 ]; then
     echo "failing: ${failed_names[*]}"
+    printf '%s\n' "${failed_lines[@]}" | grep -v '^$'
 fi
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -54,12 +54,23 @@ assert_eq 0 "$daemon_rc" "SIGTERM while a tick waits out its 30 s jitter: exit 0
 assert_eq 1 "$(awk -v s="$daemon_seconds" 'BEGIN { print (s < 3) }')" "without waiting for the jitter (${daemon_seconds} s)"
 assert_eq 0 "$(httpd_count /p/jit1)" "the run that had not begun never starts"
 
+# exported_at_least DB N: the sink's table holds N rows or more.
+exported_at_least() {
+    local n
+    n=$(rows "$1" 'SELECT count(*) FROM pages' 2>/dev/null)
+    [[ "$n" =~ ^[0-9]+$ ]] && [ "$n" -ge "$2" ]
+}
+
 # --- SIGTERM drains the records in flight ------------------------------------
 mkdir -p "$TMP/drain"
 export SLEEP=0.25 SHUTDOWN_TIMEOUT=30s OUT="$TMP/drain"
 sed 's|/p/d|/p/drain|g' "$SCHED_FX/sched-drain.yaml" > "$TMP/drain.yaml"
 daemon_start "$TMP/drain.yaml"
-wait_until 10 metric_at_least 'taojin_running{pipeline="sched-drain"}' 1
+# Signal once a record has passed the slow stage: the fetch (which stops at
+# the signal) has then had a quarter second to queue the rest.  Signalling
+# as soon as the run starts could leave one record in flight, and the drain
+# would take less than the 0.5 s asserted below.
+wait_until 10 exported_at_least "$TMP/drain/drain-out.db" 1
 early=$(rows "$TMP/drain/drain-out.db" 'SELECT count(*) FROM pages' 2>/dev/null)
 daemon_stop TERM
 assert_eq 0 "$daemon_rc" "SIGTERM: exit 0 after draining"
@@ -79,8 +90,7 @@ mkdir -p "$TMP/abort"
 export SLEEP=0.3 SHUTDOWN_TIMEOUT=500ms OUT="$TMP/abort"
 sed 's|/p/d|/p/abort|g' "$SCHED_FX/sched-drain.yaml" > "$TMP/abort.yaml"
 daemon_start "$TMP/abort.yaml"
-wait_until 10 metric_at_least 'taojin_running{pipeline="sched-drain"}' 1
-sleep 0.4
+wait_until 10 exported_at_least "$TMP/abort/drain-out.db" 1
 daemon_stop TERM
 assert_eq 0 "$daemon_rc" "SIGTERM past shutdown_timeout: still exit 0"
 assert_eq 1 "$(awk -v s="$daemon_seconds" 'BEGIN { print (s >= 0.5 && s < 2) }')" "aborted after shutdown_timeout (${daemon_seconds} s for 500 ms)"
