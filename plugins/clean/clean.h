@@ -194,6 +194,14 @@ int cl_clean_text(cl_rules *r, const cl_text_opts *o, const char *in,
  * text: used by tests to assert nothing is left. */
 int cl_count_pinyin(cl_rules *r, const char *s, size_t n);
 
+/* 1 when a pinyin annotation starts at s[p] (a character boundary of valid
+ * UTF-8 s[0..n)), with *end just past it; 0 otherwise.  `any`: the pattern
+ * cl_rx_pinyin_any, else cl_rx_pinyin_han (only after a hanzi).  The
+ * patterns (PCRE2, UTF + UCP, anchored at p) define what it matches. */
+int cl_pinyin_at(cl_rules *r, const char *s, size_t n, size_t p, int any,
+                 size_t *end);
+extern const char cl_rx_pinyin_han[], cl_rx_pinyin_any[];
+
 /* ---- HTML --------------------------------------------------------------- */
 /* The tree of a page (dom.c): libxml2's HTML tree, node for node, built
  * from its parser's SAX events into one arena. */

@@ -40,8 +40,12 @@ static const char RX_REMNANT[] =
     "li|ul|ol|font|td|tr|th|table|h[1-6]|section|article|blockquote|center|"
     "sup|sub|figure|figcaption)>|(?:br|p|hr|img)(?:\\s[^<>\\n]{0,200}?)?\\s*/"
     "?>|br/?>)";
-static const char RX_PINYIN_HAN[] = "(?<=[\\p{Han}])[(（]" SYL "[)）]";
-static const char RX_PINYIN_ANY[] = "[(（]" SYL "[)）]|\\?" SYL "[)）]";
+/* The pinyin annotations, as patterns.  cl_pinyin_at matches them by hand
+ * (a regex call per candidate was a tenth of the stage on annotated
+ * pages); test_pinyin_matcher checks it against these on every position
+ * of the corpora and of random texts. */
+const char cl_rx_pinyin_han[] = "(?<=[\\p{Han}])[(（]" SYL "[)）]";
+const char cl_rx_pinyin_any[] = "[(（]" SYL "[)）]|\\?" SYL "[)）]";
 
 /* Notices anchored at the start of a line or sentence. */
 #define NOTICE                                                                 \
@@ -100,7 +104,7 @@ typedef struct line_rec {
 } line_rec;
 
 struct cl_rules {
-    pcre2_code *tag, *remnant, *pinyin_han, *pinyin_any;
+    pcre2_code *tag, *remnant, *han;
     pcre2_code *notice, *notice_any, *closing, *byline, *extra;
     pcre2_match_data *md;
     iconv_t to_gb;
@@ -171,14 +175,14 @@ cl_rules *cl_rules_create(const char *const *extra, size_t n_extra,
     r->to_gb = (iconv_t)-1;
     r->tag = rx_compile(RX_TAG, PCRE2_DOTALL, err);
     r->remnant = rx_compile(RX_REMNANT, 0, err);
-    /* anchored: pin_match tries them only where a match can start */
-    r->pinyin_han = rx_compile(RX_PINYIN_HAN, PCRE2_ANCHORED, err);
-    r->pinyin_any = rx_compile(RX_PINYIN_ANY, PCRE2_ANCHORED, err);
+    /* the Han script as PCRE2 knows it, for the rare hanzi outside the
+     * blocks pin_after_han knows (anchored: one code point is asked) */
+    r->han = rx_compile("\\p{Han}", PCRE2_ANCHORED, err);
     r->notice = rx_compile(RX_NOTICE, 0, err);
     r->notice_any = rx_compile(RX_NOTICE_ANY, 0, err);
     r->closing = rx_compile(RX_CLOSING, 0, err);
     r->byline = rx_compile(RX_BYLINE, 0, err);
-    if (!r->tag || !r->remnant || !r->pinyin_han || !r->pinyin_any ||
+    if (!r->tag || !r->remnant || !r->han ||
         !r->notice || !r->notice_any || !r->closing || !r->byline)
         goto fail;
     xp = extra_pattern(extra, n_extra);
@@ -202,8 +206,7 @@ void cl_rules_destroy(cl_rules *r)
         return;
     pcre2_code_free(r->tag);
     pcre2_code_free(r->remnant);
-    pcre2_code_free(r->pinyin_han);
-    pcre2_code_free(r->pinyin_any);
+    pcre2_code_free(r->han);
     pcre2_code_free(r->notice);
     pcre2_code_free(r->notice_any);
     pcre2_code_free(r->closing);
@@ -555,33 +558,124 @@ static size_t pin_next(pin_cursor *c, size_t from)
     }
 }
 
-/* The leftmost match of the anchored pinyin pattern `re` at or after
- * `from` (what an unanchored search from there finds): pcre2_match's
- * result, the ovector in r->md. */
-static int pin_match(cl_rules *r, pcre2_code *re, pin_cursor *c, size_t from)
+/* The class of the pinyin letter at u[i]: 1 for a-z and ü, 2 for a
+ * toned vowel (TONED), 0 for anything else; *len is its byte length. */
+static int pin_letter(const unsigned char *u, size_t i, size_t n, size_t *len)
+{
+    unsigned cp;
+    if (u[i] >= 'a' && u[i] <= 'z') {
+        *len = 1;
+        return 1;
+    }
+    if (u[i] < 0xC3 || u[i] > 0xC7 || i + 1 >= n)
+        return 0; /* every letter of TONED and ü is U+00E0..U+01DC */
+    cp = (unsigned)(u[i] & 0x1F) << 6 | (u[i + 1] & 0x3F);
+    *len = 2;
+    switch (cp) {
+    case 0xFC: /* ü */
+        return 1;
+    case 0x101: case 0xE1: case 0x1CE: case 0xE0: /* ā á ǎ à */
+    case 0x113: case 0xE9: case 0x11B: case 0xE8: /* ē é ě è */
+    case 0x12B: case 0xED: case 0x1D0: case 0xEC: /* ī í ǐ ì */
+    case 0x14D: case 0xF3: case 0x1D2: case 0xF2: /* ō ó ǒ ò */
+    case 0x16B: case 0xFA: case 0x1D4: case 0xF9: /* ū ú ǔ ù */
+    case 0x1D6: case 0x1D8: case 0x1DA: case 0x1DC: /* ǖ ǘ ǚ ǜ */
+        return 2;
+    default:
+        return 0;
+    }
+}
+
+/* 1 when the code point ending just before s[p] is of the Han script
+ * (the patterns' lookbehind).  The CJK blocks assigned since Unicode 3.0
+ * are answered here; anything else is asked of PCRE2's \p{Han}. */
+static int pin_after_han(cl_rules *r, const char *s, size_t p)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    size_t b = p;
+    uint32_t cp;
+    if (!p)
+        return 0;
+    while (b > 0 && (u[b - 1] & 0xC0) == 0x80 && p - b < 3)
+        b--;
+    if (b == 0)
+        return 0; /* only continuation bytes: no character */
+    b--;
+    if (p - b == 3) {
+        cp = (uint32_t)(u[b] & 0x0F) << 12 | (uint32_t)(u[b + 1] & 0x3F) << 6 |
+             (u[b + 2] & 0x3F);
+        if ((cp >= 0x4E00 && cp <= 0x9FA5) || (cp >= 0x3400 && cp <= 0x4DB5))
+            return 1;
+    } else if (p - b < 3) {
+        return 0; /* ASCII and two-byte letters are never Han */
+    }
+    return pcre2_match(r->han, (PCRE2_SPTR)s, p, b, PCRE2_NO_UTF_CHECK, r->md,
+                       NULL) >= 0;
+}
+
+int cl_pinyin_at(cl_rules *r, const char *s, size_t n, size_t p, int any,
+                 size_t *end)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    size_t i, len;
+    int k = 0, first_toned = -1, c;
+    /* [(（], or '?' for pinyin_any */
+    if (p >= n)
+        return 0;
+    if (u[p] == '(' || (any && u[p] == '?'))
+        i = p + 1;
+    else if (p + 2 < n && u[p] == 0xEF && u[p + 1] == 0xBC && u[p + 2] == 0x88)
+        i = p + 3;
+    else
+        return 0;
+    /* SYL, [a-zü]{0,5}[TONED][a-zü TONED]{0,4}, then the closing bracket,
+     * which no letter is: so the letters are the whole run after the
+     * opening bracket, at most 10, the first toned one among the first 6
+     * and followed by at most 4 */
+    while (i < n && (c = pin_letter(u, i, n, &len)) != 0) {
+        if (c == 2 && first_toned < 0)
+            first_toned = k;
+        if (++k > 10)
+            return 0;
+        i += len;
+    }
+    if (first_toned < 0 || first_toned > 5 || k - first_toned - 1 > 4)
+        return 0;
+    if (i < n && u[i] == ')')
+        *end = i + 1;
+    else if (i + 2 < n && u[i] == 0xEF && u[i + 1] == 0xBC && u[i + 2] == 0x89)
+        *end = i + 3;
+    else
+        return 0;
+    return any || pin_after_han(r, s, p);
+}
+
+/* The leftmost pinyin annotation (after hanzi, or anywhere when `any`)
+ * starting at or after `from`: 1 and its span [*ms, *me), or 0. */
+static int pin_match(cl_rules *r, pin_cursor *c, size_t from, int any,
+                     size_t *ms, size_t *me)
 {
     size_t p;
     while ((p = pin_next(c, from)) < c->n) {
-        int rc = pcre2_match(re, (PCRE2_SPTR)c->s, c->n, p,
-                             PCRE2_NO_UTF_CHECK, r->md, NULL);
-        if (rc >= 0)
-            return rc;
+        if (cl_pinyin_at(r, c->s, c->n, p, any, me)) {
+            *ms = p;
+            return 1;
+        }
         from = p + 1;
     }
-    return -1;
+    return 0;
 }
 
 /* Pinyin annotations after hanzi in s[0..n), counted up to `limit`. */
 static int count_pinyin_upto(cl_rules *r, const char *s, size_t n, int limit)
 {
-    PCRE2_SIZE *ov = pcre2_get_ovector_pointer(r->md);
     pin_cursor c;
-    size_t from = 0;
+    size_t from = 0, ms, me;
     int count = 0;
     pin_init(&c, s, n, 0);
-    while (count < limit && pin_match(r, r->pinyin_han, &c, from) >= 0) {
+    while (count < limit && pin_match(r, &c, from, 0, &ms, &me)) {
         count++;
-        from = ov[1];
+        from = me;
     }
     return count;
 }
@@ -1555,24 +1649,23 @@ static long rx_step(cl_rules *r, pcre2_code *re, const char *needle,
     return k;
 }
 
-/* Copies s[0..n) to out with every match of the anchored pinyin pattern
- * `re` (candidates: pin_cursor, with '?' when q) replaced by fn's output
- * (nothing when fn is NULL).  Returns the number of matches. */
-static long pin_replace(cl_rules *r, pcre2_code *re, int q, const char *s,
-                        size_t n, cl_buf *out, repl_fn fn)
+/* Copies s[0..n) to out with every pinyin annotation (after hanzi, or
+ * anywhere when `any`) replaced by fn's output (nothing when fn is NULL).
+ * Returns the number of annotations. */
+static long pin_replace(cl_rules *r, int any, const char *s, size_t n,
+                        cl_buf *out, repl_fn fn)
 {
-    PCRE2_SIZE *ov = pcre2_get_ovector_pointer(r->md);
     pin_cursor c;
-    size_t start = 0;
+    size_t start = 0, ms, me;
     long count = 0;
-    int rc;
-    pin_init(&c, s, n, q);
-    while ((rc = pin_match(r, re, &c, start)) >= 0) {
-        cl_buf_put(out, s + start, ov[0] - start);
+    pin_init(&c, s, n, any);
+    while (pin_match(r, &c, start, any, &ms, &me)) {
+        PCRE2_SIZE ov[2] = {ms, me};
+        cl_buf_put(out, s + start, ms - start);
         count++;
         if (fn)
-            fn(NULL, s, ov, rc, out);
-        start = ov[1];
+            fn(NULL, s, ov, 1, out);
+        start = me;
     }
     if (start < n)
         cl_buf_put(out, s + start, n - start);
@@ -1593,8 +1686,7 @@ static long strip_pinyin(cl_rules *r, cl_buf **cur, cl_buf **tmp)
         return 0;
     any = count_pinyin_upto(r, s, n, 3) >= 3;
     (*tmp)->len = 0;
-    k = pin_replace(r, any ? r->pinyin_any : r->pinyin_han, any, s, n, *tmp,
-                    any ? repl_pinyin : NULL);
+    k = pin_replace(r, any, s, n, *tmp, any ? repl_pinyin : NULL);
     if (k > 0) {
         t = *cur;
         *cur = *tmp;
