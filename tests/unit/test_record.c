@@ -41,6 +41,34 @@ static void test_fields(void **st)
     tj__record_free(r);
 }
 
+/* Names of 1 to 40 bytes, around the 24-byte inline limit: each is found
+ * again, listed as written, replaced in place, and freed (ASan checks the
+ * heap-held ones are released). */
+static void test_name_lengths(void **st)
+{
+    tj_record *r = tj__record_new();
+    char names[40][41];
+    for (int k = 0; k < 40; k++) {
+        for (int j = 0; j <= k; j++)
+            names[k][j] = (char)('a' + (k + j) % 26);
+        names[k][k + 1] = 0;
+        assert_int_equal(tj__record_set_int(r, names[k], k), 0);
+    }
+    for (int k = 0; k < 40; k++) {
+        int64_t v = -1;
+        tj_field_type t;
+        assert_int_equal(tj__record_get_int(r, names[k], &v), 0);
+        assert_int_equal(v, k);
+        assert_string_equal(tj__record_field_at(r, (size_t)k, &t), names[k]);
+        assert_int_equal(tj__record_set_int(r, names[k], -k), 0);
+    }
+    assert_int_equal(tj__record_count(r), 40);
+    int64_t v = 0;
+    assert_int_equal(tj__record_get_int(r, names[23], &v), 0); /* 24 bytes */
+    assert_int_equal(v, -23);
+    tj__record_free(r);
+}
+
 static void test_pointers_stay_valid(void **st)
 {
     tj_record *r = tj__record_new();
@@ -196,6 +224,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fields),
+        cmocka_unit_test(test_name_lengths),
         cmocka_unit_test(test_pointers_stay_valid),
         cmocka_unit_test(test_ack_once_per_family),
         cmocka_unit_test(test_json_round_trip),
