@@ -301,11 +301,24 @@ static int amp_ok(const unsigned char *s, size_t i, size_t b)
  * page_ok's. */
 static int value_ok(const unsigned char *s, size_t a, size_t b)
 {
-    for (size_t i = a; i < b; i++) {
+    const uint64_t ones = 0x0101010101010101ull, hi = ones << 7;
+    for (size_t i = a; i < b;) {
+        if (i + 8 <= b) { /* eight bytes with no '&', 0xEF or control pass */
+            uint64_t w, amp, ef;
+            memcpy(&w, s + i, 8);
+            amp = w ^ (ones * '&');
+            ef = w ^ (ones * 0xEF);
+            if (!((((w - ones * 0x20) & ~w) | ((amp - ones) & ~amp) |
+                   ((ef - ones) & ~ef)) & hi)) {
+                i += 8;
+                continue;
+            }
+        }
         unsigned char c = s[i];
         if ((c == '&' && !amp_ok(s, i, b)) || (c < 0x20 && c != '\t' && c != '\n') ||
             (c == 0xEF && i + 2 < b && s[i + 1] == 0xBF && s[i + 2] >= 0xBE))
             return 0;
+        i++;
     }
     return 1;
 }

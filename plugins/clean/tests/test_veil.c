@@ -166,6 +166,13 @@ static void test_attribute_values(void **st)
         "<div title=\"" VAL "&amp;" VAL "\">x</div>",
         "<div title=\"" VAL "\r\n" VAL "\">x</div>",
         "<div title=\"" VAL "\x01\">x</div>",
+        /* control characters and U+FFFE/U+FFFF inside a long value, with
+         * a whole word of it after them */
+        "<div title=\"" VAL "\x01" VAL "\">x</div>",
+        "<div title=\"" VAL "\x0c" VAL "\">x</div>",
+        "<div title=\"" VAL "\r" VAL "\">x</div>",
+        "<div title=\"" VAL "\xef\xbf\xbe" VAL "\">x</div>",
+        "<div title=\"" VAL "\xef\xbf\xbf" VAL "\">x</div>",
         "<div title=\"" VAL,
         "<html><body class=\"" VAL "\"><p>x</p></body></html><body class=\"" VAL "\">",
         "<html lang=\"" VAL "\"><html lang=\"" VAL "\"><p>x</p>",
