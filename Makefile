@@ -24,6 +24,15 @@ ifeq ($(SAN),1)
   SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined
 endif
 
+# The host is built with link-time optimisation: the per-record path
+# crosses record.c, ring.c, api.c and runner.c, and inlining across them
+# takes 8% off the instructions of a no-op pipeline (callgrind, 300k
+# records: 335M to 308M).  Fat objects keep libtjcore.a usable by the
+# tests' ordinary links.  Not in sanitizer builds, which want -O1 as is.
+ifneq ($(SAN),1)
+  HOST_LTO := -flto=auto -ffat-lto-objects
+endif
+
 PKGS_CORE  := yaml-0.1 libcjson sqlite3 libmicrohttpd
 CFLAGS_ALL := -std=c11 -D_GNU_SOURCE $(OPT) -g -Wall -Wextra -Wno-unused-parameter \
               -Iinclude -fvisibility=hidden -pthread -fPIC $(SANFLAGS) \
@@ -59,14 +68,14 @@ deps:
 
 $(BUILD)/%.o: %.c $(wildcard include/taojin/*.h core/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -DTJ_HOST -c $< -o $@
+	$(CC) $(CFLAGS_ALL) $(HOST_LTO) -DTJ_HOST -c $< -o $@
 
 $(CORE_LIB): $(CORE_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
 $(BUILD)/taojin: $(BUILD)/core/main.o $(CORE_LIB)
-	$(CC) $(LDFLAGS_ALL) -rdynamic -o $@ $^ $(CORE_LIBS)
+	$(CC) $(LDFLAGS_ALL) $(HOST_LTO) -rdynamic -o $@ $^ $(CORE_LIBS)
 
 # One shared object per stage folder.  The stage objects are built without
 # TJ_HOST: they reach the host only through tj_api.
