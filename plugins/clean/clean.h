@@ -104,6 +104,19 @@ static inline int cl_three_at(const unsigned char *u, size_t i, size_t n,
     memcpy(&t, u + i + 1, 2);
     return (t & 0xC0C0) == 0x8080;
 }
+/* Eight bytes at a time (exact as yes/no answers): does word w hold a
+ * byte below n (n <= 128)?  A byte equal to c?  A byte of 0x80 or more? */
+#define CL_ONES 0x0101010101010101ull
+static inline int cl_word_below(uint64_t w, unsigned n)
+{
+    return (((w - CL_ONES * n) & ~w) & (CL_ONES << 7)) != 0;
+}
+static inline int cl_word_has(uint64_t w, unsigned char c)
+{
+    return cl_word_below(w ^ (CL_ONES * c), 1);
+}
+static inline int cl_word_high(uint64_t w) { return (w & (CL_ONES << 7)) != 0; }
+
 /* Length in bytes of the code point ending just before s[i] (i > 0). */
 size_t cl_utf8_prev(const char *s, size_t i);
 size_t cl_utf8_count(const char *s, size_t n);

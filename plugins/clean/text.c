@@ -42,8 +42,8 @@ static const char RX_REMNANT[] =
     "?>|br/?>)";
 /* The pinyin annotations, as patterns.  cl_pinyin_at matches them by hand
  * (a regex call per candidate was a tenth of the stage on annotated
- * pages); test_pinyin_matcher checks it against these on every position
- * of the corpora and of random texts. */
+ * pages); tests/test_pinyin.c checks it against these on every position
+ * of the seeds, the corpora and random texts. */
 const char cl_rx_pinyin_han[] = "(?<=[\\p{Han}])[(（]" SYL "[)）]";
 const char cl_rx_pinyin_any[] = "[(（]" SYL "[)）]|\\?" SYL "[)）]";
 
@@ -336,7 +336,6 @@ static void normalize_chars(const char *in, size_t n, cl_buf *out,
 {
     const unsigned char *u = (const unsigned char *)in;
     size_t i = 0, run = 0; /* in[run..i) stays as it is */
-    const uint64_t hi = 0x8080808080808080ull, sp = 0x2020202020202020ull;
     while (i < n) {
         uint32_t cp;
         int k;
@@ -345,8 +344,8 @@ static void normalize_chars(const char *in, size_t n, cl_buf *out,
             while (i + 8 <= n) { /* printable ASCII, eight bytes at a time */
                 uint64_t w;
                 memcpy(&w, in + i, 8);
-                if ((w & hi) || ((w - sp) & ~w & hi))
-                    break; /* a byte >= 0x80 or < 0x20 */
+                if (cl_word_high(w) || cl_word_below(w, 0x20))
+                    break;
                 i += 8;
             }
             continue;
@@ -591,24 +590,16 @@ static int pin_letter(const unsigned char *u, size_t i, size_t n, size_t *len)
  * are answered here; anything else is asked of PCRE2's \p{Han}. */
 static int pin_after_han(cl_rules *r, const char *s, size_t p)
 {
-    const unsigned char *u = (const unsigned char *)s;
-    size_t b = p;
+    size_t b;
     uint32_t cp;
     if (!p)
         return 0;
-    while (b > 0 && (u[b - 1] & 0xC0) == 0x80 && p - b < 3)
-        b--;
-    if (b == 0)
-        return 0; /* only continuation bytes: no character */
-    b--;
-    if (p - b == 3) {
-        cp = (uint32_t)(u[b] & 0x0F) << 12 | (uint32_t)(u[b + 1] & 0x3F) << 6 |
-             (u[b + 2] & 0x3F);
-        if ((cp >= 0x4E00 && cp <= 0x9FA5) || (cp >= 0x3400 && cp <= 0x4DB5))
-            return 1;
-    } else if (p - b < 3) {
-        return 0; /* ASCII and two-byte letters are never Han */
-    }
+    b = p - cl_utf8_prev(s, p);
+    cl_utf8_next(s + b, p - b, &cp);
+    if ((cp >= 0x4E00 && cp <= 0x9FA5) || (cp >= 0x3400 && cp <= 0x4DB5))
+        return 1;
+    if (cp < 0x2E80) /* the Han script starts at the CJK radicals */
+        return 0;
     return pcre2_match(r->han, (PCRE2_SPTR)s, p, b, PCRE2_NO_UTF_CHECK, r->md,
                        NULL) >= 0;
 }

@@ -118,7 +118,6 @@ static size_t valid_char(const unsigned char *s, size_t n)
  * (hanzi among them: never overlong, never a surrogate or a mark) inline. */
 static int page_ok(const unsigned char *s, size_t n)
 {
-    const uint64_t hi = 0x8080808080808080ull, ones = 0x0101010101010101ull;
     size_t i = 0, k;
     while (i < n) {
         unsigned char c = s[i];
@@ -139,7 +138,7 @@ static int page_ok(const unsigned char *s, size_t n)
         while (i + 8 <= n) { /* the ASCII that follows, a word at a time */
             uint64_t w;
             memcpy(&w, s + i, 8);
-            if ((w & hi) || ((w - ones) & ~w & hi))
+            if (cl_word_high(w) || cl_word_has(w, 0))
                 break;
             i += 8;
         }
@@ -301,15 +300,12 @@ static int amp_ok(const unsigned char *s, size_t i, size_t b)
  * page_ok's. */
 static int value_ok(const unsigned char *s, size_t a, size_t b)
 {
-    const uint64_t ones = 0x0101010101010101ull, hi = ones << 7;
     for (size_t i = a; i < b;) {
         if (i + 8 <= b) { /* eight bytes with no '&', 0xEF or control pass */
-            uint64_t w, amp, ef;
+            uint64_t w;
             memcpy(&w, s + i, 8);
-            amp = w ^ (ones * '&');
-            ef = w ^ (ones * 0xEF);
-            if (!((((w - ones * 0x20) & ~w) | ((amp - ones) & ~amp) |
-                   ((ef - ones) & ~ef)) & hi)) {
+            if (!cl_word_below(w, 0x20) && !cl_word_has(w, '&') &&
+                !cl_word_has(w, 0xEF)) {
                 i += 8;
                 continue;
             }
@@ -405,14 +401,13 @@ static size_t body_end(const unsigned char *s, size_t n, size_t a, int kind)
  * while they are printable ASCII (a third of a page is script). */
 static int body_ok(const unsigned char *s, size_t a, size_t b)
 {
-    const uint64_t hi = 0x8080808080808080ull, blank = 0x2020202020202020ull;
     size_t i = a, k;
     while (i < b) {
         unsigned char c = s[i];
         if (i + 8 <= b) {
             uint64_t w;
             memcpy(&w, s + i, 8);
-            if (!((w | (w - blank)) & hi)) { /* all in 0x20..0x7F */
+            if (!cl_word_high(w) && !cl_word_below(w, 0x20)) { /* 0x20..0x7F */
                 i += 8;
                 continue;
             }
