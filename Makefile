@@ -27,7 +27,7 @@ endif
 # The host is built with link-time optimisation: the per-record path
 # crosses record.c, ring.c, api.c and runner.c, and inlining across them
 # takes 8% off the instructions of a no-op pipeline (callgrind, 300k
-# records: 335M to 308M).  Fat objects keep libtjcore.a usable by the
+# records: 335M to 309M).  Fat objects keep libtjcore.a usable by the
 # tests' ordinary links.  Not in sanitizer builds, which want -O1 as is.
 ifneq ($(SAN),1)
   HOST_LTO := -flto=auto -ffat-lto-objects

@@ -245,7 +245,8 @@ static int convert_value(const tj_option *o, const tj_node *v,
 static int unknown_option(const tj_stage_desc *desc, const char *stage,
                           const tj_node *key, tj_err *err)
 {
-    const char *names[128] = {0}; /* set: LTO's flow analysis cannot see n bound them */
+    /* zeroed: under LTO, GCC cannot see that n bounds the reads */
+    const char *names[128] = {0};
     size_t n = 0;
     tj_buf list = {0};
     for (const tj_option *o = desc->options; o && o->name && n < 128; o++) {

@@ -143,19 +143,8 @@ static tj_record *shell_get(void)
             pthread_setspecific(mag_key, m);
         }
     }
-    if (m && m->n) {
-        tj_record *r = m->items[--m->n];
-        /* The next shell was last touched by a sink, likely on the other
-         * core: ask for its first lines now, so the source's first writes
-         * to it (header and first fields) do not stall on the transfer. */
-        if (m->n) {
-            const char *next = (const char *)m->items[m->n - 1];
-            __builtin_prefetch(next, 1);
-            __builtin_prefetch(next + 64, 1);
-            __builtin_prefetch(next + 128, 1);
-        }
-        return r;
-    }
+    if (m && m->n)
+        return m->items[--m->n];
     return malloc(sizeof(tj_record));
 }
 
