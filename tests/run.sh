@@ -23,7 +23,7 @@ run_one() { # build name cmd...
     rc=$?
     p=$(grep -cE '^ok( |$)' "$out")
     f=$(grep -cE '^not ok( |$)' "$out")
-    if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; echo "not ok - $name exited $rc"; fi
+    if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; echo "not ok - $name exited $rc" >> "$out"; fi
     if [ "$f" -gt 0 ] || [ "${TJ_VERBOSE:-0}" = 1 ]; then
         sed "s|^|  [$build] $name: |" "$out" | grep -vE '^\s*\[.*\]: ok( |$)' | tail -n 60
     fi
@@ -33,7 +33,6 @@ run_one() { # build name cmd...
         failed_names+=("[$build] $name")
         # Kept for the closing lines: CI shows only the end of the output.
         failed_lines+=("$(grep -E -A2 '^not ok( |$)' "$out" | grep -v '^--$' | head -n 18 | sed "s|^|  [$build] $name: |")")
-        [ "$rc" -ne 0 ] && failed_lines+=("  [$build] $name: exited $rc")
     fi
     rm -f "$out"
 }
