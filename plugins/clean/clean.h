@@ -228,6 +228,7 @@ typedef struct cl_node {
     const char **attrs; /* element: name, value, name, value, ..., NULL */
     void *priv;         /* the user's */
     unsigned char type; /* CL_* */
+    unsigned char noted; /* listed by cl_veil_note */
 } cl_node;
 
 typedef struct cl_dom {
@@ -238,10 +239,13 @@ typedef struct cl_dom {
     int oom, halted;
 } cl_dom;
 
+struct cl_veil;
 /* Parses html[0..n) (UTF-8) as htmlReadMemory would, with recovery and no
- * network.  Returns 0, TJ_EPARSE when the page gives no element, TJ_EINVAL
- * when over 2 GB, or TJ_ENOMEM.  cl_dom_free in every case. */
-int cl_dom_parse(cl_dom *d, const char *html, size_t n);
+ * network.  With a veil, html is its veiled page: the tree is built with
+ * its blank runs put back and its token-bearing nodes listed for
+ * cl_veil_restore.  Returns 0, TJ_EPARSE when the page gives no element,
+ * TJ_EINVAL when over 2 GB, or TJ_ENOMEM.  cl_dom_free in every case. */
+int cl_dom_parse(cl_dom *d, const char *html, size_t n, struct cl_veil *veil);
 void cl_dom_free(cl_dom *d);
 /* The first top-level element (libxml2's root), or NULL. */
 cl_node *cl_dom_root(const cl_dom *d);
@@ -259,24 +263,43 @@ void cl_dom_unlink(cl_node *n);
 /* Appends the text and CDATA under n, in document order (xmlNodeGetContent). */
 void cl_dom_text_content(const cl_node *n, cl_buf *b);
 
-/* A page with its long text runs stood in by tokens for libxml2 (veil.c). */
-enum { RUN_TEXT, RUN_SCRIPT, RUN_STYLE, RUN_ATTR };
+/* A page with its long text runs stood in by tokens, and its blank runs
+ * between tags by their first byte, for libxml2 (veil.c). */
+enum { RUN_TEXT, RUN_SCRIPT, RUN_STYLE, RUN_ATTR, RUN_BLANK };
 typedef struct cl_veil {
     char *html;        /* the veiled page, NULL when nothing was veiled */
     size_t html_len;
     const char *src;   /* the page itself */
     size_t *off, *len; /* run r is src[off[r] .. off[r] + len[r]) */
-    unsigned char *kind; /* RUN_TEXT, a script (style) body, a quoted value */
+    size_t *end;       /* where its stand-in ends in html */
+    unsigned char *kind; /* RUN_TEXT, a script (style) body, a quoted value, blanks */
     unsigned char *found;
     size_t n, cap, nfound;
+    size_t next_blank; /* the first run cl_veil_text has not passed */
+    size_t next_token; /* the first run cl_veil_note has not passed */
+    cl_node **noted;   /* nodes that hold a token (cl_veil_note) */
+    size_t nnoted, cap_noted;
+    int oom;
 } cl_veil;
 
 /* Veils html[0..n) when it can be done safely (v->html stays NULL when
  * not).  Returns 0 or TJ_ENOMEM. */
 int cl_veil_make(cl_veil *v, const char *html, size_t n);
-/* Puts every run back into the parsed tree.  Returns 0, 1 when some token
- * did not come back exactly once in a text, CDATA, comment or PI node
- * (then the tree is not the page's: parse the page itself), or TJ_ENOMEM. */
+/* For the tree builder: the character data to put in the tree for a
+ * `characters` event of ch[0..*len) that ends where `rem` bytes of the
+ * veiled page are left.  That is the blank run itself (its length in
+ * *len) when the event is its one byte, else ch. */
+const char *cl_veil_text(cl_veil *v, size_t rem, const char *ch, size_t *len);
+/* For the tree builder: lists n (once) when a token ended in the veiled
+ * page since the last call, before where `rem` bytes are left: n is the
+ * node the parser just made or added to there, so the token should be
+ * in it (cl_veil_restore checks). */
+void cl_veil_note(cl_veil *v, cl_node *n, size_t rem);
+/* Puts every token's run back into the parsed tree.  Returns 0, 1 when
+ * some token did not come back exactly once in a text, CDATA, comment or
+ * PI node or as a whole attribute value, or some blank run not as a whole
+ * `characters` event (then the tree is not the page's: parse the page
+ * itself), or TJ_ENOMEM. */
 int cl_veil_restore(cl_veil *v, cl_dom *d);
 void cl_veil_free(cl_veil *v);
 

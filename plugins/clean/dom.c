@@ -57,6 +57,7 @@ typedef struct blk {
 /* The parse in progress: the tree, its arena and the open elements. */
 typedef struct builder {
     cl_dom *dom;
+    cl_veil *veil;   /* when the page is a veiled one, else NULL */
     cl_node **stack; /* open elements; stack[depth - 1] is the current one */
     size_t depth, cap;
 } builder;
@@ -174,6 +175,13 @@ static builder *builder_of(void *ctx)
     return ((xmlParserCtxtPtr)ctx)->_private;
 }
 
+/* How many bytes of the page the parser has left to read. */
+static size_t bytes_left(void *ctx)
+{
+    xmlParserInputPtr in = ((xmlParserCtxtPtr)ctx)->input;
+    return (size_t)(in->end - in->cur);
+}
+
 /* Stops the parse for good (out of memory, too deep). */
 static void halt(builder *b, void *ctx)
 {
@@ -238,6 +246,8 @@ static void on_start(void *ctx, const xmlChar *fullname, const xmlChar **atts)
         goto oom;
     append_child(parent ? parent : d->doc.children ? orphan_parent(d) : &d->doc, n);
     b->stack[b->depth++] = n;
+    if (b->veil && n->attrs) /* not an implied element, made before its cause */
+        cl_veil_note(b->veil, n, bytes_left(ctx));
     return;
 oom:
     d->oom = 1;
@@ -252,47 +262,57 @@ static void on_end(void *ctx, const xmlChar *name)
         b->depth--;
 }
 
-/* Character data of `type` (CL_TEXT or CL_CDATA) for the open element. */
-static void add_text(void *ctx, const xmlChar *ch, int len, int type)
+/* Character data ch[0..len) of `type` (CL_TEXT or CL_CDATA) for the open
+ * element. */
+static void add_text(builder *b, void *ctx, const char *ch, size_t len, int type)
 {
-    builder *b = builder_of(ctx);
     cl_dom *d = b->dom;
     cl_node *parent = current(b), *last;
-    if (d->halted || !parent || len < 0)
+    if (d->halted || !parent)
         return;
     last = parent->last;
     if (last && last->type == type) { /* joins the text before it */
         char *p;
-        if (last->len + (size_t)len > MAX_TEXT)
+        if (last->len + len > MAX_TEXT)
             return;
-        if (!(p = arena_grow(d, last->content, last->len + 1,
-                             last->len + (size_t)len + 1)))
+        if (!(p = arena_grow(d, last->content, last->len + 1, last->len + len + 1)))
             goto oom;
-        memcpy(p + last->len, ch, (size_t)len);
-        last->len += (size_t)len;
+        memcpy(p + last->len, ch, len);
+        last->len += len;
         p[last->len] = 0;
         last->content = p;
-        return;
+    } else {
+        if (!(last = new_node(d, type)) || !(last->content = arena_strndup(d, ch, len)))
+            goto oom;
+        last->len = len;
+        append_child(parent, last);
     }
-    if (!(last = new_node(d, type)) ||
-        !(last->content = arena_strndup(d, (const char *)ch, (size_t)len)))
-        goto oom;
-    last->len = (size_t)len;
-    append_child(parent, last);
+    if (b->veil)
+        cl_veil_note(b->veil, last, bytes_left(ctx));
     return;
 oom:
     d->oom = 1;
     halt(b, ctx);
 }
 
+/* Text; on a veiled page, a cut blank run is put back here (the event
+ * ends where the parser stands: cl_veil_text). */
 static void on_characters(void *ctx, const xmlChar *ch, int len)
 {
-    add_text(ctx, ch, len, CL_TEXT);
+    builder *b = builder_of(ctx);
+    const char *s = (const char *)ch;
+    size_t n = (size_t)len;
+    if (len < 0)
+        return;
+    if (b->veil)
+        s = cl_veil_text(b->veil, bytes_left(ctx), s, &n);
+    add_text(b, ctx, s, n, CL_TEXT);
 }
 
 static void on_cdata(void *ctx, const xmlChar *ch, int len)
 {
-    add_text(ctx, ch, len, CL_CDATA);
+    if (len >= 0)
+        add_text(builder_of(ctx), ctx, (const char *)ch, (size_t)len, CL_CDATA);
 }
 
 /* A comment or PI: under the open element, else at the top level. */
@@ -315,6 +335,8 @@ static void add_marker(void *ctx, int type, const xmlChar *name,
     }
     n->len = strlen(s);
     append_child(parent ? parent : &d->doc, n);
+    if (b->veil)
+        cl_veil_note(b->veil, n, bytes_left(ctx));
 }
 
 static void on_comment(void *ctx, const xmlChar *value)
@@ -361,7 +383,7 @@ static void on_doctype(void *ctx, const xmlChar *name, const xmlChar *external_i
 
 /* ---- the whole ------------------------------------------------------------------- */
 
-int cl_dom_parse(cl_dom *d, const char *html, size_t n)
+int cl_dom_parse(cl_dom *d, const char *html, size_t n, cl_veil *veil)
 {
     static xmlSAXHandler sax = {
         .internalSubset = on_doctype,
@@ -373,7 +395,7 @@ int cl_dom_parse(cl_dom *d, const char *html, size_t n)
         .cdataBlock = on_cdata,
         .initialized = 1,
     };
-    builder b = {.dom = d};
+    builder b = {.dom = d, .veil = veil};
     xmlParserCtxtPtr ctxt;
     xmlCharEncodingHandlerPtr utf8;
     memset(d, 0, sizeof *d);

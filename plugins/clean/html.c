@@ -895,7 +895,7 @@ int cl_html_parse(cl_dom *d, const char *html, size_t n, int veil, int *veiled)
     if (veiled)
         *veiled = 0;
     if (veil && cl_veil_make(&v, html, n) == 0 && v.html) {
-        if ((rc = cl_dom_parse(d, v.html, v.html_len)) == 0)
+        if ((rc = cl_dom_parse(d, v.html, v.html_len, &v)) == 0)
             rc = cl_veil_restore(&v, d);
         if (rc)
             cl_dom_free(d);
@@ -904,7 +904,7 @@ int cl_html_parse(cl_dom *d, const char *html, size_t n, int veil, int *veiled)
     }
     if (veil)
         cl_veil_free(&v);
-    return rc ? cl_dom_parse(d, html, n) : 0;
+    return rc ? cl_dom_parse(d, html, n, NULL) : 0;
 }
 
 int cl_html_extract(const char *html, size_t n, cl_buf *text, cJSON *page,

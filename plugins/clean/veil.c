@@ -58,6 +58,27 @@
  * quote as the value's opening one.  The parse of the page itself, in the
  * same state there, reads the value up to the next such quote, which ends
  * it, keeping every character, and goes on from the same place.
+ *
+ * Blank runs between a '>' and a '<' (a quarter of what libxml2 is left to
+ * read of a veiled news page: indentation) are cut to their first byte;
+ * the tree builder puts each back (cl_veil_text) when a `characters`
+ * event brings exactly that byte and ends right before that '<'.  Why
+ * that is enough: such an event comes only from htmlParseCharData having
+ * begun a chunk at the byte (any other event ends after '&', ';' or '<'),
+ * and the parse of the page itself, in the same state there, reads the
+ * whole run into that one chunk (it is under the 1000 bytes that would
+ * split it), stops at the same '<' and, the chunk being blank like the
+ * byte, makes the same areBlanks decision.  A run whose byte is met
+ * elsewhere (skipped before the first element, inside a comment, an
+ * attribute or a script) is not put back; then the page is parsed as it
+ * is.  Blank runs are only cut after the first start tag, since the
+ * prologue's blanks are skipped, not read.
+ *
+ * The tokens are looked for only in the nodes the tree builder lists
+ * (cl_veil_note): each node it makes or adds to where a token has just
+ * ended in the veiled page.  That saves a walk of the whole tree and
+ * changes nothing else: a token elsewhere is not found, so the page is
+ * parsed as it is.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -76,6 +97,8 @@
 enum {
     MIN_RUN = 40,      /* shorter runs are not worth a token */
     MIN_ATTR = 24,     /* nor shorter attribute values */
+    MIN_BLANK = 2,     /* blank runs worth cutting */
+    MAX_BLANK = 512,   /* under htmlParseCharData's 1000-byte chunks */
     MAX_PAGE = 8 << 20 /* libxml2 truncates text nodes at 10 MB */
 };
 
@@ -428,15 +451,15 @@ static int body_ok(const unsigned char *s, size_t a, size_t b)
 
 /* Finds the runs worth a token in s[0..n): script and style bodies, and
  * after a '>' and its blanks, safe characters up to a '<' or '&' (see the
- * file comment).  Comments ("<!--" to "-->") are passed over whole: a
- * <script> in one is no script.  The page is checked on the way (page_ok
+ * file comment); and the blank runs worth cutting.  Comments ("<!--" to
+ * "-->") are passed over whole: a <script> in one is no script.  The page is checked on the way (page_ok
  * between runs, safe_end or body_ok within): returns 0, 1 when the page
  * may not be veiled, -1 when out of memory. */
 static int find_runs(cl_veil *v, const unsigned char *s, size_t n)
 {
     const unsigned char *gt;
     size_t i = 0, lt = 0;
-    int bad = 0, kind;
+    int bad = 0, kind, started = 0; /* past the first start tag */
     while (i < n && (gt = memchr(s + i, '>', n - i))) {
         size_t a = (size_t)(gt - s) + 1, b;
         if ((kind = tag_kind(s, i, a - 1, &lt)) == TAG_COMMENT) {
@@ -449,6 +472,7 @@ static int find_runs(cl_veil *v, const unsigned char *s, size_t n)
         }
         if (kind == TAG_START) { /* its values veiled; the '>' really ending it */
             size_t end = scan_tag(v, s, n, lt, !root_tag(s, n, lt));
+            started = 1;
             if (end == (size_t)-1)
                 return -1;
             kind = body_kind(s, lt, end);
@@ -469,8 +493,16 @@ static int find_runs(cl_veil *v, const unsigned char *s, size_t n)
             i = b;
             continue;
         }
+        b = a;
         while (a < n && is_blank(s[a]))
             a++;
+        if (started && kind == RUN_TEXT && a < n && s[a] == '<' &&
+            a - b >= MIN_BLANK && a - b <= MAX_BLANK) {
+            if (add_run(v, b, a - b, RUN_BLANK) < 0)
+                return -1;
+            i = a;
+            continue;
+        }
         b = safe_end(s, n, a, &bad);
         if (bad)
             return 1;
@@ -527,12 +559,18 @@ int cl_veil_make(cl_veil *v, const char *html, size_t n)
         cl_veil_free(v);
         return 0;
     }
+    if (!(v->end = malloc(v->n * sizeof *v->end)))
+        goto oom;
     cl_buf_init(&out);
     cl_buf_reserve(&out, n); /* the veiled page is shorter */
     for (size_t r = 0; r < v->n; r++) {
         char tok[32];
         cl_buf_put(&out, html + at, v->off[r] - at);
-        cl_buf_put(&out, tok, token(r, tok));
+        if (v->kind[r] == RUN_BLANK)
+            cl_buf_put(&out, html + v->off[r], 1);
+        else
+            cl_buf_put(&out, tok, token(r, tok));
+        v->end[r] = out.len;
         at = v->off[r] + v->len[r];
     }
     cl_buf_put(&out, html + at, n - at);
@@ -567,7 +605,7 @@ static int restore_node(cl_veil *v, cl_dom *d, cl_node *node, cl_buf *b)
         r = strtoul(p, &q, 10);
         if (q == p || strncmp(q, MARK_CLOSE, 3) || r >= v->n || v->found[r])
             return 1;
-        if (v->kind[r] == RUN_ATTR ||
+        if (v->kind[r] == RUN_ATTR || v->kind[r] == RUN_BLANK ||
             (v->kind[r] != RUN_TEXT && (node->type != CL_CDATA || p - 3 != node->content || q + 3 != end ||
              !node->parent || node->parent->type != CL_ELEM ||
              strcmp(node->parent->name, RUN_TAG[v->kind[r]]))))
@@ -624,38 +662,53 @@ static int restore_attrs(cl_veil *v, cl_dom *d, cl_node *n)
     return 0;
 }
 
-/* Walks n and its siblings and descendants, attributes included. */
-static int restore_tree(cl_veil *v, cl_dom *d, cl_node *n, cl_buf *b)
+const char *cl_veil_text(cl_veil *v, size_t rem, const char *ch, size_t *len)
 {
-    int rc;
-    for (; n; n = n->next) {
-        switch (n->type) {
-        case CL_TEXT:
-        case CL_CDATA:
-        case CL_COMMENT:
-        case CL_PI:
-            if ((rc = restore_node(v, d, n, b)))
-                return rc;
-            break;
-        case CL_ELEM:
-            if (n->attrs && (rc = restore_attrs(v, d, n)))
-                return rc;
-            if (n->children && (rc = restore_tree(v, d, n->children, b)))
-                return rc;
-            break;
-        default:
-            break;
+    size_t at = v->html_len - rem, r;
+    while (v->next_blank < v->n &&
+           (v->kind[v->next_blank] != RUN_BLANK || v->end[v->next_blank] < at))
+        v->next_blank++; /* passed: not put back, so not found */
+    r = v->next_blank;
+    if (r == v->n || v->end[r] != at || *len != 1 || ch[0] != v->src[v->off[r]])
+        return ch;
+    v->found[r] = 1;
+    v->nfound++;
+    v->next_blank++;
+    *len = v->len[r];
+    return v->src + v->off[r];
+}
+
+void cl_veil_note(cl_veil *v, cl_node *n, size_t rem)
+{
+    size_t at = v->html_len - rem;
+    int token = 0;
+    while (v->next_token < v->n && v->end[v->next_token] <= at)
+        token |= v->kind[v->next_token++] != RUN_BLANK;
+    if (!token || n->noted)
+        return;
+    if (v->nnoted == v->cap_noted) {
+        size_t cap = v->cap_noted ? v->cap_noted * 2 : 64;
+        cl_node **p = realloc(v->noted, cap * sizeof *p);
+        if (!p) {
+            v->oom = 1;
+            return;
         }
+        v->noted = p;
+        v->cap_noted = cap;
     }
-    return 0;
+    v->noted[v->nnoted++] = n;
+    n->noted = 1;
 }
 
 int cl_veil_restore(cl_veil *v, cl_dom *d)
 {
     cl_buf b;
-    int rc;
+    int rc = v->oom ? TJ_ENOMEM : 0;
     cl_buf_init(&b);
-    rc = restore_tree(v, d, d->doc.children, &b);
+    for (size_t i = 0; i < v->nnoted && !rc; i++) {
+        cl_node *n = v->noted[i];
+        rc = n->type == CL_ELEM ? restore_attrs(v, d, n) : restore_node(v, d, n, &b);
+    }
     cl_buf_free(&b);
     return rc ? rc : v->nfound != v->n;
 }
@@ -667,5 +720,7 @@ void cl_veil_free(cl_veil *v)
     free(v->len);
     free(v->found);
     free(v->kind);
+    free(v->end);
+    free(v->noted);
     memset(v, 0, sizeof *v);
 }

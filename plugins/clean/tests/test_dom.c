@@ -151,7 +151,7 @@ static void test_text_joined_across_chunks(void **st)
         cl_buf_puts(&b, "x<y;");
     cl_buf_puts(&b, "</script></body></html>");
     free(same_as_libxml2("long text", b.p, b.len));
-    assert_int_equal(cl_dom_parse(&d, b.p, b.len), 0);
+    assert_int_equal(cl_dom_parse(&d, b.p, b.len, NULL), 0);
     cl_node *body = cl_dom_root(&d)->last, *p = body->children;
     assert_string_equal(p->name, "p");
     assert_ptr_equal(p->children, p->last); /* one text node */
@@ -174,7 +174,7 @@ static void test_depth_limit(void **st)
         cl_buf_puts(&b, "<div>x");
     cl_buf_puts(&b, "<p>never read</p>");
     free(same_as_libxml2("deep page", b.p, b.len));
-    assert_int_equal(cl_dom_parse(&d, b.p, b.len), 0);
+    assert_int_equal(cl_dom_parse(&d, b.p, b.len, NULL), 0);
     for (cl_node *n = cl_dom_root(&d); n; n = n->last)
         depth += n->type == CL_ELEM;
     assert_int_equal(depth, 257); /* html, body, then 255 divs */

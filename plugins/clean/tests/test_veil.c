@@ -226,6 +226,86 @@ static void test_blank_chunks(void **st)
     }
 }
 
+/* Blank runs between tags, cut to one byte while libxml2 parses: where
+ * they are, and every place where the parser skips them, reads them
+ * otherwise, or reads their one byte with more. */
+#define IND "\n        "
+static void test_blank_runs(void **st)
+{
+    static const char *const cut[] = {
+        "<html>" IND "<head>" IND "<title>t</title>" IND "</head>" IND "<body>" IND
+        "<div>" IND "<p>" LONG "</p>" IND "</div>" IND "</body>" IND "</html>" IND,
+        /* prologue blanks are skipped, not read: not cut */
+        "<!DOCTYPE html>" IND "<!-- c -->" IND "<?pi x?>" IND "<html>" IND "<p>x</p></html>",
+        IND "<p>x</p>" IND "<p>y</p>",
+        /* areBlanks says yes in the body under this doctype */
+        "<!DOCTYPE html PUBLIC \"-//W3C//DTD HTML 4.01//EN\"><html><body>" IND
+        "<b>x</b>" IND "<p>y</p>" IND "</body></html>",
+        "<p title=\"a >" IND "<b\">x</p>" IND "<p title='>" IND "<'>y</p>",
+        "<script>a >" IND "</script>" IND "<style>b >" IND "</style>" IND "<p>x</p>",
+        "<textarea>" IND "</textarea>" IND "<pre>" IND "<b>x</b>" IND "</pre>",
+        "<table>" IND "<tr>" IND "<td>x</td>" IND "</tr>" IND "</table>",
+        "<select>" IND "<option>x" IND "<option>y" IND "</select>",
+        "<ul>" IND "<li>a" IND "<li>b" IND "</ul>" IND "<br>" IND "<hr>" IND "<img src=x>" IND,
+        "<p>x</p>\r\n  \r\n<p>y</p>\t \t<p>z</p>",
+        "<p>x</p></body></html>" IND "<p>after</p>" IND,
+        "<p>x</p foo>" IND "<b>y</b>",
+        "<html>" IND "<head>" IND "<meta charset=utf-8>" IND "x" IND "<title>t</title>",
+        "<html><head></head>" IND "<body>" IND "x</body></html>",
+        "<a href=x>a</a>" IND "<a href=y>b</a>" IND "<a name=z></a>",
+        NULL};
+    /* the run's byte read with the text before it ("a >", "]]>"), the
+     * run in a comment, an unclosed script, a bogus tag, or after no '>' */
+    static const char *const whole[] = {
+        "<p>a >" IND "<b>x</b>" IND "</p>",
+        "<p><!-- a >" IND "<b> -->" IND "</p>",
+        "<script>a >" IND "<b>",
+        "<title>a >" IND "</title>" IND "<xmp>a >" IND "</xmp>",
+        "<p>x</p>  &amp;  <p>y</p>" IND "&nbsp;" IND "<p>z</p>",
+        "<p>x</p>" IND,
+        "<p>x<p" IND "<b>y</b>",
+        "<p>&lt;b&gt;" IND "<b>x</b>",
+        "<p>a</p><![CDATA[ >" IND "]]>" IND "<p>b</p>",
+        NULL};
+    cl_veil v;
+    size_t blanks = 0;
+    (void)st;
+    assert_int_equal(same_trees("blank cut", cut), 16);
+    assert_int_equal(same_trees("blank kept", whole), 0);
+    /* the indentation of an article page is cut */
+    assert_int_equal(cl_veil_make(&v, cut[0], strlen(cut[0])), 0);
+    assert_non_null(v.html);
+    for (size_t r = 0; r < v.n; r++)
+        blanks += v.kind[r] == RUN_BLANK;
+    assert_int_equal(blanks, 9); /* the last one ends the page: kept */
+    assert_true(v.html_len > strlen(IND)); /* which stays whole */
+    assert_null(memmem(v.html, v.html_len - strlen(IND), IND, 2));
+    assert_memory_equal(v.html + v.html_len - strlen(IND), IND, strlen(IND));
+    cl_veil_free(&v);
+    /* a blank run at every offset from a 1000-byte chunk edge */
+    for (int pad = 0; pad < 24; pad++) {
+        cl_buf b;
+        cl_buf_init(&b);
+        cl_buf_puts(&b, "<html><body><p>");
+        for (int k = 0; k < 980 + pad; k++)
+            cl_buf_putc(&b, k % 50 == 49 ? '>' : 'a' + k % 26);
+        cl_buf_puts(&b, IND "<b>x</b>" IND "</p></body></html>");
+        same_tree("blank at chunk edge", b.p, b.len);
+        cl_buf_free(&b);
+    }
+    /* runs of every length around the cut limit */
+    for (int len = 1; len < 1100; len += len < 8 ? 1 : 101) {
+        cl_buf b;
+        cl_buf_init(&b);
+        cl_buf_puts(&b, "<html><body><p>x</p>");
+        for (int k = 0; k < len; k++)
+            cl_buf_putc(&b, " \n\t"[k % 3]);
+        cl_buf_puts(&b, "<p>y</p></body></html>");
+        same_tree("blank run length", b.p, b.len);
+        cl_buf_free(&b);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -234,6 +314,7 @@ int main(void)
         cmocka_unit_test(test_script_bodies),
         cmocka_unit_test(test_attribute_values),
         cmocka_unit_test(test_blank_chunks),
+        cmocka_unit_test(test_blank_runs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
