@@ -257,6 +257,10 @@ const char *cl_dom_attr(const cl_node *n, const char *name);
 char *cl_dom_strndup(cl_dom *d, const char *s, size_t len);
 /* Gives n a copy of s[0..len) as content.  0 or TJ_ENOMEM. */
 int cl_dom_set_content(cl_dom *d, cl_node *n, const char *s, size_t len);
+/* n bytes (8-aligned) from the tree's arena; NULL when out of memory. */
+void *cl_dom_alloc(cl_dom *d, size_t n);
+/* The value SAX2 gives the attribute `name` written without one. */
+const char *cl_dom_bare_value(const char *name);
 /* Takes n (and what is under it) out of the tree; its memory stays in the
  * arena until cl_dom_free. */
 void cl_dom_unlink(cl_node *n);
@@ -265,19 +269,22 @@ void cl_dom_text_content(const cl_node *n, cl_buf *b);
 
 /* A page with its long text runs stood in by tokens, and its blank runs
  * between tags by their first byte, for libxml2 (veil.c). */
-enum { RUN_TEXT, RUN_SCRIPT, RUN_STYLE, RUN_ATTR, RUN_BLANK };
+enum { RUN_TEXT, RUN_SCRIPT, RUN_STYLE, RUN_ATTR, RUN_ATTRS, RUN_BLANK };
 typedef struct cl_veil {
     char *html;        /* the veiled page, NULL when nothing was veiled */
     size_t html_len;
     const char *src;   /* the page itself */
     size_t *off, *len; /* run r is src[off[r] .. off[r] + len[r]) */
     size_t *end;       /* where its stand-in ends in html */
-    unsigned char *kind; /* RUN_TEXT, a script (style) body, a quoted value, blanks */
+    unsigned char *kind; /* RUN_TEXT, a script (style) body, a quoted value,
+                            a start tag's attributes, blanks */
     unsigned char *found;
     size_t n, cap, nfound;
     size_t next_blank; /* the first run cl_veil_text has not passed */
     size_t next_token; /* the first run cl_veil_note has not passed */
     cl_node **noted;   /* nodes that hold a token (cl_veil_note) */
+    const char **pairs; /* room to read an attribute list in */
+    size_t cap_pairs;
     size_t nnoted, cap_noted;
     int oom;
 } cl_veil;

@@ -212,7 +212,7 @@ static const char **copy_attrs(cl_dom *d, const xmlChar **atts)
         const char *name = (const char *)atts[i], *v = (const char *)atts[i + 1];
         a[i] = name;
         if (!v)
-            a[i + 1] = htmlIsBooleanAttr(atts[i]) ? name : "";
+            a[i + 1] = cl_dom_bare_value(name);
         else if (!(a[i + 1] = arena_strndup(d, v, strlen(v))))
             return NULL;
     }
@@ -451,6 +451,16 @@ const char *cl_dom_attr(const cl_node *n, const char *name)
 char *cl_dom_strndup(cl_dom *d, const char *s, size_t len)
 {
     return arena_strndup(d, s, len);
+}
+
+void *cl_dom_alloc(cl_dom *d, size_t n)
+{
+    return arena_alloc(d, n);
+}
+
+const char *cl_dom_bare_value(const char *name)
+{
+    return htmlIsBooleanAttr((const xmlChar *)name) ? name : "";
 }
 
 int cl_dom_set_content(cl_dom *d, cl_node *n, const char *s, size_t len)

@@ -59,6 +59,20 @@
  * same state there, reads the value up to the next such quote, which ends
  * it, keeping every character, and goes on from the same place.
  *
+ * A start tag's whole attribute list, when veil.c can read it the way
+ * htmlParseStartTag does (read_attrs: names, '=', values quoted or not or
+ * none, blanks, up to '>' or "/>"; anything else leaves the list to
+ * libxml2), is stood in by one attribute t="token" (the names and the
+ * short values were most of what libxml2 still read a character at a
+ * time).  The token only counts as the one attribute of an element; then
+ * the list is read again from the page into the element: names lower-
+ * cased, the first of a repeated name kept, "&amp;" decoded, a missing
+ * value as SAX2 gives it.  Why that is enough: as for a value, the parse
+ * of the page itself is in the same state at the list and reads it to the
+ * same place, making those attributes.  <html>, <head>, <body> (whose
+ * attributes a second one loses) and <meta> (htmlCheckMeta reads them)
+ * keep theirs.
+ *
  * Blank runs between a '>' and a '<' (a quarter of what libxml2 is left to
  * read of a veiled news page: indentation) are cut to their first byte;
  * the tree builder puts each back (cl_veil_text) when a `characters`
@@ -97,14 +111,22 @@
 enum {
     MIN_RUN = 40,      /* shorter runs are not worth a token */
     MIN_ATTR = 24,     /* nor shorter attribute values */
+    MIN_ATTRS = 20,    /* nor shorter attribute lists */
+    MAX_NAME = 100,    /* htmlParseHTMLName cuts names there */
     MIN_BLANK = 2,     /* blank runs worth cutting */
     MAX_BLANK = 512,   /* under htmlParseCharData's 1000-byte chunks */
     MAX_PAGE = 8 << 20 /* libxml2 truncates text nodes at 10 MB */
 };
 
+/* Classes of bytes, filled once (safe_init): blanks (IS_BLANK_CH), bytes
+ * of an HTML name (htmlParseHTMLName) and those that may start one, and
+ * the bytes value_ok looks at twice. */
+enum { C_BLANK = 1, C_NAME = 2, C_START = 4, C_VALUE = 8 };
+static unsigned char cls[256];
+
 static int is_blank(unsigned char c)
 {
-    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+    return cls[c] & C_BLANK;
 }
 
 /* Length of the valid UTF-8 sequence at s[0..n), 0 when invalid or when it
@@ -176,6 +198,18 @@ static unsigned char safe_len[256];
 
 static void safe_init(void)
 {
+    for (int c = 0; c < 256; c++) {
+        int letter = (c | 0x20) >= 'a' && (c | 0x20) <= 'z';
+        cls[c] = (unsigned char)((c == ' ' || c == '\t' || c == '\n' || c == '\r' ? C_BLANK : 0) |
+                                 (letter || (c >= '0' && c <= '9') || c == ':' || c == '-' ||
+                                          c == '_' || c == '.'
+                                      ? C_NAME
+                                      : 0) |
+                                 (letter || c == ':' || c == '_' || c == '.' ? C_START : 0) |
+                                 (c == '&' || c == 0xEF || (c < 0x20 && c != '\t' && c != '\n')
+                                      ? C_VALUE
+                                      : 0));
+    }
     for (int c = 0; c < 256; c++)
         safe_len[c] = c < 0x80 ? !(c == '<' || c == '>' || c == '&' ||
                                    c == '\r' || (c < 0x20 && c != '\t' && c != '\n'))
@@ -245,7 +279,7 @@ static int add_run(cl_veil *v, size_t off, size_t len, int kind)
 
 static const char *const RUN_TAG[] = {[RUN_SCRIPT] = "script", [RUN_STYLE] = "style"};
 
-enum { TAG_COMMENT = RUN_ATTR + 1, TAG_START };
+enum { TAG_COMMENT = RUN_BLANK + 1, TAG_START };
 
 /* What the '>' at s[gt] seems to end: TAG_COMMENT when s[i..gt) holds
  * the start of a comment ("<!--", its offset in *lt); TAG_START when its
@@ -280,17 +314,14 @@ static int body_kind(const unsigned char *s, size_t lt, size_t gt)
     return RUN_TEXT;
 }
 
-/* Characters of an HTML name (htmlParseHTMLName), and those that may
- * start one. */
 static int name_char(unsigned char c)
 {
-    return ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') || (c >= '0' && c <= '9') ||
-           c == ':' || c == '-' || c == '_' || c == '.';
+    return cls[c] & C_NAME;
 }
 
 static int name_start(unsigned char c)
 {
-    return ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') || c == ':' || c == '_' || c == '.';
+    return cls[c] & C_START;
 }
 
 /* The end of the ASCII name run at s[i..b) (what htmlParseName reads of
@@ -334,6 +365,10 @@ static int value_ok(const unsigned char *s, size_t a, size_t b)
             }
         }
         unsigned char c = s[i];
+        if (!(cls[c] & C_VALUE)) {
+            i++;
+            continue;
+        }
         if ((c == '&' && !amp_ok(s, i, b)) || (c < 0x20 && c != '\t' && c != '\n') ||
             (c == 0xEF && i + 2 < b && s[i + 1] == 0xBF && s[i + 2] >= 0xBE))
             return 0;
@@ -347,6 +382,8 @@ static int value_ok(const unsigned char *s, size_t a, size_t b)
 static int root_tag(const unsigned char *s, size_t n, size_t lt)
 {
     static const char *const names[] = {"html", "head", "body"};
+    if (lt + 1 < n && (s[lt + 1] | 0x20) != 'h' && (s[lt + 1] | 0x20) != 'b')
+        return 0; /* most tags */
     for (int k = 0; k < 3 && lt + 5 < n; k++)
         if (!strncasecmp((const char *)s + lt + 1, names[k], 4) &&
             !name_char(s[lt + 5]))
@@ -400,6 +437,130 @@ static size_t scan_tag(cl_veil *v, const unsigned char *s, size_t n, size_t lt,
         }
     }
     return j;
+}
+
+/* The value libxml2 makes of s[0..n), a value_ok one: "&amp;" is '&'.
+ * In the tree's arena; NULL when out of memory. */
+static const char *value_of(cl_dom *d, const char *s, size_t n)
+{
+    const char *amp = memchr(s, '&', n);
+    char *out, *o;
+    if (!amp)
+        return cl_dom_strndup(d, s, n);
+    if (!(o = out = cl_dom_strndup(d, s, n)))
+        return NULL;
+    for (size_t i = 0; i < n; i++) {
+        *o++ = s[i];
+        if (s[i] == '&' && i + 5 <= n && !memcmp(s + i, "&amp;", 5))
+            i += 4;
+    }
+    *o = 0;
+    return out;
+}
+
+#define NOT_PLAIN ((size_t)-1)
+
+/* The attributes of an element as SAX2 gives them, being read (a: name,
+ * value, ..., its k pointers in use, room for cap); the strings in the
+ * tree's arena. */
+typedef struct attr_list {
+    cl_dom *d;
+    const char **a;
+    size_t k, cap;
+} attr_list;
+
+/* Adds the attribute named s[a..b) (lower-cased, as htmlParseHTMLName
+ * makes it) with the value s[va..vb) (none when va == vb == 0), unless
+ * one of that name came first (htmlParseStartTag keeps the first).
+ * 0, or -1 when out of memory. */
+static int add_attr(attr_list *l, const unsigned char *s, size_t a, size_t b,
+                    size_t va, size_t vb)
+{
+    char *name = cl_dom_strndup(l->d, (const char *)s + a, b - a);
+    const char *value;
+    if (!name)
+        return -1;
+    for (char *p = name; *p; p++)
+        if (*p >= 'A' && *p <= 'Z')
+            *p = (char)(*p + 32);
+    for (size_t i = 0; i < l->k; i += 2)
+        if (!strcmp(l->a[i], name))
+            return 0;
+    value = vb ? value_of(l->d, (const char *)s + va, vb - va) : cl_dom_bare_value(name);
+    if (!value)
+        return -1;
+    if (l->k + 2 > l->cap) {
+        size_t cap = l->cap ? 2 * l->cap : 32;
+        const char **a = realloc(l->a, cap * sizeof *a);
+        if (!a)
+            return -1;
+        l->a = a;
+        l->cap = cap;
+    }
+    l->a[l->k++] = name;
+    l->a[l->k++] = value;
+    return 0;
+}
+
+/* Reads the attributes of a start tag from s[j], just after its name, the
+ * way htmlParseStartTag does: blanks; a name, blanks, and '=', blanks and
+ * a value, quoted or not, or no value; until '>' or "/>".  Returns the
+ * offset where that loop stops (of the '>', or of the '/' of "/>"), or
+ * NOT_PLAIN when some part is one this reading does not cover: no name
+ * where one should start (libxml2 skips such bytes), a name of MAX_NAME
+ * bytes, a value unterminated, unquoted and empty, or not value_ok (not
+ * checked again with `out`: the list was read before), the end of the
+ * page.  With `out`, adds each attribute to it (add_attr). */
+static size_t read_attrs(const unsigned char *s, size_t n, size_t j, attr_list *out)
+{
+    for (;;) {
+        size_t a, b, va = 0, vb = 0;
+        while (j < n && is_blank(s[j]))
+            j++;
+        if (j >= n)
+            return NOT_PLAIN;
+        if (s[j] == '>' || (s[j] == '/' && j + 1 < n && s[j + 1] == '>'))
+            return j;
+        if (!name_start(s[j]))
+            return NOT_PLAIN;
+        a = j;
+        b = j = ascii_name_end(s, j, n);
+        if (b - a >= MAX_NAME)
+            return NOT_PLAIN;
+        while (j < n && is_blank(s[j]))
+            j++;
+        if (j < n && s[j] == '=') {
+            for (j++; j < n && is_blank(s[j]); j++)
+                ;
+            if (j < n && (s[j] == '"' || s[j] == '\'')) {
+                const unsigned char *q = memchr(s + j + 1, s[j], n - j - 1);
+                if (!q)
+                    return NOT_PLAIN;
+                va = j + 1;
+                vb = (size_t)(q - s);
+                j = vb + 1;
+            } else {
+                for (va = j; j < n && !is_blank(s[j]) && s[j] != '>'; j++)
+                    ;
+                if ((vb = j) == va)
+                    return NOT_PLAIN;
+            }
+            if (!out && !value_ok(s, va, vb))
+                return NOT_PLAIN;
+        }
+        if (out && add_attr(out, s, a, b, va, vb) < 0)
+            return NOT_PLAIN;
+    }
+}
+
+/* 1 when the start tag at s[lt], its name ending at s[e], may have its
+ * attributes veiled whole: not <html>, <head> or <body> (root_tag), nor
+ * <meta> (htmlCheckMeta reads its attributes), and a name libxml2 reads
+ * whole. */
+static int attrs_tag(const unsigned char *s, size_t n, size_t lt, size_t e)
+{
+    return e < n && is_blank(s[e]) && e - lt - 1 < MAX_NAME && !root_tag(s, n, lt) &&
+           !(e - lt - 1 == 4 && !strncasecmp((const char *)s + lt + 1, "meta", 4));
 }
 
 /* The end of the body of a `kind` element starting at s[a]: the offset of
@@ -470,9 +631,18 @@ static int find_runs(cl_veil *v, const unsigned char *s, size_t n)
             i = a;
             continue;
         }
-        if (kind == TAG_START) { /* its values veiled; the '>' really ending it */
-            size_t end = scan_tag(v, s, n, lt, !root_tag(s, n, lt));
+        if (kind == TAG_START) { /* its attributes veiled; the '>' really ending it */
+            size_t e = ascii_name_end(s, lt + 1, n), end = NOT_PLAIN;
             started = 1;
+            if (attrs_tag(s, n, lt, e))
+                end = read_attrs(s, n, e, NULL);
+            if (end != NOT_PLAIN && end - e >= MIN_ATTRS) { /* all of them */
+                if (add_run(v, e, end - e, RUN_ATTRS) < 0)
+                    return -1;
+                end += s[end] == '/';
+            } else { /* its long values */
+                end = scan_tag(v, s, n, lt, !root_tag(s, n, lt));
+            }
             if (end == (size_t)-1)
                 return -1;
             kind = body_kind(s, lt, end);
@@ -566,10 +736,15 @@ int cl_veil_make(cl_veil *v, const char *html, size_t n)
     for (size_t r = 0; r < v->n; r++) {
         char tok[32];
         cl_buf_put(&out, html + at, v->off[r] - at);
-        if (v->kind[r] == RUN_BLANK)
+        if (v->kind[r] == RUN_BLANK) {
             cl_buf_put(&out, html + v->off[r], 1);
-        else
+        } else if (v->kind[r] == RUN_ATTRS) { /* one attribute */
+            cl_buf_puts(&out, " t=\"");
             cl_buf_put(&out, tok, token(r, tok));
+            cl_buf_putc(&out, '"');
+        } else {
+            cl_buf_put(&out, tok, token(r, tok));
+        }
         v->end[r] = out.len;
         at = v->off[r] + v->len[r];
     }
@@ -605,10 +780,11 @@ static int restore_node(cl_veil *v, cl_dom *d, cl_node *node, cl_buf *b)
         r = strtoul(p, &q, 10);
         if (q == p || strncmp(q, MARK_CLOSE, 3) || r >= v->n || v->found[r])
             return 1;
-        if (v->kind[r] == RUN_ATTR || v->kind[r] == RUN_BLANK ||
-            (v->kind[r] != RUN_TEXT && (node->type != CL_CDATA || p - 3 != node->content || q + 3 != end ||
+        if (v->kind[r] != RUN_TEXT &&
+            ((v->kind[r] != RUN_SCRIPT && v->kind[r] != RUN_STYLE) ||
+             node->type != CL_CDATA || p - 3 != node->content || q + 3 != end ||
              !node->parent || node->parent->type != CL_ELEM ||
-             strcmp(node->parent->name, RUN_TAG[v->kind[r]]))))
+             strcmp(node->parent->name, RUN_TAG[v->kind[r]])))
             return 1;
         v->found[r] = 1;
         v->nfound++;
@@ -621,27 +797,35 @@ static int restore_node(cl_veil *v, cl_dom *d, cl_node *node, cl_buf *b)
     return cl_dom_set_content(d, node, b->p, b->len);
 }
 
-/* The value libxml2 makes of s[0..n), a value_ok one: "&amp;" is '&'.
- * In the tree's arena; NULL when out of memory. */
-static const char *value_of(cl_dom *d, const char *s, size_t n)
+/* The attributes of the tag whose attribute list is run r, read again
+ * from the page (read_attrs), in place of the one attribute that stood
+ * in for them (`a`).  0, 1 (that was not so), TJ_ENOMEM. */
+static int restore_list(cl_veil *v, cl_dom *d, cl_node *n, size_t r)
 {
-    const char *amp = memmem(s, n, "&amp;", 5);
-    char *out, *o;
-    if (!amp)
-        return cl_dom_strndup(d, s, n);
-    if (!(o = out = cl_dom_strndup(d, s, n)))
-        return NULL;
-    for (size_t i = 0; i < n; i++) {
-        *o++ = s[i];
-        if (s[i] == '&' && i + 5 <= n && !memcmp(s + i, "&amp;", 5))
-            i += 4;
+    const unsigned char *s = (const unsigned char *)v->src;
+    size_t e = v->off[r] + v->len[r], n_s = e + 1 + (s[e] == '/');
+    attr_list l = {.d = d, .a = v->pairs, .cap = v->cap_pairs};
+    const char **a;
+    int rc = 0;
+    if (strcmp(n->attrs[0], "t") || n->attrs[2])
+        return 1;
+    if (read_attrs(s, n_s, v->off[r], &l) != e) /* as in cl_veil_make */
+        rc = TJ_ENOMEM;
+    else if (!(a = cl_dom_alloc(d, (l.k + 1) * sizeof *a)))
+        rc = TJ_ENOMEM;
+    else {
+        memcpy(a, l.a, l.k * sizeof *a);
+        a[l.k] = NULL;
+        n->attrs = a;
     }
-    *o = 0;
-    return out;
+    v->pairs = l.a; /* kept for the next list */
+    v->cap_pairs = l.cap;
+    return rc;
 }
 
 /* Puts the values back into the attributes of element n: a token there
- * must be a value's, and the whole value.  0, 1 (not so), TJ_ENOMEM. */
+ * must be a value's, and the whole value; or the attribute list's, the
+ * whole of it.  0, 1 (not so), TJ_ENOMEM. */
 static int restore_attrs(cl_veil *v, cl_dom *d, cl_node *n)
 {
     for (const char **a = n->attrs; *a; a += 2) {
@@ -652,10 +836,12 @@ static int restore_attrs(cl_veil *v, cl_dom *d, cl_node *n)
             continue;
         r = strtoul(p + 3, &q, 10);
         if (p != val || q == p + 3 || strcmp(q, MARK_CLOSE) || r >= v->n ||
-            v->found[r] || v->kind[r] != RUN_ATTR)
+            v->found[r] || (v->kind[r] != RUN_ATTR && v->kind[r] != RUN_ATTRS))
             return 1;
         v->found[r] = 1;
         v->nfound++;
+        if (v->kind[r] == RUN_ATTRS)
+            return restore_list(v, d, n, r);
         if (!(a[1] = value_of(d, v->src + v->off[r], v->len[r])))
             return TJ_ENOMEM;
     }
@@ -722,5 +908,6 @@ void cl_veil_free(cl_veil *v)
     free(v->kind);
     free(v->end);
     free(v->noted);
+    free(v->pairs);
     memset(v, 0, sizeof *v);
 }
