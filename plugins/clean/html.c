@@ -108,8 +108,11 @@ static void tag_add(const char *name, unsigned bits)
     tag_tab[h].bits |= bits;
 }
 
+static void mark_init(void);
+
 static void tag_init(void)
 {
+    mark_init();
     for (int i = 0; BLOCKS[i]; i++)
         tag_add(BLOCKS[i], TAG_BLOCK);
     for (int i = 0; DROP_TAGS[i]; i++)
@@ -395,17 +398,58 @@ static const char *const BAD_TOKEN[] = {
     "friendlink", "copy", "footnav", "crumbs", "sns", "fx", "fenxiang",
     "clear", "ewm", NULL};
 
-static int has_token(const char *s, const char *tok)
+/* Both lists by first letter, so that a class/id string is read once
+ * (mark_init fills it, once): pattern k of letter c is mark_pat[c][k]. */
+enum { MARK_PER_LETTER = 16 };
+typedef struct mark_pat {
+    const char *s;
+    unsigned char len, token; /* token: BAD_TOKEN's, else BAD_SUBSTR's */
+} mark_pat;
+static mark_pat mark_tab[26][MARK_PER_LETTER];
+static unsigned char mark_n[26];
+
+static void mark_add(const char *pat, int token)
 {
-    size_t n = strlen(tok);
-    for (const char *p = s; (p = strstr(p, tok)); p++) {
-        int l = p == s || !((p[-1] >= 'a' && p[-1] <= 'z') ||
-                            (p[-1] >= '0' && p[-1] <= '9'));
-        int r = !((p[n] >= 'a' && p[n] <= 'z') || (p[n] >= '0' && p[n] <= '9'));
-        if (l && r)
-            return 1;
+    int c = pat[0] - 'a';
+    if (c < 0 || c >= 26 || mark_n[c] == MARK_PER_LETTER)
+        abort(); /* the lists above are lower-case words, few per letter */
+    mark_tab[c][mark_n[c]++] = (mark_pat){pat, (unsigned char)strlen(pat), (unsigned char)token};
+}
+
+static void mark_init(void)
+{
+    for (int i = 0; BAD_SUBSTR[i]; i++)
+        mark_add(BAD_SUBSTR[i], 0);
+    for (int i = 0; BAD_TOKEN[i]; i++)
+        mark_add(BAD_TOKEN[i], 1);
+}
+
+static int alnum_lc(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
+
+/* 2 when buf[0..len) (NUL-terminated, lower case) holds a BAD_SUBSTR word
+ * anywhere, else 1 when it holds a BAD_TOKEN word as a whole token (no
+ * letter or digit on either side), else 0. */
+static int marks_in(const char *buf, size_t len)
+{
+    int weak = 0;
+    for (size_t p = 0; p < len; p++) {
+        unsigned c = (unsigned)(unsigned char)buf[p] - 'a';
+        if (c >= 26)
+            continue;
+        for (unsigned k = 0; k < mark_n[c]; k++) {
+            const mark_pat *m = &mark_tab[c][k];
+            if (p + m->len > len || memcmp(buf + p, m->s, m->len))
+                continue;
+            if (!m->token)
+                return 2;
+            if ((p == 0 || !alnum_lc(buf[p - 1])) && !alnum_lc(buf[p + m->len]))
+                weak = 1;
+        }
     }
-    return 0;
+    return weak;
 }
 
 /* 2 when the element's class/id/style surely marks boilerplate (hidden,
@@ -446,13 +490,7 @@ static int marked_boilerplate(cl_node *n)
     buf[len] = 0;
     if (len <= 2)
         return 0;
-    for (int i = 0; BAD_SUBSTR[i]; i++)
-        if (strstr(buf, BAD_SUBSTR[i]))
-            return 2;
-    for (int i = 0; BAD_TOKEN[i]; i++)
-        if (has_token(buf, BAD_TOKEN[i]))
-            return 1;
-    return 0;
+    return marks_in(buf, len);
 }
 
 /* Removes the elements that never hold the article. */
