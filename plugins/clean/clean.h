@@ -281,6 +281,7 @@ typedef struct cl_veil {
     unsigned char *found;
     size_t n, cap, nfound;
     size_t next_blank; /* the first run cl_veil_text has not passed */
+    size_t next_list;  /* the first run cl_veil_attrs has not passed */
     size_t next_token; /* the first run cl_veil_note has not passed */
     cl_node **noted;   /* nodes that hold a token (cl_veil_note) */
     const char **pairs; /* room to read an attribute list in */
@@ -297,6 +298,11 @@ int cl_veil_make(cl_veil *v, const char *html, size_t n);
  * veiled page are left.  That is the blank run itself (its length in
  * *len) when the event is its one byte, else ch. */
 const char *cl_veil_text(cl_veil *v, size_t rem, const char *ch, size_t *len);
+/* For the tree builder: when the element whose start ends where `rem`
+ * bytes of the veiled page are left came with the one valueless attribute
+ * "t", the attribute list that stands for, read from the page into the
+ * tree's arena (*list; returns 1); else 0; or TJ_ENOMEM. */
+int cl_veil_attrs(cl_veil *v, cl_dom *d, size_t rem, const char ***list);
 /* For the tree builder: lists n (once) when a token ended in the veiled
  * page since the last call, before where `rem` bytes are left: n is the
  * node the parser just made or added to there, so the token should be

@@ -242,7 +242,13 @@ static void on_start(void *ctx, const xmlChar *fullname, const xmlChar **atts)
     if (!(n = new_node(d, CL_ELEM)))
         goto oom;
     n->name = local_name((const char *)fullname);
-    if (atts && atts[0] && !(n->attrs = copy_attrs(d, atts)))
+    if (b->veil && atts && atts[0] && !atts[1] && !atts[2] &&
+        !strcmp((const char *)atts[0], "t")) { /* a veiled attribute list? */
+        int rc = cl_veil_attrs(b->veil, d, bytes_left(ctx), &n->attrs);
+        if (rc < 0)
+            goto oom;
+    }
+    if (!n->attrs && atts && atts[0] && !(n->attrs = copy_attrs(d, atts)))
         goto oom;
     append_child(parent ? parent : d->doc.children ? orphan_parent(d) : &d->doc, n);
     b->stack[b->depth++] = n;

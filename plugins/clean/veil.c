@@ -62,16 +62,19 @@
  * A start tag's whole attribute list, when veil.c can read it the way
  * htmlParseStartTag does (read_attrs: names, '=', values quoted or not or
  * none, blanks, up to '>' or "/>"; anything else leaves the list to
- * libxml2), is stood in by one attribute t="token" (the names and the
- * short values were most of what libxml2 still read a character at a
- * time).  The token only counts as the one attribute of an element; then
+ * libxml2), is stood in by one valueless attribute " t" (names, quotes
+ * and short values were most of what libxml2 still read a character at
+ * a time, with a malloc per value).  When an element comes with just that
+ * attribute, its start ending right after the stand-in (cl_veil_attrs),
  * the list is read again from the page into the element: names lower-
  * cased, the first of a repeated name kept, "&amp;" decoded, a missing
- * value as SAX2 gives it.  Why that is enough: as for a value, the parse
- * of the page itself is in the same state at the list and reads it to the
- * same place, making those attributes.  <html>, <head>, <body> (whose
- * attributes a second one loses) and <meta> (htmlCheckMeta reads them)
- * keep theirs.
+ * value as SAX2 gives it.  Why that is enough: only the attribute loop
+ * of a start tag reads " t" as an attribute, so that loop stood at the
+ * list's start (an implied element has no attributes); the parse of the
+ * page itself is in the same state there and reads the list to the same
+ * place, making those attributes, for whichever element the loop is
+ * reading.  <html>, <head>, <body> (whose attributes a second one loses)
+ * and <meta> (htmlCheckMeta reads them) keep theirs.
  *
  * Blank runs between a '>' and a '<' (a quarter of what libxml2 is left to
  * read of a veiled news page: indentation) are cut to their first byte;
@@ -738,10 +741,8 @@ int cl_veil_make(cl_veil *v, const char *html, size_t n)
         cl_buf_put(&out, html + at, v->off[r] - at);
         if (v->kind[r] == RUN_BLANK) {
             cl_buf_put(&out, html + v->off[r], 1);
-        } else if (v->kind[r] == RUN_ATTRS) { /* one attribute */
-            cl_buf_puts(&out, " t=\"");
-            cl_buf_put(&out, tok, token(r, tok));
-            cl_buf_putc(&out, '"');
+        } else if (v->kind[r] == RUN_ATTRS) { /* one attribute, no value */
+            cl_buf_puts(&out, " t");
         } else {
             cl_buf_put(&out, tok, token(r, tok));
         }
@@ -797,35 +798,8 @@ static int restore_node(cl_veil *v, cl_dom *d, cl_node *node, cl_buf *b)
     return cl_dom_set_content(d, node, b->p, b->len);
 }
 
-/* The attributes of the tag whose attribute list is run r, read again
- * from the page (read_attrs), in place of the one attribute that stood
- * in for them (`a`).  0, 1 (that was not so), TJ_ENOMEM. */
-static int restore_list(cl_veil *v, cl_dom *d, cl_node *n, size_t r)
-{
-    const unsigned char *s = (const unsigned char *)v->src;
-    size_t e = v->off[r] + v->len[r], n_s = e + 1 + (s[e] == '/');
-    attr_list l = {.d = d, .a = v->pairs, .cap = v->cap_pairs};
-    const char **a;
-    int rc = 0;
-    if (strcmp(n->attrs[0], "t") || n->attrs[2])
-        return 1;
-    if (read_attrs(s, n_s, v->off[r], &l) != e) /* as in cl_veil_make */
-        rc = TJ_ENOMEM;
-    else if (!(a = cl_dom_alloc(d, (l.k + 1) * sizeof *a)))
-        rc = TJ_ENOMEM;
-    else {
-        memcpy(a, l.a, l.k * sizeof *a);
-        a[l.k] = NULL;
-        n->attrs = a;
-    }
-    v->pairs = l.a; /* kept for the next list */
-    v->cap_pairs = l.cap;
-    return rc;
-}
-
 /* Puts the values back into the attributes of element n: a token there
- * must be a value's, and the whole value; or the attribute list's, the
- * whole of it.  0, 1 (not so), TJ_ENOMEM. */
+ * must be a value's, and the whole value.  0, 1 (not so), TJ_ENOMEM. */
 static int restore_attrs(cl_veil *v, cl_dom *d, cl_node *n)
 {
     for (const char **a = n->attrs; *a; a += 2) {
@@ -836,32 +810,69 @@ static int restore_attrs(cl_veil *v, cl_dom *d, cl_node *n)
             continue;
         r = strtoul(p + 3, &q, 10);
         if (p != val || q == p + 3 || strcmp(q, MARK_CLOSE) || r >= v->n ||
-            v->found[r] || (v->kind[r] != RUN_ATTR && v->kind[r] != RUN_ATTRS))
+            v->found[r] || v->kind[r] != RUN_ATTR)
             return 1;
         v->found[r] = 1;
         v->nfound++;
-        if (v->kind[r] == RUN_ATTRS)
-            return restore_list(v, d, n, r);
         if (!(a[1] = value_of(d, v->src + v->off[r], v->len[r])))
             return TJ_ENOMEM;
     }
     return 0;
 }
 
-const char *cl_veil_text(cl_veil *v, size_t rem, const char *ch, size_t *len)
+/* The run of `kind` whose stand-in ends where `rem` bytes of the veiled
+ * page are left, found from *next on (runs passed are left unfound), or
+ * v->n when there is none. */
+static size_t run_ending(cl_veil *v, size_t *next, int kind, size_t rem)
 {
-    size_t at = v->html_len - rem, r;
-    while (v->next_blank < v->n &&
-           (v->kind[v->next_blank] != RUN_BLANK || v->end[v->next_blank] < at))
-        v->next_blank++; /* passed: not put back, so not found */
-    r = v->next_blank;
-    if (r == v->n || v->end[r] != at || *len != 1 || ch[0] != v->src[v->off[r]])
-        return ch;
+    size_t at = v->html_len - rem;
+    while (*next < v->n && (v->kind[*next] != kind || v->end[*next] < at))
+        ++*next;
+    return *next < v->n && v->end[*next] == at ? *next : v->n;
+}
+
+/* Marks run r found; the next search starts after it. */
+static void take(cl_veil *v, size_t *next, size_t r)
+{
     v->found[r] = 1;
     v->nfound++;
-    v->next_blank++;
+    *next = r + 1;
+}
+
+const char *cl_veil_text(cl_veil *v, size_t rem, const char *ch, size_t *len)
+{
+    size_t r = run_ending(v, &v->next_blank, RUN_BLANK, rem);
+    if (r == v->n || *len != 1 || ch[0] != v->src[v->off[r]])
+        return ch;
+    take(v, &v->next_blank, r);
     *len = v->len[r];
     return v->src + v->off[r];
+}
+
+int cl_veil_attrs(cl_veil *v, cl_dom *d, size_t rem, const char ***list)
+{
+    const unsigned char *s = (const unsigned char *)v->src;
+    size_t r = run_ending(v, &v->next_list, RUN_ATTRS, rem), e, n_s;
+    attr_list l = {.d = d, .a = v->pairs, .cap = v->cap_pairs};
+    const char **a;
+    int rc = 1;
+    if (r == v->n)
+        return 0;
+    take(v, &v->next_list, r);
+    e = v->off[r] + v->len[r];
+    n_s = e + 1 + (s[e] == '/');
+    if (read_attrs(s, n_s, v->off[r], &l) != e) /* as in cl_veil_make */
+        rc = TJ_ENOMEM;
+    else if (!(a = cl_dom_alloc(d, (l.k + 1) * sizeof *a)))
+        rc = TJ_ENOMEM;
+    else {
+        memcpy(a, l.a, l.k * sizeof *a);
+        a[l.k] = NULL;
+        *list = a;
+    }
+    v->pairs = l.a; /* kept for the next list */
+    v->cap_pairs = l.cap;
+    return rc;
 }
 
 void cl_veil_note(cl_veil *v, cl_node *n, size_t rem)
@@ -869,7 +880,7 @@ void cl_veil_note(cl_veil *v, cl_node *n, size_t rem)
     size_t at = v->html_len - rem;
     int token = 0;
     while (v->next_token < v->n && v->end[v->next_token] <= at)
-        token |= v->kind[v->next_token++] != RUN_BLANK;
+        token |= v->kind[v->next_token++] <= RUN_ATTR; /* one with a token */
     if (!token || n->noted)
         return;
     if (v->nnoted == v->cap_noted) {
