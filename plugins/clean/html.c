@@ -110,8 +110,13 @@ static void tag_add(const char *name, unsigned bits)
 
 static void mark_init(void);
 
+/* TJ_CLEAN_DEBUG set: the chosen element and its ancestors, with their
+ * counts, go to stderr for each page (read once, with the tables). */
+static int debug_main;
+
 static void tag_init(void)
 {
+    debug_main = getenv("TJ_CLEAN_DEBUG") != NULL;
     mark_init();
     for (int i = 0; BLOCKS[i]; i++)
         tag_add(BLOCKS[i], TAG_BLOCK);
@@ -784,7 +789,7 @@ static cl_node *choose_main(hx *h, cl_node *root)
             break;
         best = p;
     }
-    if (getenv("TJ_CLEAN_DEBUG")) {
+    if (debug_main) {
         for (cl_node *a = best; a && a->type == CL_ELEM; a = a->parent) {
             const char *c = cl_dom_attr(a, "class");
             const char *i = cl_dom_attr(a, "id");
