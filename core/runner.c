@@ -730,6 +730,21 @@ static void supervise(tj_run *run, const tj_run_opts *o, double t0)
         fprintf(stderr, "\r\033[K");
 }
 
+/* Names the thread of worker w of a stage instance after it, so that
+ * top -H, ps -L and perf show which stage a thread runs: the instance
+ * name, with "/W" when the stage has several workers, cut to the 15
+ * bytes Linux keeps. */
+static void name_thread(pthread_t t, const char *name, int w, int workers)
+{
+    char buf[64];
+    if (workers > 1)
+        snprintf(buf, sizeof buf, "%.11s/%d", name, w);
+    else
+        snprintf(buf, sizeof buf, "%s", name);
+    buf[15] = 0;
+    pthread_setname_np(t, buf);
+}
+
 static int start_threads(tj_run *run, tj_err *err)
 {
     tj_pipeline *p = run->p;
@@ -746,6 +761,7 @@ static int start_threads(tj_run *run, tj_err *err)
                                 "stage '%s': %s", in->ctx.name, strerror(rc));
             }
             in->started = true;
+            name_thread(in->thread, in->ctx.name, w, p->stages[g].workers);
         }
     return 0;
 }

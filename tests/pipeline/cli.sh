@@ -101,6 +101,9 @@ sed -i "s|ACKS|$TMP/acks|; s|OUT|$TMP/slow.txt|" "$TMP/slow.yaml"
 "$TAOJIN" run "$TMP/slow.yaml" --no-progress 2>"$TMP/slow.err" &
 pid=$!
 sleep 0.5
+# each stage's thread carries the stage's name (top -H, ps -L, perf)
+names=$(cat /proc/$pid/task/*/comm 2>/dev/null | sort | tr '\n' ' ')
+assert_eq "collect gen taojin xform " "$names" "threads are named after their stages"
 kill -TERM $pid
 wait $pid; rc=$?
 assert_eq 0 "$rc" "SIGTERM drains and exits 0"
