@@ -143,8 +143,20 @@ static tj_record *shell_get(void)
             pthread_setspecific(mag_key, m);
         }
     }
-    if (m && m->n)
-        return m->items[--m->n];
+    if (m && m->n) {
+        tj_record *r = m->items[--m->n];
+        /* The next shell was last written by a sink, likely on the other
+         * core: ask for the lines a small record fills (header, first
+         * fields) now, so that the source's writes to it do not each wait
+         * for a transfer.  Measured: see the commit that brought it back. */
+        if (m->n) {
+            const char *next = (const char *)m->items[m->n - 1];
+            __builtin_prefetch(next, 1);
+            __builtin_prefetch(next + 64, 1);
+            __builtin_prefetch(next + 128, 1);
+        }
+        return r;
+    }
     return malloc(sizeof(tj_record));
 }
 
