@@ -157,7 +157,10 @@ static tj_record *shell_get(void)
         }
         return r;
     }
-    return malloc(sizeof(tj_record));
+    tj_record *r = malloc(sizeof(tj_record));
+    if (r)
+        r->first.next = NULL; /* as every pooled shell's is */
+    return r;
 }
 
 static void shell_put(tj_record *r)
@@ -193,9 +196,10 @@ tj_record *tj__record_new(void)
 {
     tj_record *r = shell_get();
     if (r) {
+        /* first.next is NULL already (shell_get): it lies at the end of
+         * the shell, a line the source need not fetch */
         r->used = r->live = r->bytes = r->owned = 0;
         r->ack = NULL;
-        r->first.next = NULL;
         r->tail = &r->first;
     }
     return r;
@@ -315,9 +319,12 @@ void tj__record_finish(tj_record *rec, tj_ack_status status)
             rec->owned--;
         free(f->name_heap);
     }
-    for (chunk *c = rec->first.next, *next; c; c = next) {
-        next = c->next;
-        free(c);
+    if (rec->used > CHUNK_FIELDS) { /* only then are there more chunks */
+        for (chunk *c = rec->first.next, *next; c; c = next) {
+            next = c->next;
+            free(c);
+        }
+        rec->first.next = NULL; /* the pool's shells keep it so */
     }
     if (rec->ack)
         ack_release(rec->ack, status);

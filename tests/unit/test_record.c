@@ -102,6 +102,35 @@ static void test_pointers_stay_valid(void **st)
     tj__record_free(r);
 }
 
+/* Recycled shells: records of 1, 8, 9 and 40 fields (one chunk, a full
+ * one, one more, several) made and freed in turn, so each shell is reused
+ * after records of every size; every field reads back, and a shell that
+ * kept a freed chunk would be freed twice (glibc aborts). */
+static void test_shell_reuse(void **st)
+{
+    static const int sizes[] = {1, 9, 40, 8, 1, 40, 9, 2};
+    char name[16];
+    (void)st;
+    for (int round = 0; round < 300; round++) {
+        int n = sizes[round % 8];
+        tj_record *r = tj__record_new();
+        for (int i = 0; i < n; i++) {
+            snprintf(name, sizeof name, "f%d", i);
+            assert_int_equal(tj__record_set_int(r, name, round * 100 + i), 0);
+        }
+        assert_int_equal(tj__record_count(r), n);
+        for (int i = 0; i < n; i++) {
+            int64_t v = -1;
+            snprintf(name, sizeof name, "f%d", i);
+            assert_int_equal(tj__record_get_int(r, name, &v), 0);
+            assert_int_equal(v, round * 100 + i);
+        }
+        snprintf(name, sizeof name, "f%d", n);
+        assert_null(tj__record_get(r, name, NULL));
+        tj__record_free(r);
+    }
+}
+
 static int acks[3], ack_calls;
 static void on_ack(void *arg, tj_ack_status s)
 {
@@ -226,6 +255,7 @@ int main(void)
         cmocka_unit_test(test_fields),
         cmocka_unit_test(test_name_lengths),
         cmocka_unit_test(test_pointers_stay_valid),
+        cmocka_unit_test(test_shell_reuse),
         cmocka_unit_test(test_ack_once_per_family),
         cmocka_unit_test(test_json_round_trip),
         cmocka_unit_test(test_json_validation),
