@@ -730,18 +730,21 @@ static void supervise(tj_run *run, const tj_run_opts *o, double t0)
         fprintf(stderr, "\r\033[K");
 }
 
-/* Names the thread of worker w of a stage instance after it, so that
- * top -H, ps -L and perf show which stage a thread runs: the instance
- * name, with "/W" when the stage has several workers, cut to the 15
- * bytes Linux keeps. */
-static void name_thread(pthread_t t, const char *name, int w, int workers)
+/* Names a stage instance's thread after it, so that top -H, ps -L and
+ * perf show which stage a thread runs: the instance name ("clean#1" for
+ * the second worker of clean), cut to the 15 bytes Linux keeps, keeping
+ * the worker number. */
+static void name_thread(pthread_t t, const char *name)
 {
-    char buf[64];
-    if (workers > 1)
-        snprintf(buf, sizeof buf, "%.11s/%d", name, w);
+    char buf[16];
+    size_t len = strlen(name);
+    const char *hash = strrchr(name, '#');
+    if (len < sizeof buf)
+        memcpy(buf, name, len + 1);
+    else if (hash && strlen(hash) < 8) /* "long-stage-na#12" */
+        snprintf(buf, sizeof buf, "%.*s%s", (int)(15 - strlen(hash)), name, hash);
     else
-        snprintf(buf, sizeof buf, "%s", name);
-    buf[15] = 0;
+        snprintf(buf, sizeof buf, "%.15s", name);
     pthread_setname_np(t, buf);
 }
 
@@ -761,7 +764,7 @@ static int start_threads(tj_run *run, tj_err *err)
                                 "stage '%s': %s", in->ctx.name, strerror(rc));
             }
             in->started = true;
-            name_thread(in->thread, in->ctx.name, w, p->stages[g].workers);
+            name_thread(in->thread, in->ctx.name);
         }
     return 0;
 }
