@@ -283,11 +283,8 @@ typedef struct cl_veil {
     size_t next_blank; /* the first run cl_veil_text has not passed */
     size_t next_list;  /* the first run cl_veil_attrs has not passed */
     size_t next_token; /* the first run cl_veil_note has not passed */
-    cl_node **noted;   /* nodes that hold a token (cl_veil_note) */
-    const char **pairs; /* room to read an attribute list in */
-    size_t cap_pairs;
-    size_t nnoted, cap_noted;
-    int oom;
+    cl_buf noted;      /* cl_node pointers: nodes that hold a token */
+    cl_buf pairs;      /* room to read an attribute list in (pointers) */
 } cl_veil;
 
 /* Veils html[0..n) when it can be done safely (v->html stays NULL when

@@ -404,7 +404,7 @@ static const char *const BAD_TOKEN[] = {
     "clear", "ewm", NULL};
 
 /* Both lists by first letter, so that a class/id string is read once
- * (mark_init fills it, once): pattern k of letter c is mark_pat[c][k]. */
+ * (mark_init fills it, once): pattern k of letter c is mark_tab[c][k]. */
 enum { MARK_PER_LETTER = 16 };
 typedef struct mark_pat {
     const char *s;

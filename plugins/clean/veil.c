@@ -463,13 +463,12 @@ static const char *value_of(cl_dom *d, const char *s, size_t n)
 
 #define NOT_PLAIN ((size_t)-1)
 
-/* The attributes of an element as SAX2 gives them, being read (a: name,
- * value, ..., its k pointers in use, room for cap); the strings in the
- * tree's arena. */
+/* The attributes of an element as SAX2 gives them, being read: in `a`,
+ * the pointers name, value, name, value, ...; the strings in the tree's
+ * arena. */
 typedef struct attr_list {
     cl_dom *d;
-    const char **a;
-    size_t k, cap;
+    cl_buf *a;
 } attr_list;
 
 /* Adds the attribute named s[a..b) (lower-cased, as htmlParseHTMLName
@@ -480,29 +479,21 @@ static int add_attr(attr_list *l, const unsigned char *s, size_t a, size_t b,
                     size_t va, size_t vb)
 {
     char *name = cl_dom_strndup(l->d, (const char *)s + a, b - a);
-    const char *value;
+    const char **pairs = (const char **)l->a->p, *pair[2];
     if (!name)
         return -1;
     for (char *p = name; *p; p++)
         if (*p >= 'A' && *p <= 'Z')
             *p = (char)(*p + 32);
-    for (size_t i = 0; i < l->k; i += 2)
-        if (!strcmp(l->a[i], name))
+    for (size_t i = 0; i < l->a->len / sizeof *pairs; i += 2)
+        if (!strcmp(pairs[i], name))
             return 0;
-    value = vb ? value_of(l->d, (const char *)s + va, vb - va) : cl_dom_bare_value(name);
-    if (!value)
+    pair[0] = name;
+    pair[1] = vb ? value_of(l->d, (const char *)s + va, vb - va) : cl_dom_bare_value(name);
+    if (!pair[1])
         return -1;
-    if (l->k + 2 > l->cap) {
-        size_t cap = l->cap ? 2 * l->cap : 32;
-        const char **a = realloc(l->a, cap * sizeof *a);
-        if (!a)
-            return -1;
-        l->a = a;
-        l->cap = cap;
-    }
-    l->a[l->k++] = name;
-    l->a[l->k++] = value;
-    return 0;
+    cl_buf_put(l->a, (const char *)pair, sizeof pair);
+    return l->a->oom ? -1 : 0;
 }
 
 /* Reads the attributes of a start tag from s[j], just after its name, the
@@ -557,12 +548,12 @@ static size_t read_attrs(const unsigned char *s, size_t n, size_t j, attr_list *
 }
 
 /* 1 when the start tag at s[lt], its name ending at s[e], may have its
- * attributes veiled whole: not <html>, <head> or <body> (root_tag), nor
+ * attributes veiled whole: not <html>, <head> or <body> (`root`), nor
  * <meta> (htmlCheckMeta reads its attributes), and a name libxml2 reads
  * whole. */
-static int attrs_tag(const unsigned char *s, size_t n, size_t lt, size_t e)
+static int attrs_tag(const unsigned char *s, size_t n, size_t lt, size_t e, int root)
 {
-    return e < n && is_blank(s[e]) && e - lt - 1 < MAX_NAME && !root_tag(s, n, lt) &&
+    return e < n && is_blank(s[e]) && e - lt - 1 < MAX_NAME && !root &&
            !(e - lt - 1 == 4 && !strncasecmp((const char *)s + lt + 1, "meta", 4));
 }
 
@@ -616,9 +607,10 @@ static int body_ok(const unsigned char *s, size_t a, size_t b)
 /* Finds the runs worth a token in s[0..n): script and style bodies, and
  * after a '>' and its blanks, safe characters up to a '<' or '&' (see the
  * file comment); and the blank runs worth cutting.  Comments ("<!--" to
- * "-->") are passed over whole: a <script> in one is no script.  The page is checked on the way (page_ok
- * between runs, safe_end or body_ok within): returns 0, 1 when the page
- * may not be veiled, -1 when out of memory. */
+ * "-->") are passed over whole: a <script> in one is no script.  The page
+ * is checked on the way (page_ok between runs, safe_end or body_ok
+ * within): returns 0, 1 when the page may not be veiled, -1 when out of
+ * memory. */
 static int find_runs(cl_veil *v, const unsigned char *s, size_t n)
 {
     const unsigned char *gt;
@@ -636,15 +628,16 @@ static int find_runs(cl_veil *v, const unsigned char *s, size_t n)
         }
         if (kind == TAG_START) { /* its attributes veiled; the '>' really ending it */
             size_t e = ascii_name_end(s, lt + 1, n), end = NOT_PLAIN;
+            int root = root_tag(s, n, lt);
             started = 1;
-            if (attrs_tag(s, n, lt, e))
+            if (attrs_tag(s, n, lt, e, root))
                 end = read_attrs(s, n, e, NULL);
             if (end != NOT_PLAIN && end - e >= MIN_ATTRS) { /* all of them */
                 if (add_run(v, e, end - e, RUN_ATTRS) < 0)
                     return -1;
                 end += s[end] == '/';
             } else { /* its long values */
-                end = scan_tag(v, s, n, lt, !root_tag(s, n, lt));
+                end = scan_tag(v, s, n, lt, !root);
             }
             if (end == (size_t)-1)
                 return -1;
@@ -853,26 +846,28 @@ int cl_veil_attrs(cl_veil *v, cl_dom *d, size_t rem, const char ***list)
 {
     const unsigned char *s = (const unsigned char *)v->src;
     size_t r = run_ending(v, &v->next_list, RUN_ATTRS, rem), e, n_s;
-    attr_list l = {.d = d, .a = v->pairs, .cap = v->cap_pairs};
+    attr_list l = {.d = d, .a = &v->pairs};
     const char **a;
-    int rc = 1;
     if (r == v->n)
         return 0;
     take(v, &v->next_list, r);
     e = v->off[r] + v->len[r];
     n_s = e + 1 + (s[e] == '/');
-    if (read_attrs(s, n_s, v->off[r], &l) != e) /* as in cl_veil_make */
-        rc = TJ_ENOMEM;
-    else if (!(a = cl_dom_alloc(d, (l.k + 1) * sizeof *a)))
-        rc = TJ_ENOMEM;
-    else {
-        memcpy(a, l.a, l.k * sizeof *a);
-        a[l.k] = NULL;
-        *list = a;
-    }
-    v->pairs = l.a; /* kept for the next list */
-    v->cap_pairs = l.cap;
-    return rc;
+    v->pairs.len = 0;
+    if (read_attrs(s, n_s, v->off[r], &l) != e || /* as in cl_veil_make */
+        !(a = cl_dom_alloc(d, v->pairs.len + sizeof *a)))
+        return TJ_ENOMEM;
+    memcpy(a, v->pairs.p, v->pairs.len);
+    a[v->pairs.len / sizeof *a] = NULL;
+    *list = a;
+    return 1;
+}
+
+/* 1 for the runs that stand in the veiled page as a token (blank runs
+ * and attribute lists are found by where they end instead). */
+static int is_token(int kind)
+{
+    return kind != RUN_BLANK && kind != RUN_ATTRS;
 }
 
 void cl_veil_note(cl_veil *v, cl_node *n, size_t rem)
@@ -880,32 +875,22 @@ void cl_veil_note(cl_veil *v, cl_node *n, size_t rem)
     size_t at = v->html_len - rem;
     int token = 0;
     while (v->next_token < v->n && v->end[v->next_token] <= at)
-        token |= v->kind[v->next_token++] <= RUN_ATTR; /* one with a token */
-    if (!token || n->noted)
-        return;
-    if (v->nnoted == v->cap_noted) {
-        size_t cap = v->cap_noted ? v->cap_noted * 2 : 64;
-        cl_node **p = realloc(v->noted, cap * sizeof *p);
-        if (!p) {
-            v->oom = 1;
-            return;
-        }
-        v->noted = p;
-        v->cap_noted = cap;
+        token |= is_token(v->kind[v->next_token++]);
+    if (token && !n->noted) {
+        cl_buf_put(&v->noted, (const char *)&n, sizeof n);
+        n->noted = 1;
     }
-    v->noted[v->nnoted++] = n;
-    n->noted = 1;
 }
 
 int cl_veil_restore(cl_veil *v, cl_dom *d)
 {
+    cl_node **noted = (cl_node **)v->noted.p;
     cl_buf b;
-    int rc = v->oom ? TJ_ENOMEM : 0;
+    int rc = v->noted.oom ? TJ_ENOMEM : 0;
     cl_buf_init(&b);
-    for (size_t i = 0; i < v->nnoted && !rc; i++) {
-        cl_node *n = v->noted[i];
-        rc = n->type == CL_ELEM ? restore_attrs(v, d, n) : restore_node(v, d, n, &b);
-    }
+    for (size_t i = 0; i < v->noted.len / sizeof *noted && !rc; i++)
+        rc = noted[i]->type == CL_ELEM ? restore_attrs(v, d, noted[i])
+                                       : restore_node(v, d, noted[i], &b);
     cl_buf_free(&b);
     return rc ? rc : v->nfound != v->n;
 }
@@ -918,7 +903,7 @@ void cl_veil_free(cl_veil *v)
     free(v->found);
     free(v->kind);
     free(v->end);
-    free(v->noted);
-    free(v->pairs);
+    cl_buf_free(&v->noted);
+    cl_buf_free(&v->pairs);
     memset(v, 0, sizeof *v);
 }
