@@ -80,6 +80,10 @@ typedef enum tj_field_type {
     TJ_FIELD_JSON = 4    /* a JSON value, stored as its text */
 } tj_field_type;
 
+/* The longest value a field holds: 4 GiB - 1 bytes.  Longer values are
+ * refused with TJ_EINVAL (tj_record_take frees the buffer all the same). */
+#define TJ_FIELD_MAX_LEN 0xFFFFFFFFu
+
 /* Outcome passed to an acknowledgement callback. */
 typedef enum tj_ack_status {
     TJ_ACK_DELIVERED = 0, /* exported by a sink (and committed) */

@@ -3,7 +3,9 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core.h"
@@ -131,6 +133,41 @@ static void test_shell_reuse(void **st)
     }
 }
 
+/* Values over TJ_FIELD_MAX_LEN are refused before a byte is read (a taken
+ * buffer is freed, not written past); numbers under long names survive a
+ * clone and a delete leaves the name free for reuse. */
+static void test_limits_and_long_names(void **st)
+{
+    (void)st;
+    tj_record *r = tj__record_new();
+#if SIZE_MAX > 0xFFFFFFFFu
+    size_t huge = (size_t)TJ_FIELD_MAX_LEN + 1;
+    assert_int_equal(tj__record_set_bytes(r, "big", "x", huge), TJ_EINVAL);
+    assert_int_equal(tj__record_take_bytes(r, "big", malloc(8), huge), TJ_EINVAL);
+    assert_int_equal(tj__record_count(r), 0);
+#endif
+    const char *ln = "a_number_under_a_name_of_40_bytes_______";
+    assert_int_equal(tj__record_set_double(r, ln, 2.5), 0);
+    assert_int_equal(tj__record_set_int(r, "a_second_name_longer_than_24", 7), 0);
+    tj_record *c = tj__record_clone(r);
+    double d = 0;
+    int64_t v = 0;
+    assert_int_equal(tj__record_get_double(c, ln, &d), 0);
+    assert_true(d == 2.5);
+    assert_int_equal(tj__record_get_int(c, "a_second_name_longer_than_24", &v), 0);
+    assert_int_equal(v, 7);
+    tj_field_type t;
+    assert_string_equal(tj__record_field_at(c, 0, &t), ln);
+    assert_int_equal(t, TJ_FIELD_DOUBLE);
+    assert_int_equal(tj__record_del(r, ln), 0);
+    assert_int_equal(tj__record_count(r), 1);
+    assert_int_equal(tj__record_set_bytes(r, ln, "again", 5), 0);
+    assert_string_equal(tj__record_get(r, ln, NULL), "again");
+    assert_string_equal(tj__record_field_at(r, 1, &t), ln);
+    tj__record_free(c);
+    tj__record_free(r);
+}
+
 static int acks[3], ack_calls;
 static void on_ack(void *arg, tj_ack_status s)
 {
@@ -256,6 +293,7 @@ int main(void)
         cmocka_unit_test(test_name_lengths),
         cmocka_unit_test(test_pointers_stay_valid),
         cmocka_unit_test(test_shell_reuse),
+        cmocka_unit_test(test_limits_and_long_names),
         cmocka_unit_test(test_ack_once_per_family),
         cmocka_unit_test(test_json_round_trip),
         cmocka_unit_test(test_json_validation),
