@@ -28,15 +28,28 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sched.h>
 #include <unistd.h>
 
 #define BATCH 256 /* most records moved per ring operation */
 #define WAIT_MS 100
 #define MARK ((void *)1)
 #define SPINS 64 /* polls before sleeping: a futex round trip costs ~5 us */
+#define YIELDS 16 /* of which the last ones give the core away */
 
-static inline void cpu_relax(void)
+/* The wait between two polls of a ring that was empty (or full): a pause
+ * at first, then sched_yield.  A pipeline has more threads than cores, so
+ * the thread that would fill (or drain) the ring is often queued behind
+ * the one polling it; yielding lets it run now instead of after a futex
+ * sleep and wake-up.  Measured on the 6-stage no-op pipeline: ten times
+ * fewer sleeps and a fifth less CPU per record; the news pipeline is
+ * unchanged (see the commit). */
+static inline void backoff(int spin)
 {
+    if (spin >= SPINS - YIELDS) {
+        sched_yield();
+        return;
+    }
 #if defined(__x86_64__) || defined(__i386__)
     __builtin_ia32_pause();
 #elif defined(__aarch64__)
@@ -154,7 +167,7 @@ static int flush_group(tj_instance *in, out_group *g)
         }
         size_t got = push_some(in, g, done);
         for (int spin = 0; !got && spin < SPINS; spin++) {
-            cpu_relax();
+            backoff(spin);
             got = push_some(in, g, done);
         }
         if (got) {
@@ -305,7 +318,7 @@ static size_t pop_input(tj_instance *in, void **out, size_t max)
             n = in->ordered_in ? try_pop_ordered(in, out, max)
                                : try_pop_any(in, out, max);
             if (!n)
-                cpu_relax();
+                backoff(spin);
         }
         if (n)
             return n;
