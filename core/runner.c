@@ -63,10 +63,10 @@ typedef struct tj_run tj_run;
  * batch waiting for them.  A stage before the sinks has one output group
  * per sink stage: every record goes to each (clones share the ack). */
 typedef struct out_group {
-    tj_ring **rings;
-    size_t n, rr;
+    _Alignas(TJ_CACHELINE) size_t nbatch; /* lines of their own: written */
+    tj_ring **rings;                       /* per record, and no other   */
+    size_t n, rr;                          /* thread may share them      */
     void *batch[BATCH];
-    size_t nbatch;
 } out_group;
 
 typedef struct tj_instance {
@@ -428,9 +428,10 @@ static int wire(tj_run *run, size_t g, size_t first, size_t last)
     bool ord_prev = p->stages[g].ordered && np > 1;
     for (int a = 0; a < np; a++) {
         tj_instance *pi = run->groups[g][a];
-        pi->outs = calloc(ngroups, sizeof *pi->outs);
+        pi->outs = aligned_alloc(TJ_CACHELINE, ngroups * sizeof *pi->outs);
         if (!pi->outs)
             return TJ_ENOMEM;
+        memset(pi->outs, 0, ngroups * sizeof *pi->outs);
         pi->nouts = ngroups;
         pi->mark_out = ord_prev;
         pi->strict_rr = ngroups == 1 && p->stages[first].ordered &&
