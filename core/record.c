@@ -11,6 +11,9 @@
 #include <stdlib.h>
 #include <pthread.h>
 #include <string.h>
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h> /* PREFETCHW detection */
+#endif
 
 /* One record family's acknowledgement: callbacks run once, in the order
  * attached, when the last copy is finished. */
@@ -131,7 +134,6 @@ static void mag_thread_exit(void *arg)
  * follow need no second transfer.  x86 has it as PREFETCHW where CPUID
  * says so (checked once), a plain prefetch elsewhere. */
 #if defined(__x86_64__) || defined(__i386__)
-#include <cpuid.h>
 static bool has_prefetchw;
 
 static void prefetchw_detect(void)
@@ -318,28 +320,28 @@ static field *find_or_add(tj_record *rec, const char *name)
     if (at == UINT32_MAX)
         return NULL;
     if (at && at % CHUNK_FIELDS == 0) { /* the last chunk is full */
-        chunk *c = malloc(sizeof *c);
+        chunk *c = malloc(sizeof *c), *last = &rec->first;
         if (!c)
             return NULL;
         c->next = NULL;
-        chunk *last = &rec->first;
         while (last->next)
             last = last->next;
         last->next = c;
+        f = &c->f[0];
+    } else {
+        f = slot(rec, at);
     }
-    f = slot(rec, at);
     /* names are short: copied inline while measured, one pass and no
-     * strlen + memcpy calls (a tenth of making a small record) */
+     * strlen + memcpy calls (a tenth of making a small record); on a
+     * failure below the slot stays unused, so nothing reads it */
     size_t nl = 0;
     while (nl < NAME_INLINE && (f->name.in[nl] = name[nl]) != 0)
         nl++;
     f->name_on_heap = false;
     if (nl == NAME_INLINE) { /* too long for inline */
         char *heap = strdup(name);
-        if (!heap) {
-            /* the slot stays unused: a bad name byte must not look live */
+        if (!heap)
             return NULL;
-        }
         f->name.heap = heap;
         f->name_on_heap = true;
         rec->owned++;
@@ -513,11 +515,14 @@ int tj__record_get_double(const tj_record *rec, const char *name, double *out)
 int tj__record_take_bytes(tj_record *rec, const char *name, void *data,
                           size_t len)
 {
-    field *f = rec && name && len <= TJ_FIELD_MAX_LEN ? find_or_add(rec, name)
-                                                      : NULL;
+    if (!rec || !name || len > TJ_FIELD_MAX_LEN) {
+        free(data);
+        return TJ_EINVAL;
+    }
+    field *f = find_or_add(rec, name);
     if (!f) {
         free(data);
-        return rec && name && len <= TJ_FIELD_MAX_LEN ? TJ_ENOMEM : TJ_EINVAL;
+        return TJ_ENOMEM;
     }
     if (!data && !(data = malloc(1)))
         return TJ_ENOMEM;

@@ -62,10 +62,12 @@ typedef struct tj_run tj_run;
 /* The rings to one downstream stage (one per instance of it) and the
  * batch waiting for them.  A stage before the sinks has one output group
  * per sink stage: every record goes to each (clones share the ack). */
+/* Cache-line aligned (and so padded): nbatch is written per record, and a
+ * line shared with data another thread reads would bounce between cores. */
 typedef struct out_group {
-    _Alignas(TJ_CACHELINE) size_t nbatch; /* lines of their own: written */
-    tj_ring **rings;                       /* per record, and no other   */
-    size_t n, rr;                          /* thread may share them      */
+    _Alignas(TJ_CACHELINE) size_t nbatch;
+    tj_ring **rings;
+    size_t n, rr;
     void *batch[BATCH];
 } out_group;
 
