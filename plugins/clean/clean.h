@@ -215,6 +215,14 @@ int cl_pinyin_at(cl_rules *r, const char *s, size_t n, size_t p, int any,
                  size_t *end);
 extern const char cl_rx_pinyin_han[], cl_rx_pinyin_any[];
 
+/* For tests: loads the text s[0..n) as the line pass does and, on each
+ * line the mark pre-check lets go unmarked, asks the marker itself.
+ * Returns how many of those lines it would have marked (0, or the
+ * pre-check is wrong), or -1 when out of memory; *skipped and *lines
+ * count the lines let go and all lines. */
+long cl_check_mark_skips(cl_rules *r, const char *s, size_t n,
+                         size_t *skipped, size_t *lines);
+
 /* ---- HTML --------------------------------------------------------------- */
 /* The tree of a page (dom.c): libxml2's HTML tree, node for node, built
  * from its parser's SAX events into one arena. */

@@ -714,13 +714,21 @@ static inline int cpvec_push(cpvec *c, uint32_t cp)
 }
 
 /* What cpvec_append saw: encoding the code points again gives the bytes
- * back (valid UTF-8, no U+FFFF); a space; a character fix_punct looks at. */
-enum { CP_SAME = 1, CP_SPACE = 2, CP_PUNCT = 4 };
+ * back (valid UTF-8, no U+FFFF); a space; a character fix_punct looks at.
+ * Then what mark_line may mark (see may_mark): an ASCII letter between
+ * two hanzi; a character mark_line hands to mark_of; a hanzi (U+4000..U+9FFF)
+ * common in GB2312 only, in Big5 only, in neither. */
+enum {
+    CP_SAME = 1, CP_SPACE = 2, CP_PUNCT = 4,
+    CP_LETTER = 8, CP_ODD = 16, CP_HAN_GB = 32, CP_HAN_B5 = 64,
+    CP_HAN_RARE = 128
+};
 
-/* CP_SPACE / CP_PUNCT for each ASCII character. */
+/* CP_SPACE / CP_PUNCT / CP_ODD for each ASCII character. */
 static const unsigned char ascii_flags[128] = {
-    [' '] = CP_SPACE, ['!'] = CP_PUNCT, [','] = CP_PUNCT, ['?'] = CP_PUNCT,
-    [';'] = CP_PUNCT, [':'] = CP_PUNCT};
+    [' '] = CP_SPACE, ['!'] = CP_PUNCT, [','] = CP_PUNCT,
+    ['?'] = CP_PUNCT | CP_ODD, [';'] = CP_PUNCT, [':'] = CP_PUNCT,
+    ['_'] = CP_ODD};
 
 /* What fix_punct, fix_spaces and encode_line make of the line s[0..n),
  * written into out by copying its bytes: the punctuation fix_punct changed
@@ -776,15 +784,31 @@ static int survey_class(uint32_t cp)
     return cl_is_kana(cp) ? SV_KANA : SV_OTHER;
 }
 
-/* Fills survey_map (cl_common_init has run: the rules exist); stays NULL
- * when out of memory (survey_class is then asked each time). */
+/* The CP_HAN_* flag of a hanzi whose common class is c: the scripts in
+ * which mark_line may mark it (han_mark_of_class), 0 when in none. */
+static int han_risk(int c)
+{
+    int top = c & (CL_COMMON_GB | CL_COMMON_BIG5);
+    return !top                   ? CP_HAN_RARE
+           : top == CL_COMMON_GB  ? CP_HAN_GB
+           : top == CL_COMMON_BIG5 ? CP_HAN_B5
+                                  : 0;
+}
+
+/* Fills survey_map (cl_common_init has run: the rules exist): each BMP
+ * code point's survey class (SV_*, bits 0-2) and, for U+4000..U+9FFF, its
+ * han_risk flag (bits 5-7); stays NULL when out of memory (survey_class is
+ * then asked each time). */
 static void survey_build(void)
 {
     uint8_t *m = malloc(0x10000);
     if (!m)
         return;
     for (uint32_t cp = 0; cp < 0x10000; cp++)
-        m[cp] = (uint8_t)survey_class(cp);
+        m[cp] = (uint8_t)(survey_class(cp) |
+                          (cp >= 0x4000 && cp <= 0x9FFF && cl_is_han(cp)
+                               ? han_risk(cl_common_class(cp))
+                               : 0));
     survey_map = m;
 }
 
@@ -801,6 +825,16 @@ static void survey_decide(const size_t *k, size_t n, doc_info *d)
     else if (gb_only >= 30 && gb_only > b5_only * 6)
         d->script = CL_COMMON_GB;
     d->total = n;
+}
+
+/* Does mark_line hand cp (not ASCII, not U+4000..U+9FFF) to mark_of?  It
+ * decides the rest of the general, CJK and full-width punctuation itself
+ * (and marks none of it). */
+static int mark_of_asked(uint32_t cp)
+{
+    return !((cp >= 0x2000 && cp <= 0x206F && cp != 0x2030) ||
+             (cp >= 0x3000 && cp <= 0x303F && cp != 0x3007) ||
+             (cp >= 0xFF00 && cp <= 0xFF65));
 }
 
 /* Decodes the line s[0..n) (n bytes never hold more than n code points)
@@ -824,11 +858,17 @@ static int cpvec_append(cpvec *c, cpvec *trig, const char *s, size_t n,
             cp = u[i++];
             f = ascii_flags[cp];
         } else if (survey_map && lead_hanzi(u, i, n)) {
-            /* a run of U+4000..U+9FFF: no trigger, no change of flags */
+            /* a run of U+4000..U+9FFF: no trigger, only hanzi flags; a
+             * letter between a hanzi and the run is CP_LETTER */
+            const uint32_t *v = c->v + c->n;
+            if (c->n - base >= 2 && ((v[-1] | 0x20) - 'a') < 26 &&
+                cl_is_han(v[-2]))
+                seen |= CP_LETTER;
             do {
                 cp = (uint32_t)(u[i] & 0x0F) << 12 |
                      (uint32_t)(u[i + 1] & 0x3F) << 6 | (u[i + 2] & 0x3F);
-                k[survey_map[cp]]++;
+                k[survey_map[cp] & 7]++;
+                seen |= survey_map[cp] & (CP_HAN_GB | CP_HAN_B5 | CP_HAN_RARE);
                 c->v[c->n++] = cp;
                 i += 3;
             } while (lead_hanzi(u, i, n));
@@ -839,11 +879,14 @@ static int cpvec_append(cpvec *c, cpvec *trig, const char *s, size_t n,
                 same = 0;
             if (cp == 0x3002)
                 f = CP_PUNCT;
-            k[survey_map && cp < 0x10000 ? survey_map[cp] : survey_class(cp)]++;
+            else if (mark_of_asked(cp))
+                f = CP_ODD;
+            k[survey_map && cp < 0x10000 ? survey_map[cp] & 7 : survey_class(cp)]++;
             i += (size_t)len;
         }
-        if (f && (cpvec_push(trig, (uint32_t)(c->n - base)) < 0 ||
-                  cpvec_push(trig, (uint32_t)at) < 0))
+        if ((f & (CP_SPACE | CP_PUNCT)) &&
+            (cpvec_push(trig, (uint32_t)(c->n - base)) < 0 ||
+             cpvec_push(trig, (uint32_t)at) < 0))
             return -1;
         seen |= f;
         c->v[c->n++] = cp;
@@ -995,6 +1038,19 @@ static unsigned char mark_of(const uint32_t *v, size_t n, size_t i,
     return mk;
 }
 
+/* Can mark_line mark anything in a line cpvec_append flagged `seen`?
+ * No when the line holds only characters it marks with M_NONE whatever
+ * their neighbours: common hanzi of the document's script, ASCII other
+ * than '_', '?' and a letter between two hanzi, and the punctuation it
+ * decides itself.  (The loaded survey_map is needed for the hanzi flags: without
+ * it every hanzi counts as CP_ODD.) */
+static int may_mark(int seen, const doc_info *d)
+{
+    return (seen & (CP_LETTER | CP_ODD | CP_HAN_RARE)) ||
+           ((seen & CP_HAN_GB) && d->script == CL_COMMON_BIG5) ||
+           ((seen & CP_HAN_B5) && d->script == CL_COMMON_GB);
+}
+
 /* Marks each code point of a line: mojibake suspects and lost '?'.
  * Returns how many got a mark.  Common hanzi, ASCII other than '_' and
  * '?', and CJK / general / full-width punctuation are decided inline (as
@@ -1031,6 +1087,27 @@ static size_t mark_line(const uint32_t *v, size_t n, const doc_info *d,
         cp = next;
     }
     return marked;
+}
+
+long cl_check_mark_skips(cl_rules *r, const char *s, size_t n,
+                         size_t *skipped, size_t *lines)
+{
+    doc_info d;
+    long nl = doc_load(r, s, n, &d), wrong = 0;
+    unsigned char *m;
+    if (nl < 0 || !(m = malloc(r->all.n + 1)))
+        return -1;
+    *skipped = 0;
+    *lines = (size_t)nl;
+    for (long j = 0; j < nl; j++) {
+        const line_rec *lr = &r->recs[j];
+        if (may_mark(lr->seen, &d))
+            continue;
+        ++*skipped;
+        wrong += mark_line(r->all.v + lr->v0, lr->nv, &d, m) > 0;
+    }
+    free(m);
+    return wrong;
 }
 
 /* Tries to undo "UTF-8 read as GBK": v[a..b) re-encoded as GB18030 must be
@@ -1576,7 +1653,7 @@ static int clean_lines(line_ctx *c, const doc_info *d, const char *s, size_t nl)
         if (lr->nv)
             memcpy(line.v, c->r->all.v + lr->v0, lr->nv * sizeof *line.v);
         line.n = lr->nv;
-        marked = mark_line(line.v, line.n, d, c->marks);
+        marked = may_mark(seen, d) ? mark_line(line.v, line.n, d, c->marks) : 0;
         lb.len = 0;
         if (!marked && (seen & CP_SAME)) {
             /* at most punctuation and spaces: the bytes stay, patched */
