@@ -69,21 +69,49 @@ static inline void ob_put_cp(obuf *b, uint32_t cp)
     }
 }
 
-/* Copies the run of ASCII bytes starting at s[i] to *w (advanced); returns
- * the new index.  The caller reserved room for the whole remaining chunk
- * plus 8 bytes. */
+/* The number of ASCII bytes (below 0x80) that open the 8 bytes in x, read
+ * little-endian: the byte index of the first set top bit, 8 when none. */
+static inline size_t ascii_lead(uint64_t x)
+{
+    uint64_t high = x & 0x8080808080808080ULL;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    return high ? (size_t)__builtin_ctzll(high) / 8 : 8;
+#else
+    size_t k = 0;
+    while (k < 8 && !((x >> (8 * k)) & 0x80))
+        k++;
+    return k;
+#endif
+}
+
+/* The 8 bytes at p as a little-endian word. */
+static inline uint64_t load8(const unsigned char *p)
+{
+    uint64_t x;
+    memcpy(&x, p, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    x = __builtin_bswap64(x);
+#endif
+    return x;
+}
+
+/* Copies the run of ASCII bytes starting at s[i] (possibly empty) to *w
+ * (advanced); returns the index after it.  Eight bytes are copied at a
+ * time, even past the run's end (a run's end is found in the copied word:
+ * short runs between CJK characters take one step, not one per byte), so
+ * the caller must have reserved room for the rest of the chunk plus 8. */
 static inline size_t copy_ascii(const unsigned char *s, size_t i, size_t end,
                                 unsigned char **w)
 {
     unsigned char *o = *w;
     while (i + 8 <= end) {
-        uint64_t x;
-        memcpy(&x, s + i, 8);
-        if (x & 0x8080808080808080ULL)
+        uint64_t x = load8(s + i);
+        size_t k = ascii_lead(x);
+        memcpy(o, s + i, 8);
+        o += k;
+        i += k;
+        if (k < 8)
             break;
-        memcpy(o, &x, 8);
-        o += 8;
-        i += 8;
     }
     while (i < end && s[i] < 0x80)
         *o++ = s[i++];
@@ -138,26 +166,44 @@ static inline size_t utf8_seq(const unsigned char *s, size_t n)
     return 0;
 }
 
+/* The index of the first non-ASCII byte at or after s[i] (n when none):
+ * 16 bytes a step through long runs, and the end of a short run (between
+ * CJK characters) found in one 8-byte word rather than byte by byte. */
+static inline size_t skip_ascii(const unsigned char *s, size_t i, size_t n)
+{
+    while (i + 16 <= n &&
+           !((load8(s + i) | load8(s + i + 8)) & 0x8080808080808080ULL))
+        i += 16;
+    while (i + 8 <= n) {
+        size_t k = ascii_lead(load8(s + i));
+        i += k;
+        if (k < 8)
+            return i;
+    }
+    while (i < n && s[i] < 0x80)
+        i++;
+    return i;
+}
+
 size_t conv_utf8_valid_prefix(const unsigned char *s, size_t n)
 {
     size_t i = 0;
     while (i < n) {
         if (s[i] < 0x80) {
-            while (i + 16 <= n) {
-                uint64_t a, b;
-                memcpy(&a, s + i, 8);
-                memcpy(&b, s + i + 8, 8);
-                if ((a | b) & 0x8080808080808080ULL)
-                    break;
-                i += 16;
-            }
-            while (i < n && s[i] < 0x80)
-                i++;
+            i = skip_ascii(s, i, n);
             continue;
         }
-        /* Runs of three-byte sequences (all of CJK) in a tight loop: one
-         * 4-byte load and one mask test each; leads E0 and ED, whose
-         * second byte has a narrower range, go through utf8_seq. */
+        /* Runs of three-byte sequences (all of CJK) in tight loops: two
+         * at a time from one 8-byte load, then one from a 4-byte load.
+         * Leads E0 and ED (lead nibbles 0 and D: bits 0 and 13 of 0x2001),
+         * whose second byte has a narrower range, go through utf8_seq. */
+        while (i + 8 <= n) {
+            uint64_t x = load8(s + i);
+            if ((x & 0xC0C0F0C0C0F0ULL) != 0x8080E08080E0ULL ||
+                ((0x2001u >> (x & 0x0F)) | (0x2001u >> (x >> 24 & 0x0F))) & 1)
+                break;
+            i += 6;
+        }
         while (i + 4 <= n) {
             uint32_t v;
             memcpy(&v, s + i, 4);
@@ -265,8 +311,9 @@ static int utf8_repair(const unsigned char *s, size_t n, size_t max_errors,
 
 /* The two-byte tables hold each code's UTF-8 bytes ready to store: bytes
  * in the low 24 bits, their count (1-3) in the top byte; 0 = invalid.
- * They are indexed by the code itself (lead << 8 | trail), so a decoder
- * needs no range checks: bytes that are no code read 0. */
+ * They are indexed by the code's two bytes read as one little-endian word
+ * (trail << 8 | lead, see pair_slot), so a decoder needs one load and no
+ * range checks: bytes that are no code read 0. */
 static uint32_t gb2[0x10000];
 static uint16_t gb4[GB4_BMP];
 static uint32_t b5[0x10000];
@@ -347,13 +394,6 @@ static uint32_t pack_utf8(uint32_t cp)
            (0x80 | ((cp >> 6) & 0x3F)) << 8 | (0xE0 | cp >> 12);
 }
 
-/* Stores a packed code; the caller reserved 4 bytes. */
-static inline void ob_put_packed(obuf *b, uint32_t v)
-{
-    memcpy(b->p + b->len, &v, 4); /* little-endian: low byte first */
-    b->len += v >> 24;
-}
-
 static inline int gb2_index(unsigned lead, unsigned trail)
 {
     if (trail < 0x40 || trail == 0x7F || trail == 0xFF)
@@ -424,7 +464,7 @@ static int fill_gb(iconv_t cd)
         goto done;
     for (size_t ix = 0; ix < n; ix++)
         if (r2.got[ix] == 1 && r2.cp[ix][0] < 0x10000)
-            gb2[codes[2 * ix] << 8 | codes[2 * ix + 1]] =
+            gb2[codes[2 * ix + 1] << 8 | codes[2 * ix]] =
                 pack_utf8(r2.cp[ix][0]);
     for (int ix = 0; ix < GB4_BMP; ix++) {
         unsigned char *code = codes + 4 * ix;
@@ -476,11 +516,11 @@ static int fill_b5(iconv_t cds[3])
             (r[2].cp[ix][0] < 0xE000 || r[2].cp[ix][0] > 0xF8FF))
             cp[0] = r[2].cp[ix][0];
         if (got == 1 && cp[0] < 0x10000) {
-            b5[codes[2 * ix] << 8 | codes[2 * ix + 1]] = pack_utf8(cp[0]);
+            b5[codes[2 * ix + 1] << 8 | codes[2 * ix]] = pack_utf8(cp[0]);
         } else if (npairs < B5_EXTRA_MAX) {
             b5_extra[npairs][0] = cp[0];
             b5_extra[npairs][1] = got == 2 ? cp[1] : 0;
-            b5[codes[2 * ix] << 8 | codes[2 * ix + 1]] =
+            b5[codes[2 * ix + 1] << 8 | codes[2 * ix]] =
                 PACK_EXTRA << 24 | (uint32_t)npairs++;
         }
     }
@@ -538,90 +578,154 @@ static size_t gb_code4(const unsigned char *s, size_t n, uint32_t *cp)
     return 1;
 }
 
-/* Table decoders keep the write position in a local (the output buffer is
- * bytes, which may alias anything: through b->len the compiler would
- * reload it at every step) and hand it back to b around the rare calls
- * that use b. */
-static int gb_decode(const unsigned char *s, size_t n, size_t max_errors,
-                     obuf *b, conv_out *res)
+/* The table slot of the two bytes at s (see gb2): one 16-bit load. */
+static inline unsigned pair_slot(const unsigned char *s)
 {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    uint16_t v;
+    memcpy(&v, s, 2);
+    return v;
+#else
+    return (unsigned)s[1] << 8 | s[0];
+#endif
+}
+
+/* Copies the UTF-8 of the run of two-byte codes starting at s[i] that
+ * `pairs` (gb2 or b5) holds as plain entries, to *w (advanced), while i <
+ * lim; returns the index after the run.  The caller keeps lim below the
+ * input's last byte and has reserved 4 bytes past each code's output. */
+static inline size_t copy_pairs(const uint32_t *pairs, const unsigned char *s,
+                                size_t i, size_t lim, unsigned char **w)
+{
+    unsigned char *o = *w;
+    while (i < lim) {
+        uint32_t v = pairs[pair_slot(s + i)];
+        if (v - (1u << 24) >= (3u << 24)) /* 0, or a b5_extra index */
+            break;
+        memcpy(o, &v, 4); /* little-endian: low byte first */
+        o += v >> 24;
+        i += 2;
+    }
+    *w = o;
+    return i;
+}
+
+/* Writes code point cp as UTF-8 to out; returns the byte count. */
+static size_t put_cp(unsigned char *out, uint32_t cp)
+{
+    obuf b = {out, 0, 8};
+    ob_put_cp(&b, cp);
+    return b.len;
+}
+
+/* Writes the packed table entry v (not 0, not a b5_extra index) to out. */
+static size_t put_packed(unsigned char *out, uint32_t v)
+{
+    for (unsigned k = 0; k < v >> 24; k++)
+        out[k] = (unsigned char)(v >> (8 * k));
+    return v >> 24;
+}
+
+/* One GB18030 code at s[0] (n > 0 bytes left, s[0] >= 0x80); see
+ * conv_table_code. */
+static size_t gb_code(const unsigned char *s, size_t n, unsigned char out[8],
+                      size_t *len)
+{
+    uint32_t cp = 0;
+    *len = 0;
+    if (s[0] == 0x80 || s[0] == 0xFF)
+        return 1;
+    if (n < 2)
+        return 0;
+    uint32_t v = gb2[pair_slot(s)];
+    if (v) {
+        *len = put_packed(out, v);
+        return 2;
+    }
+    size_t k = gb_code4(s, n, &cp);
+    if (cp)
+        *len = put_cp(out, cp);
+    return k;
+}
+
+/* One Big5-HKSCS code at s[0] (n > 0 bytes left, s[0] >= 0x80); see
+ * conv_table_code. */
+static size_t b5_code(const unsigned char *s, size_t n, unsigned char out[8],
+                      size_t *len)
+{
+    *len = 0;
+    if (s[0] == 0x80 || s[0] == 0xFF)
+        return 1;
+    if (n < 2)
+        return 0;
+    uint32_t v = b5[pair_slot(s)];
+    if (!v)
+        return 1;
+    if (v >> 24 != PACK_EXTRA) {
+        *len = put_packed(out, v);
+        return 2;
+    }
+    const uint32_t *cp = b5_extra[v & 0xFFFFFF];
+    *len = put_cp(out, cp[0]);
+    if (cp[1])
+        *len += put_cp(out + *len, cp[1]);
+    return 2;
+}
+
+size_t conv_table_code(const char *charset, const unsigned char *s, size_t n,
+                       unsigned char out[8], size_t *len)
+{
+    *len = 0;
+    if (!n)
+        return 0;
+    if (s[0] < 0x80) {
+        out[0] = s[0];
+        *len = 1;
+        return 1;
+    }
+    if (conv_init_tables())
+        return 1; /* no tables: conv_to_utf8 uses iconv instead */
+    return strcmp(charset, CS_BIG5) ? gb_code(s, n, out, len)
+                                    : b5_code(s, n, out, len);
+}
+
+/* Decodes GB18030 (big5 = 0) or Big5-HKSCS (big5 = 1) from the tables.
+ * ASCII runs and runs of plain two-byte codes (nearly all of a page) go
+ * through tight loops; every other code through gb_code / b5_code.  The
+ * write position stays in a local (the output buffer is bytes, which may
+ * alias anything: through b->len the compiler would reload it at every
+ * step) and is handed back to b around the rare calls that use b.  Each
+ * input byte makes at most 3 output bytes (U+FFFD for a bad byte), which
+ * bounds what a chunk reserves. */
+static int table_decode(int big5, const unsigned char *s, size_t n,
+                        size_t max_errors, obuf *b, conv_out *res)
+{
+    const uint32_t *pairs = big5 ? b5 : gb2;
     size_t i = 0;
     while (i < n) {
         size_t end = n - i > CHUNK ? i + CHUNK : n;
+        size_t pair_end = end < n - 1 ? end : n - 1; /* a trail must follow */
         if (ob_reserve(b, (end - i) * 3 + 8))
             return TJ_ENOMEM;
         unsigned char *w = b->p + b->len;
         while (i < end) {
-            unsigned c = s[i];
-            if (c < 0x80) {
-                i = copy_ascii(s, i, end, &w);
+            i = copy_ascii(s, i, end, &w);
+            i = copy_pairs(pairs, s, i, pair_end, &w);
+            if (i >= end || s[i] < 0x80)
                 continue;
-            }
-            uint32_t v = i + 1 < n ? gb2[c << 8 | s[i + 1]] : 0;
-            if (v) {
-                memcpy(w, &v, 4); /* little-endian: low byte first */
-                w += v >> 24;
-                i += 2;
-                continue;
-            }
-            uint32_t cp = 0;
-            size_t k = c == 0x80 || c == 0xFF ? 1
-                       : i + 1 >= n          ? 0
-                                             : gb_code4(s + i, n - i, &cp);
-            b->len = (size_t)(w - b->p);
-            if (cp) {
-                ob_put_cp(b, cp);
+            size_t len, k = big5 ? b5_code(s + i, n - i, w, &len)
+                                 : gb_code(s + i, n - i, w, &len);
+            if (k && len) {
+                w += len;
                 i += k;
-            } else if (!k) {
+                continue;
+            }
+            b->len = (size_t)(w - b->p);
+            if (!k) { /* cut short by the end of the input */
                 bad(b, res, 0, 1);
                 i = n;
             } else {
-                i += 1;
-                if (bad(b, res, max_errors, 0))
-                    return 0;
-            }
-            w = b->p + b->len;
-        }
-        b->len = (size_t)(w - b->p);
-    }
-    return 0;
-}
-
-static int b5_decode(const unsigned char *s, size_t n, size_t max_errors,
-                     obuf *b, conv_out *res)
-{
-    size_t i = 0;
-    while (i < n) {
-        size_t end = n - i > CHUNK ? i + CHUNK : n;
-        if (ob_reserve(b, (end - i) * 3 + 8))
-            return TJ_ENOMEM;
-        unsigned char *w = b->p + b->len;
-        while (i < end) {
-            unsigned c = s[i];
-            if (c < 0x80) {
-                i = copy_ascii(s, i, end, &w);
-                continue;
-            }
-            uint32_t v = i + 1 < n ? b5[c << 8 | s[i + 1]] : 0;
-            if (v && v >> 24 != PACK_EXTRA) {
-                memcpy(w, &v, 4);
-                w += v >> 24;
-                i += 2;
-                continue;
-            }
-            b->len = (size_t)(w - b->p);
-            if (v) {
-                ob_put_cp(b, b5_extra[v & 0xFFFFFF][0]);
-                if (b5_extra[v & 0xFFFFFF][1])
-                    ob_put_cp(b, b5_extra[v & 0xFFFFFF][1]);
-                i += 2;
-            } else if (c == 0x80 || c == 0xFF || i + 1 >= n) {
-                int tail = c != 0x80 && c != 0xFF;
-                i += 1;
-                if (bad(b, res, tail ? 0 : max_errors, tail) && !tail)
-                    return 0;
-            } else {
-                i += 1;
+                i += k;
                 if (bad(b, res, max_errors, 0))
                     return 0;
             }
@@ -731,8 +835,7 @@ static int dispatch(const char *cs, const unsigned char *in, size_t n,
         return utf16_decode(in, n, cs[6] == 'B', max_errors, b, out);
     if ((!strcmp(cs, CS_GB18030) || !strcmp(cs, CS_BIG5)) &&
         conv_init_tables() == 0)
-        return cs[0] == 'G' ? gb_decode(in, n, max_errors, b, out)
-                            : b5_decode(in, n, max_errors, b, out);
+        return table_decode(cs[0] == 'B', in, n, max_errors, b, out);
     iconv_t cd = iconv_open("UTF-8", cs);
     if (cd == (iconv_t)-1)
         return TJ_EINVAL;

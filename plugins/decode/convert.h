@@ -55,6 +55,16 @@ int conv_is_ascii(const unsigned char *s, size_t n);
 int conv_to_utf8(const char *charset, const unsigned char *in, size_t n,
                  size_t max_errors, conv_out *out);
 
+/* Decodes the one code at s (n bytes left) of `charset`, CS_GB18030 or
+ * CS_BIG5, the way conv_to_utf8 decodes it there; for tests, which check
+ * conv_to_utf8's fast loops against a plain loop over this function.
+ * Returns the bytes the code takes, with its UTF-8 (at most 8 bytes) in
+ * out and *len, or with *len = 0 for an invalid byte (one U+FFFD, 1 byte
+ * taken); 0 when n is 0 or the input ends inside a code that could still
+ * be valid (one U+FFFD for the rest, a truncated body). */
+size_t conv_table_code(const char *charset, const unsigned char *s, size_t n,
+                       unsigned char out[8], size_t *len);
+
 /* Returns 1 when iconv can convert from `charset` to UTF-8, else 0. */
 int conv_supported(const char *charset);
 

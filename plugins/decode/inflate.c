@@ -25,6 +25,25 @@ static int window_bits(const unsigned char *in, size_t n, zmode mode)
     return zlib_header ? 15 : -15;
 }
 
+/* The first output buffer's size for n bytes at `in`: room for the whole
+ * output when a gzip trailer tells it (ISIZE, the last member's size mod
+ * 2^32: exact for the usual one-member body, so it is inflated without a
+ * realloc and its copy), else four times the input.  A trailer claiming
+ * more than deflate's largest ratio (1032:1) is not believed; the buffer
+ * grows as needed whatever the guess, and never past max_out + 2. */
+static size_t first_capacity(const unsigned char *in, size_t n, size_t max_out)
+{
+    size_t cap = n < (SIZE_MAX - 256) / 4 ? n * 4 + 256 : SIZE_MAX / 2;
+    if (zb_is_gzip(in, n) && n >= 18) {
+        const unsigned char *t = in + n - 4;
+        size_t isize = (size_t)t[0] | (size_t)t[1] << 8 | (size_t)t[2] << 16 |
+                       (size_t)t[3] << 24;
+        if (isize + 2 > cap && isize / 1032 <= n)
+            cap = isize + 2;
+    }
+    return cap > max_out + 2 ? max_out + 2 : cap;
+}
+
 /* Grows *buf so that more output fits without passing max_out + 1 bytes
  * (one byte past the cap tells "too big" from "exactly the cap"). */
 static int grow(char **buf, size_t *cap, size_t max_out)
@@ -68,14 +87,12 @@ int zb_inflate(const unsigned char *in, size_t n, zmode mode, size_t max_out,
                char **out, size_t *out_len, const char **why)
 {
     z_stream z = {0};
-    size_t cap = n < (SIZE_MAX - 256) / 4 ? n * 4 + 256 : SIZE_MAX / 2;
+    size_t cap = first_capacity(in, n, max_out);
     char *buf = NULL;
     size_t len = 0; /* z.total_out restarts with each gzip member */
     int rc = TJ_ENOMEM;
     *out = NULL;
     *why = "out of memory";
-    if (cap > max_out + 2)
-        cap = max_out + 2;
     if (!(buf = malloc(cap)) ||
         inflateInit2(&z, window_bits(in, n, mode)) != Z_OK)
         goto fail;

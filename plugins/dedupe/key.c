@@ -105,13 +105,10 @@ static __attribute__((noinline)) unsigned char learn(unsigned slot)
     return c;
 }
 
-/* The class of the three-byte form in w. */
-static inline unsigned char class_of(uint32_t w)
+/* The class remembered at `slot`, UNKNOWN when not learnt yet. */
+static inline unsigned char class_at(unsigned slot)
 {
-    unsigned slot = SLOT(w);
-    unsigned char c =
-        atomic_load_explicit(&classes[slot], memory_order_relaxed);
-    return c != UNKNOWN ? c : learn(slot);
+    return atomic_load_explicit(&classes[slot], memory_order_relaxed);
 }
 
 /* ---- bytes ------------------------------------------------------------------ */
@@ -198,22 +195,34 @@ static void take_simple(norm *b, const unsigned char *p, size_t n, size_t *i)
             len += a != 0, chars += a != 0, j++;
             continue;
         }
-        uint32_t w; /* a run of three-byte characters */
+        /* A run of three-byte characters.  Each one kept adds 3 bytes, so
+         * the run's character count is taken from its length at its end
+         * (one counter less in the loop), and the common class is tested
+         * first. */
+        size_t run_from = len;
+        uint32_t w;
+        int stopped = 0;
         while ((w = load_word(p + j), (w & 0xc0c0f0) == 0x8080e0)) {
-            unsigned char cls = class_of(w);
+            unsigned char cls = class_at(SLOT(w));
             if (cls == ITSELF) {
                 store_word(out + len, w);
-                len += 3, chars++;
+                len += 3;
+            } else if (cls == UNKNOWN) {
+                learn(SLOT(w));
+                continue; /* learnt: read it again */
             } else if (cls != DROPPED) {
-                goto stop;
+                stopped = 1;
+                break;
             }
-            if ((j += 3) > last)
-                goto stop;
+            if ((j += 3) > last) {
+                stopped = 1;
+                break;
+            }
         }
-        if (p[j] >= 0x80) /* neither ASCII nor three bytes */
+        chars += (len - run_from) / 3;
+        if (stopped || p[j] >= 0x80) /* or neither ASCII nor three bytes */
             break;
     }
-stop:
     b->len = len, b->chars = chars, *i = j;
 }
 
