@@ -161,17 +161,19 @@ static void put_collapsed(cl_buf *b, const char *s)
     }
 }
 
-/* Appends the text under n (whitespace collapsed to single spaces). */
-static void text_of(cl_node *n, cl_buf *b)
+/* Appends the text under n (whitespace collapsed to single spaces),
+ * stopping once b holds more than `limit` bytes (the text is then cut
+ * short: only its being too long counts). */
+static void text_of(cl_node *n, cl_buf *b, size_t limit)
 {
-    for (cl_node *c = n->children; c; c = c->next) {
+    for (cl_node *c = n->children; c && b->len <= limit; c = c->next) {
         if (c->type == CL_TEXT || c->type == CL_CDATA) {
             put_collapsed(b, c->content);
         } else if (c->type == CL_ELEM && !name_is(c, "script") &&
                    !name_is(c, "style")) {
             if (name_is(c, "br") && b->len && b->p[b->len - 1] != ' ')
                 cl_buf_putc(b, ' ');
-            text_of(c, b);
+            text_of(c, b, limit);
         }
     }
 }
@@ -189,13 +191,16 @@ static void trim(cl_buf *b)
     }
 }
 
-/* The collapsed, trimmed text of n as a new cJSON string, NULL if empty. */
-static cJSON *text_json(cl_node *n)
+/* The collapsed, trimmed text of n as a new cJSON string, NULL if empty;
+ * with a `limit`, a text of more than limit + 1 bytes (so more than limit
+ * once trimmed: put_collapsed writes no leading space and at most one
+ * trailing one) may be cut short after limit + 1 bytes. */
+static cJSON *text_json(cl_node *n, size_t limit)
 {
     cl_buf b;
     cJSON *j = NULL;
     cl_buf_init(&b);
-    text_of(n, &b);
+    text_of(n, &b, limit == SIZE_MAX ? SIZE_MAX : limit + 1);
     trim(&b);
     if (b.len && !b.oom)
         j = cJSON_CreateString(b.p);
@@ -325,7 +330,8 @@ static void note_near_title(hx *h, cl_node *h1)
         if (s->type != CL_ELEM)
             continue;
         seen++;
-        cJSON *t = text_json(s);
+        /* a long block (often the article itself) is not read whole */
+        cJSON *t = text_json(s, 120);
         const char *v = t ? t->valuestring : NULL;
         if (v && strlen(v) <= 120 && strpbrk(v, "0123456789"))
             cJSON_AddItemToArray(h->near_title, t);
@@ -357,12 +363,12 @@ static void collect_hints(hx *h, cl_node *n)
         if (name_is(n, "title")) {
             cJSON *t;
             if (!cJSON_GetObjectItemCaseSensitive(h->page, "title") &&
-                (t = text_json(n)))
+                (t = text_json(n, SIZE_MAX)))
                 cJSON_AddItemToObject(h->page, "title", t);
         } else if (name_is(n, "h1") || name_is(n, "h2")) {
             if (name_is(n, "h1") && !h->near_title)
                 note_near_title(h, n);
-            cJSON *t = text_json(n), *a;
+            cJSON *t = text_json(n, SIZE_MAX), *a;
             a = t ? page_array(h->page, name_is(n, "h1") ? "h1" : "h2") : NULL;
             if (a && cJSON_GetArraySize(a) < 20)
                 cJSON_AddItemToArray(a, t);

@@ -396,6 +396,65 @@ static void test_seeds_html(void **st)
     }
 }
 
+/* Is `text` among the strings of page.before? */
+static int in_before(tj_record *r, const char *text)
+{
+    cJSON *page = cJSON_Parse(field(r, "page")), *it;
+    int found = 0;
+    assert_non_null(page);
+    cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(page, "before"))
+        found |= strcmp(it->valuestring, text) == 0;
+    cJSON_Delete(page);
+    return found;
+}
+
+/* The short dated blocks right after the first h1 go to page.before; a
+ * block of more than 120 bytes (its text collapsed and trimmed) does not,
+ * however its text is spread over children and blanks. */
+static void test_near_title(void **st)
+{
+    static const char *const body =
+        "<p>国产芯片厂商今日发布新一代产品，性能较上代提升百分之四十，"
+        "功耗下降三成。</p><p>业内人士认为，这标志着国产芯片进入新阶段。"
+        "</p><p>该产品预计于明年第一季度量产，首批订单已超过十万片。</p>";
+    char a120[121], a121[122], html[4096];
+    (void)st;
+    memset(a120, 'x', 112);
+    memcpy(a120 + 112, " 2025-03", 9); /* 120 bytes, with digits */
+    assert_int_equal(strlen(a120), 120);
+    memcpy(a121, a120, 120);
+    a121[120] = '9', a121[121] = 0;
+    const char *const cases[][2] = {
+        /* sibling markup, its text (NULL: not kept) */
+        {"<div>2025-03-05 10:05 来源：示例网</div>", "2025-03-05 10:05 来源：示例网"},
+        {"<div> \n<span>%s</span>\n </div>", a120},
+        {"<div><span>%s</span> </div>", a120},
+        {"<div><b>%.60s</b>\n<i>%s</i></div>", NULL},
+        {"<div>%s</div>", NULL},
+        {"<div>没有数字的短块</div>", NULL},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        char sib[1024];
+        const char *arg = k == 4 ? a121 : a120;
+        if (k == 3)
+            snprintf(sib, sizeof sib, cases[k][0], a120, a120);
+        else
+            snprintf(sib, sizeof sib, cases[k][0], arg);
+        snprintf(html, sizeof html,
+                 "<html><head><title>t</title></head><body><h1>标题</h1>%s"
+                 "<div class=\"article\">%s</div></body></html>",
+                 sib, body);
+        tj_record *r = clean_run(NO_OPTS, html, "text/html; charset=utf-8");
+        assert_non_null(r);
+        if (cases[k][1])
+            assert_true(in_before(r, cases[k][1]));
+        else
+            assert_false(strstr(field(r, "page"), "\"before\"") &&
+                         in_before(r, k == 3 ? a120 : arg));
+        tj_record_free(r);
+    }
+}
+
 static void test_empty_and_odd_input(void **st)
 {
     (void)st;
@@ -436,6 +495,7 @@ int main(void)
         cmocka_unit_test(test_options),
         cmocka_unit_test(test_seeds_text),
         cmocka_unit_test(test_seeds_html),
+        cmocka_unit_test(test_near_title),
         cmocka_unit_test(test_empty_and_odd_input),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
