@@ -713,6 +713,16 @@ static inline int cpvec_push(cpvec *c, uint32_t cp)
     return 0;
 }
 
+/* Appends v[0..n) to c; -1 when out of memory (c unchanged). */
+static int cpvec_put(cpvec *c, const uint32_t *v, size_t n)
+{
+    if (cpvec_reserve(c, n) < 0)
+        return -1;
+    memcpy(c->v + c->n, v, n * sizeof *v);
+    c->n += n;
+    return 0;
+}
+
 /* What cpvec_append saw: encoding the code points again gives the bytes
  * back (valid UTF-8, no U+FFFF); a space; a character fix_punct looks at.
  * Then what mark_line may mark (see may_mark): an ASCII letter between
@@ -1247,10 +1257,14 @@ static int fix_mojibake(cl_rules *r, const cl_text_opts *o, cpvec *line,
     const uint32_t *v = line->v;
     cpvec fix = {0}, out = {0};
     int bad = 0;
+    cpvec_reserve(&out, n); /* most lines keep their length */
     while (i < n) {
         size_t a = i, b, last, s0, e, weak = 0, strong = 0, lost = 0;
-        if (m[i] == M_NONE) {
-            cpvec_push(&out, v[i++]);
+        if (m[i] == M_NONE) { /* a run of unmarked characters, whole */
+            for (b = i + 1; b < n && m[b] == M_NONE; b++)
+                ;
+            cpvec_put(&out, v + i, b - i);
+            i = b;
             continue;
         }
         /* grow a span: marks at most one unmarked hanzi apart */
