@@ -1659,21 +1659,21 @@ static int clean_lines(line_ctx *c, const doc_info *d, const char *s, size_t nl)
         size_t i = lr->b0, e = lr->b1, marked;
         int seen = lr->seen;
         cpvec trig = {lr->nt ? c->r->alltrig.v + lr->t0 : NULL, lr->nt, lr->nt};
-        line.n = 0;
-        if (cpvec_reserve(&line, e - i) < 0 || marks_reserve(c, lr->nv + 1) < 0) {
+        /* the line's code points as doc_load left them, changed in place
+         * (each line is worked on once); a mojibake repair works on a copy
+         * in `line`, which it may grow */
+        cpvec own = {c->r->all.v + lr->v0, lr->nv, lr->nv}, *lp = &own;
+        if (marks_reserve(c, lr->nv + 1) < 0) {
             rc = TJ_ENOMEM;
             break;
         }
-        if (lr->nv)
-            memcpy(line.v, c->r->all.v + lr->v0, lr->nv * sizeof *line.v);
-        line.n = lr->nv;
-        marked = may_mark(seen, d) ? mark_line(line.v, line.n, d, c->marks) : 0;
+        marked = may_mark(seen, d) ? mark_line(own.v, own.n, d, c->marks) : 0;
         lb.len = 0;
         if (!marked && (seen & CP_SAME)) {
             /* at most punctuation and spaces: the bytes stay, patched */
             if (seen & (CP_PUNCT | CP_SPACE)) {
-                fix_punct(&line, &trig, c->st);
-                patch_line(&line, &trig, s + i, e - i, &lb);
+                fix_punct(&own, &trig, c->st);
+                patch_line(&own, &trig, s + i, e - i, &lb);
             } else {
                 cl_buf_put(&lb, s + i, e - i);
             }
@@ -1681,19 +1681,26 @@ static int clean_lines(line_ctx *c, const doc_info *d, const char *s, size_t nl)
             /* metadata lines keep their names as written (no mojibake
              * pass); a line without marks has nothing for it anyway */
             if (marked &&
-                !(e - i <= 240 && rx_test(c->r, c->r->byline, s + i, e - i)) &&
-                fix_mojibake(c->r, c->o, &line, c->marks, c->st) < 0)
-                continue;
+                !(e - i <= 240 && rx_test(c->r, c->r->byline, s + i, e - i))) {
+                line.n = 0;
+                if (cpvec_put(&line, own.v, own.n) < 0) {
+                    rc = TJ_ENOMEM;
+                    break;
+                }
+                lp = &line;
+                if (fix_mojibake(c->r, c->o, lp, c->marks, c->st) < 0)
+                    continue;
+            }
             /* the repaired spans may bring punctuation and spaces */
             if (marked || (seen & CP_PUNCT))
-                fix_punct(&line, marked ? NULL : &trig, c->st);
+                fix_punct(lp, marked ? NULL : &trig, c->st);
             if (marked || (seen & CP_SPACE))
-                fix_spaces(&line);
+                fix_spaces(lp);
             for (size_t k = 0; marked && c->o->moji == CL_MOJI_NONE &&
-                               k < line.n; k++) /* put_lost's marks */
-                if (line.v[k] == LOST_MARK)
-                    line.v[k] = '?';
-            encode_line(&line, &lb);
+                               k < lp->n; k++) /* put_lost's marks */
+                if (lp->v[k] == LOST_MARK)
+                    lp->v[k] = '?';
+            encode_line(lp, &lb);
         }
         if (lb.oom) {
             rc = TJ_ENOMEM;
