@@ -400,6 +400,72 @@ static inline tc_cp_side cp_side(const config *cf, uint32_t e)
     return sd; /* inline kinds: simple (their output is not needed here) */
 }
 
+/* ---- three-byte entry tables --------------------------------------------- */
+
+/* A configuration's code-point entries for the three-byte characters,
+ * indexed like D.tri_class by the bytes as loaded (tri_index), so the
+ * three-byte loop of piece_impl needs neither the code point nor the
+ * two-level lookup: one index computation and one load per character.
+ * TRI_ENTRY_BAD marks an overlong form or a surrogate (no entry has that
+ * kind).  1 MiB each, built on first use of the configuration by
+ * tc_conv_new or tc_conv_set and kept for the life of the process (like
+ * the data it is derived from); when it cannot be built, piece_impl does
+ * without its three-byte loop and the output is the same. */
+#define TRI_ENTRY_BAD 0xFF000000u
+#define TRI_SLOTS (1u << 18)
+
+static struct {
+    pthread_mutex_t lock;
+    const uint32_t *entries[64]; /* by configuration index; atomic */
+} T = {PTHREAD_MUTEX_INITIALIZER, {NULL}};
+
+/* The three-byte table of configuration idx, or NULL when not built. */
+static inline const uint32_t *tri_entries(int idx)
+{
+    return __atomic_load_n(&T.entries[idx], __ATOMIC_ACQUIRE);
+}
+
+/* Fills t's slots for the code points hi << 8 .. hi << 8 | 0xFF.  Their
+ * three-byte forms share the lead byte and the high bits of the second
+ * byte: code point hi << 8 | q << 6 | r has slot base + q + (r << 8), so
+ * the page is copied four entries at a time, without assembling a
+ * sequence per code point. */
+static void tri_page(const config *cf, uint32_t hi, uint32_t *t)
+{
+    const uint32_t *src = cf->entries + (size_t)cf->pages[hi] * 256;
+    uint32_t base = (hi & 0x0Fu) << 2 | (hi >> 4) << 14;
+    int bad = hi < 0x08 || (hi >= 0xD8 && hi < 0xE0); /* overlong, surrogate */
+    for (uint32_t r = 0; r < 64; r++) {
+        uint32_t *d = t + base + (r << 8);
+        if (bad) {
+            d[0] = d[1] = d[2] = d[3] = TRI_ENTRY_BAD;
+        } else {
+            d[0] = src[r];
+            d[1] = src[64 + r];
+            d[2] = src[128 + r];
+            d[3] = src[192 + r];
+        }
+    }
+}
+
+/* Builds the three-byte table of configuration idx unless it exists or
+ * the configuration would not use it (few_sides unset).  Out of memory
+ * leaves it unbuilt, which only costs speed. */
+static void tri_entries_ensure(int idx)
+{
+    const config *cf = &D.configs[idx];
+    uint32_t *t;
+    if (!cf->few_sides || tri_entries(idx))
+        return;
+    pthread_mutex_lock(&T.lock);
+    if (!T.entries[idx] && (t = calloc(TRI_SLOTS, sizeof *t)) != NULL) {
+        for (uint32_t hi = 0; hi < 0x100; hi++)
+            tri_page(cf, hi, t);
+        __atomic_store_n(&T.entries[idx], t, __ATOMIC_RELEASE);
+    }
+    pthread_mutex_unlock(&T.lock);
+}
+
 /* ---- converters --------------------------------------------------------- */
 
 /* Where tc_detect found characters of a class: cut[i] is a byte offset,
@@ -435,6 +501,7 @@ int tc_conv_new(int cfg, const tc_userdict *ud, int protect, tc_conv **out)
     cv->cf = &D.configs[cfg];
     cv->ud = ud;
     cv->protect = protect;
+    tri_entries_ensure(cfg);
     *out = cv;
     return 0;
 }
@@ -445,6 +512,7 @@ int tc_conv_set(tc_conv *cv, int cfg, int protect)
         return TJ_EINVAL;
     cv->cf = &D.configs[cfg];
     cv->protect = protect;
+    tri_entries_ensure(cfg);
     return 0;
 }
 
@@ -742,6 +810,23 @@ static const unsigned char *next_known(tc_conv *cv, const unsigned char *p,
     return end;
 }
 
+/* The code point of the well-formed three-byte sequence loaded
+ * little-endian in v. */
+static inline uint32_t tri_code_point(uint32_t v)
+{
+    return ((v & 0x0Fu) << 12) | ((v >> 2) & 0xFC0u) | ((v >> 16) & 0x3Fu);
+}
+
+/* How many input bytes piece_impl's three-byte loop may start characters
+ * in, with `left` input bytes left and `room` output bytes before the
+ * slack: a character starts only where a 4-byte load stays inside the
+ * input, and writes at most as many bytes as it reads. */
+static inline size_t tight_span(size_t left, size_t room)
+{
+    size_t span = left > 3 ? left - 3 : 0;
+    return span < room ? span : room;
+}
+
 /* Converts in[0..len) with the configuration alone (OpenCC's
  * Converter::Convert) and appends it to o.  With `protect` (a constant:
  * the function is instantiated twice), Simplified-only characters are
@@ -769,7 +854,8 @@ piece_impl(tc_conv *cv, const unsigned char *p, size_t len, tc_out *o,
     uint32_t nc = 0;
     unsigned nl = 0;
     int tight = 1; /* try the three-byte loop at the next character */
-    const int tight_ok = cf->few_sides;
+    const uint32_t *tri = tri_entries((int)(cf - D.configs));
+    const int tight_ok = cf->few_sides && tri;
     /* With the positions tc_detect recorded, the next protected character
      * is a pointer compare away (kp; NULL: look at each character). */
     const unsigned char *kp =
@@ -802,23 +888,24 @@ piece_impl(tc_conv *cv, const unsigned char *p, size_t len, tc_out *o,
         }
         if (tight_ok && tight && p != np && *p >= 0xE0) {
             /* Three-byte characters whose output needs no look-ahead, while
-             * a 4-byte load stays inside the input and there is room. */
+             * a 4-byte load stays inside the input and there is room: each
+             * writes at most the 3 bytes it reads, so one bound covers
+             * both. */
             const unsigned char *from = p;
-            while (end - p >= 4 && w < wend) {
-                uint32_t v;
+            const unsigned char *stop =
+                p + tight_span((size_t)(end - p), (size_t)(wend - w));
+            while (p < stop) {
+                uint32_t v, x;
                 memcpy(&v, p, 4);
                 if ((v & 0xC0C0F0u) != 0x8080E0u)
                     break;
-                c = ((v & 0x0Fu) << 12) | ((v >> 2) & 0xFC0u) |
-                    ((v >> 16) & 0x3Fu);
-                if (c < 0x800 || c - 0xD800 < 0x800)
-                    break;
-                e = entries[(size_t)pages[c >> 8] * 256 + (c & 255)];
+                x = tri_index(v);
+                e = tri[x];
                 k = e >> 24;
                 if (protect && (kp ? p == kp
-                                   : e && (char_class(c) & TC_CLASS_SIMP))) {
+                                   : e && (D.tri_class[x] & TC_CLASS_SIMP))) {
                     np = p; /* protected: the general step copies it */
-                    nc = c;
+                    nc = tri_code_point(v);
                     nl = 3;
                     break;
                 }
@@ -830,8 +917,10 @@ piece_impl(tc_conv *cv, const unsigned char *p, size_t len, tc_out *o,
                     memcpy(w, p, 4);
                     w += 3;
                 } else {
+                    if (e == TRI_ENTRY_BAD)
+                        break; /* not a character: the general step */
                     np = p; /* decoded: the general step takes it */
-                    nc = c;
+                    nc = tri_code_point(v);
                     nl = 3;
                     break;
                 }
@@ -1323,20 +1412,27 @@ int tc_convert_known(tc_conv *cv, size_t text, const char *in, size_t len,
 
 /* ---- config: auto -------------------------------------------------------- */
 
-static int cuts_add(cuts *c, size_t text, size_t off)
+/* Doubles the room of c (plus 64); 0 or TJ_ENOMEM. */
+TC_COLD static int cuts_grow(cuts *c)
 {
-    if (c->n == c->cap) {
-        size_t cap = c->cap * 2 + 64;
-        size_t *a = realloc(c->cut, cap * sizeof *a);
-        if (!a)
-            return TJ_ENOMEM;
-        c->cut = a;
-        size_t *b = realloc(c->text, cap * sizeof *b);
-        if (!b)
-            return TJ_ENOMEM;
-        c->text = b;
-        c->cap = cap;
-    }
+    size_t cap = c->cap * 2 + 64;
+    size_t *a = realloc(c->cut, cap * sizeof *a);
+    if (!a)
+        return TJ_ENOMEM;
+    c->cut = a;
+    size_t *b = realloc(c->text, cap * sizeof *b);
+    if (!b)
+        return TJ_ENOMEM;
+    c->text = b;
+    c->cap = cap;
+    return 0;
+}
+
+/* Appends position `off` of text `text` to c; 0 or TJ_ENOMEM. */
+static inline int cuts_add(cuts *c, size_t text, size_t off)
+{
+    if (c->n == c->cap && cuts_grow(c))
+        return TJ_ENOMEM;
     c->cut[c->n] = off;
     c->text[c->n++] = text;
     return 0;
@@ -1430,41 +1526,49 @@ static int count_sparse(const config *cf, const cuts *at, const cuts *cs,
     return 0;
 }
 
-/* The next character at or after p with a class bit set (its class in
- * *k, its length in *len), or end.  Three-byte characters (all of CJK)
- * go through a tight loop: one 4-byte load, one mask test and one table
- * load each (tri_class also says when the sequence is not a character);
- * the rest through decode_fast. */
-static inline const unsigned char *next_classed(const unsigned char *p,
-                                               const unsigned char *end,
-                                               unsigned *len, int *k)
+/* Past the three-byte characters from p whose class has no bit of `stop`
+ * (TRI_BAD, a malformed sequence, should be among them), adding to *count
+ * how many of them have the class bit `counted`: returns the first stop,
+ * or a position less than 4 bytes from end.  `stop` and `counted` are
+ * constants at each call, so the loop is specialised there.  No branch
+ * depends on the counted class, and characters go two at a time (one
+ * 8-byte load and mask test, one test of both classes) while 8 bytes
+ * remain, then one at a time. */
+static inline const unsigned char *skip_classes(const unsigned char *p,
+                                                const unsigned char *end,
+                                                unsigned stop,
+                                                unsigned counted,
+                                                size_t *count)
 {
-    while (p < end) {
-        uint32_t v, c;
-        while (end - p >= 4) {
-            memcpy(&v, p, 4);
-            if ((v & 0xC0C0F0u) != 0x8080E0u)
-                break;
-            if ((*k = D.tri_class[tri_index(v)]) != 0) {
-                if (*k == TRI_BAD)
-                    break;
-                *len = 3;
-                return p;
-            }
-            p += 3;
-        }
-        if (p >= end)
+    size_t s = 0;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    while (end - p >= 8) {
+        uint64_t w;
+        uint32_t k1, k2;
+        memcpy(&w, p, 8);
+        if ((w & 0xC0C0F0C0C0F0ull) != 0x8080E08080E0ull)
             break;
-        if (*p < 0x80 && D.ascii_classless) {
-            p++;
-            continue;
-        }
-        c = decode_fast(p, end, len);
-        if (c != TC_INVALID && (*k = char_class(c)) != 0)
-            return p;
-        p += *len;
+        k1 = D.tri_class[tri_index((uint32_t)w)];
+        k2 = D.tri_class[tri_index((uint32_t)(w >> 24))];
+        if ((k1 | k2) & stop)
+            break;
+        s += (k1 & counted) + (k2 & counted);
+        p += 6;
     }
-    return end;
+#endif
+    while (end - p >= 4) {
+        uint32_t v, k;
+        memcpy(&v, p, 4);
+        if ((v & 0xC0C0F0u) != 0x8080E0u)
+            break;
+        k = D.tri_class[tri_index(v)];
+        if (k & stop)
+            break;
+        s += k & counted;
+        p += 3;
+    }
+    *count += s / counted;
+    return p;
 }
 
 /* Counts the Simplified-only characters of the texts into e->simp,
@@ -1478,9 +1582,17 @@ static int count_until_trad(const char *const *texts, const size_t *lens,
     for (size_t i = 0; i < n; i++) {
         const unsigned char *p = (const unsigned char *)texts[i];
         const unsigned char *end = p + lens[i];
-        unsigned l;
-        int k;
-        while ((p = next_classed(p, end, &l, &k)) < end) {
+        while ((p = skip_classes(p, end, TC_CLASS_TRAD | TRI_BAD,
+                                 TC_CLASS_SIMP, &e->simp)) < end) {
+            unsigned l;
+            int k;
+            if (*p < 0x80 && D.ascii_classless) {
+                while (++p < end && *p < 0x80)
+                    ;
+                continue;
+            }
+            uint32_t c = decode_fast(p, end, &l);
+            k = c == TC_INVALID ? 0 : char_class(c);
             if (k & TC_CLASS_TRAD)
                 return 1;
             e->simp += (k & TC_CLASS_SIMP) != 0;
@@ -1490,9 +1602,6 @@ static int count_until_trad(const char *const *texts, const size_t *lens,
     return 0;
 }
 
-/* Records where the Simplified-only characters (cv->simp) and the
- * characters tw2t (cv->tw) and hk2t (cv->hk) may act on are, and counts
- * the Traditional-only ones into e->trad.  0 or TJ_ENOMEM. */
 /* find_cuts' work at one character of class k at `at` of text i: 0 or
  * TJ_ENOMEM. */
 static inline int note_class(tc_conv *cv, int k, size_t i, size_t at,
@@ -1506,6 +1615,9 @@ static inline int note_class(tc_conv *cv, int k, size_t i, size_t at,
     return 0;
 }
 
+/* Records where the Simplified-only characters (cv->simp) and the
+ * characters tw2t (cv->tw) and hk2t (cv->hk) may act on are, and counts
+ * the Traditional-only ones into e->trad.  0 or TJ_ENOMEM. */
 static int find_cuts(tc_conv *cv, const char *const *texts,
                      const size_t *lens, size_t n, tc_evidence *e)
 {
@@ -1513,30 +1625,21 @@ static int find_cuts(tc_conv *cv, const char *const *texts,
     for (size_t i = 0; i < n; i++) {
         const unsigned char *p = (const unsigned char *)texts[i];
         const unsigned char *start = p, *end = p + lens[i];
-        unsigned l;
-        int k;
-        while (p < end) {
-            /* Traditional-only characters, the most common class in this
-             * text, are counted without leaving the three-byte loop. */
-            uint32_t v;
-            while (end - p >= 4) {
-                memcpy(&v, p, 4);
-                if ((v & 0xC0C0F0u) != 0x8080E0u)
-                    break;
-                k = D.tri_class[tri_index(v)];
-                if (k == TC_CLASS_TRAD) {
-                    e->trad++;
-                } else if (k) {
-                    if (k == TRI_BAD)
-                        break;
-                    if (note_class(cv, k, i, (size_t)(p - start), e))
-                        return TJ_ENOMEM;
-                }
-                p += 3;
+        /* Traditional-only characters, the most common class in this text,
+         * are counted without leaving skip_classes. */
+        while ((p = skip_classes(p, end, 0xFFu & ~(unsigned)TC_CLASS_TRAD,
+                                 TC_CLASS_TRAD, &e->trad)) < end) {
+            unsigned l;
+            uint32_t c;
+            int k;
+            if (*p < 0x80 && D.ascii_classless) {
+                while (++p < end && *p < 0x80)
+                    ;
+                continue;
             }
-            if ((p = next_classed(p, end, &l, &k)) >= end)
-                break;
-            if (note_class(cv, k, i, (size_t)(p - start), e))
+            c = decode_fast(p, end, &l);
+            k = c == TC_INVALID ? 0 : char_class(c);
+            if (k && note_class(cv, k, i, (size_t)(p - start), e))
                 return TJ_ENOMEM;
             p += l;
         }

@@ -367,6 +367,73 @@ static void test_detect_bound(void **state)
     tc_conv_free(cv);
 }
 
+/* The detection scans go through three-byte characters two, then one at
+ * a time, with ASCII, other lengths and malformed bytes in between; the
+ * evidence must not depend on where a character falls.  Random sequences
+ * of pieces (Traditional-only, Simplified-only, neutral, regional, ASCII,
+ * two- and four-byte characters, malformed and truncated sequences) are
+ * split into 1-3 texts, each in a buffer of its exact size, and the
+ * Traditional-only and Simplified-only counts must be the sums of each
+ * piece's own counts, with "none" exactly when there is no
+ * Traditional-only character. */
+static void test_detect_scan(void **state)
+{
+    static const char *const piece[] = {
+        "後", "說", "國", "裡", "衞", "説", "么", "着", "发", "国", "这",
+        "中", "文", "，", "。", "著名", "乾燥", "台", "臺", "a", "1 ", "\n",
+        "é", "𠀀", "\xe3\x80\x80", "\xff", "\xc0\xaf", "\xe0\x80\x80",
+        "\xed\xa0\x80", "\xf4\x90\x80\x80", "\xe4\xb8", "人工智慧的發展"};
+    enum { NP = sizeof piece / sizeof *piece };
+    size_t ptrad[NP], psimp[NP];
+    tc_conv *cv;
+    tc_evidence ev;
+    unsigned seed = 12345;
+    (void)state;
+    assert_int_equal(tc_conv_new(tc_config_find("t2s"), NULL, 0, &cv), 0);
+    for (int i = 0; i < NP; i++) {
+        size_t l = strlen(piece[i]);
+        assert_true(tc_detect(cv, &piece[i], &l, 1, &ev) >= -1);
+        ptrad[i] = ev.trad;
+        psimp[i] = ev.simp;
+    }
+    assert_true(ptrad[0] == 1 && psimp[0] == 0 && psimp[6] == 1);
+    for (int round = 0; round < 3000; round++) {
+        char *texts[3];
+        size_t lens[3], trad = 0, simp = 0;
+        int n = 1 + round % 3;
+        for (int t = 0; t < n; t++) {
+            char buf[512];
+            size_t len = 0;
+            int count = (int)((seed = seed * 1103515245u + 12345u) >> 16) % 40;
+            /* mostly one kind (a Simplified or a Traditional stretch) */
+            int bias = (int)(seed >> 8) % 3;
+            for (int k = 0; k < count; k++) {
+                seed = seed * 1103515245u + 12345u;
+                int i = (int)(seed >> 16) % NP;
+                if (bias == 1 && (seed & 3))
+                    i = 6 + (int)(seed >> 4) % 7; /* Simplified, neutral */
+                else if (bias == 2 && (seed & 3))
+                    i = (int)(seed >> 4) % 3; /* Traditional */
+                memcpy(buf + len, piece[i], strlen(piece[i]));
+                len += strlen(piece[i]);
+                trad += ptrad[i];
+                simp += psimp[i];
+            }
+            texts[t] = malloc(len ? len : 1);
+            memcpy(texts[t], buf, len);
+            lens[t] = len;
+        }
+        int cfg = tc_detect(cv, (const char *const *)texts, lens, (size_t)n,
+                            &ev);
+        assert_true(trad ? cfg >= 0 : cfg == -1);
+        assert_int_equal(ev.trad, trad);
+        assert_int_equal(ev.simp, simp);
+        for (int t = 0; t < n; t++)
+            free(texts[t]);
+    }
+    tc_conv_free(cv);
+}
+
 /* tc_convert_known gives tc_convert's output (protected, after detection
  * on several texts), and falls back to it when detection recorded
  * nothing. */
@@ -455,6 +522,7 @@ int main(void)
         cmocka_unit_test(test_protect),
         cmocka_unit_test(test_detect),
         cmocka_unit_test(test_detect_bound),
+        cmocka_unit_test(test_detect_scan),
         cmocka_unit_test(test_convert_known),
         cmocka_unit_test(test_json_strings),
         cmocka_unit_test(test_large),
