@@ -448,19 +448,6 @@ static size_t try_org(scan *sc, const char *s, size_t n)
 
 static uint32_t fold(uint32_t c) { return c >= 'A' && c <= 'Z' ? c + 32 : c; }
 
-/* Non-zero when an organisation alias may start at s, whose first
- * character c (l bytes long) passed the first-character test: the pair of
- * the first two characters passes the dictionary's second filter. */
-static inline int org_pair_ok(const scan *sc, const char *s, size_t n,
-                              uint32_t c, size_t l)
-{
-    size_t l2;
-    if (!sc->org_pair || l >= n)
-        return 0;
-    return ext_bit(sc->org_pair,
-                   ext_pair_hash(fold(c), fold(ext_utf8_next(s + l, n - l, &l2))));
-}
-
 /* Decodes the character at s[0..n) (n > 0) like ext_utf8_next; a
  * well-formed three-byte character (all of CJK and its punctuation) is
  * read with one load and one mask test when four bytes are there. */
@@ -482,12 +469,27 @@ static inline uint32_t next_char(const char *s, size_t n, size_t *l)
     return ext_utf8_next(s, n, l);
 }
 
+/* Non-zero when an organisation alias may start at s, whose first
+ * character c (l bytes long) passed the first-character test: the pair of
+ * the first two characters passes the dictionary's second filter. */
+static inline int org_pair_ok(const scan *sc, const char *s, size_t n,
+                              uint32_t c, size_t l)
+{
+    size_t l2;
+    if (!sc->org_pair || l >= n)
+        return 0;
+    return ext_bit(sc->org_pair,
+                   ext_pair_hash(fold(c), fold(next_char(s + l, n - l, &l2))));
+}
+
 /* What the first pass over a text found: the positions where a parser may
  * start (`ev`: ASCII alphanumeric runs and '$', characters with C_TRIG or
- * C_ORG), in order, and the positions of numbers (`num`: the first digit
- * of each ASCII digit run, each Chinese numeral). */
+ * C_ORG), in order, with what each may start (`evk`: 0 for ASCII, else
+ * the character's table bits), and the positions of numbers (`num`: the
+ * first digit of each ASCII digit run, each Chinese numeral). */
 typedef struct ext_marks {
     uint32_t *ev, *num;
+    uint8_t *evk;
     size_t nev, nnum, cap;
     size_t q; /* the first entry of num not before the position asked */
     /* the table bits of every well-formed three-byte sequence, indexed by
@@ -531,6 +533,10 @@ static int marks_grow(marks *mk)
     if (!num)
         return -1;
     mk->num = num;
+    uint8_t *evk = realloc(mk->evk, cap);
+    if (!evk)
+        return -1;
+    mk->evk = evk;
     mk->cap = cap;
     return 0;
 }
@@ -572,6 +578,7 @@ static int mark_text(const scan *sc, const char *s, size_t n, marks *mk,
     enum { BLOCK = 65536 }; /* the lists grow a block's worth at a time */
     const uint8_t *cls = sc->cls, *cls3 = mk->cls3;
     uint32_t *ev = mk->ev, *num = mk->num;
+    uint8_t *evk = mk->evk;
     size_t nev = 0, nnum = 0, i = 0, l, bend = 0, lim4 = 0;
     size_t end4 = n >= 3 ? n - 3 : 0; /* i < end4: four bytes readable */
     uint64_t t = 0;
@@ -583,7 +590,7 @@ static int mark_text(const scan *sc, const char *s, size_t n, marks *mk,
             while (mk->cap < nev + (bend - i) + 4 || mk->cap < nnum + (bend - i) + 4)
                 if (marks_grow(mk))
                     return -1;
-            ev = mk->ev, num = mk->num;
+            ev = mk->ev, num = mk->num, evk = mk->evk;
             lim4 = end4 < bend ? end4 : bend;
         }
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
@@ -599,7 +606,7 @@ static int mark_text(const scan *sc, const char *s, size_t n, marks *mk,
                 if (k & C_SLOW)
                     break;
                 if (k & (C_TRIG | C_ORG))
-                    ev[nev++] = (uint32_t)i;
+                    evk[nev] = (uint8_t)k, ev[nev++] = (uint32_t)i;
                 if (k & C_NUM)
                     num[nnum++] = (uint32_t)i;
             }
@@ -615,7 +622,7 @@ static int mark_text(const scan *sc, const char *s, size_t n, marks *mk,
                      prev = i && (unsigned char)s[i - 1] < 0x80
                                 ? ascii_class((unsigned char)s[i - 1]) : 0;
             if (((a & A_ALNUM) && !(prev & A_JOIN)) || b == '$')
-                ev[nev++] = (uint32_t)i;
+                evk[nev] = 0, ev[nev++] = (uint32_t)i;
             if ((a & A_DIGIT) && !(prev & A_DIGIT))
                 num[nnum++] = (uint32_t)i;
             i++;
@@ -628,7 +635,7 @@ static int mark_text(const scan *sc, const char *s, size_t n, marks *mk,
         t += script_inc[k >> 5];
         if (k & (C_TRIG | C_ORG | C_NUM)) {
             if (k & (C_TRIG | C_ORG))
-                ev[nev++] = (uint32_t)i;
+                evk[nev] = (uint8_t)k, ev[nev++] = (uint32_t)i;
             if (k & C_NUM)
                 num[nnum++] = (uint32_t)i;
         }
@@ -673,36 +680,78 @@ static size_t try_ascii(scan *sc, const char *s, size_t n, size_t i,
     return 0;
 }
 
-/* Tries the parsers at the non-ASCII character at s[i]; returns the bytes
- * matched or 0. */
+/* Tries the parsers at the non-ASCII character at s[i], which may start
+ * what the bits k say (wide_kinds); returns the bytes matched or 0. */
 static size_t try_wide(scan *sc, const char *s, size_t n, size_t i,
-                       marks *mk, int numeric)
+                       unsigned k, marks *mk, int numeric)
 {
     const ext_ent_opts *o = sc->o;
-    size_t l, m;
-    uint32_t c = next_char(s + i, n - i, &l);
-    unsigned k = sc->cls[c & 0xFFFF] & (c < 65536 ? 0xFFu : C_ORG);
+    size_t m;
     if ((k & C_TRIG) &&
         (((k & C_TICK) && (m = try_ticker(sc, s + i, n - i))) ||
          ((near_number(mk, n, i, numeric) ||
            (o->dates && (k & C_DAY) && day_word(s + i, n - i))) &&
           (m = try_numeric(sc, s + i, n - i, k & C_DAY)))))
         return m;
-    if ((k & C_ORG) && org_pair_ok(sc, s + i, n - i, c, l) &&
-        (m = try_org(sc, s + i, n - i)))
+    if ((k & C_ORG) && (m = try_org(sc, s + i, n - i)))
         return m;
     return 0;
+}
+
+/* A well-formed three-byte character's code point from the low three
+ * bytes of w (little-endian), or 0 when they are overlong or a surrogate
+ * (the caller has checked the lead and continuation bits). */
+static inline uint32_t w3_char(uint64_t w)
+{
+    uint32_t c = (uint32_t)((w & 0x0Fu) << 12 | (w >> 2 & 0xFC0u) |
+                            (w >> 16 & 0x3Fu));
+    return c >= 0x800 && c - 0xD800 >= 0x800 ? c : 0;
+}
+
+/* org_pair_ok at the non-ASCII character s[i]; the usual case, two
+ * three-byte characters, is read with one eight-byte load. */
+static inline int wide_pair_ok(const scan *sc, const char *s, size_t n,
+                               size_t i)
+{
+    size_t l;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    uint64_t w;
+    uint32_t a, b;
+    if (n - i >= 8 && (memcpy(&w, s + i, 8),
+                       (w & 0xC0C0F0C0C0F0ull) == 0x8080E08080E0ull) &&
+        (a = w3_char(w)) && (b = w3_char(w >> 24)))
+        return sc->org_pair && ext_bit(sc->org_pair, ext_pair_hash(a, b));
+#endif
+    uint32_t c = next_char(s + i, n - i, &l);
+    return org_pair_ok(sc, s + i, n - i, c, l);
+}
+
+/* What the non-ASCII character at s[i] (a mark, with table bits k) may
+ * still start: k without C_ORG when the organisation pair filter fails
+ * there, or 0 when nothing can match (a trigger that is no exchange
+ * initial nor day word, far from any number, and no organisation).  The
+ * same tests try_wide makes, before any parser is called. */
+static inline unsigned wide_kinds(const scan *sc, const char *s, size_t n,
+                                  size_t i, unsigned k, marks *mk, int numeric)
+{
+    if ((k & C_ORG) && !wide_pair_ok(sc, s, n, i))
+        k &= ~(unsigned)C_ORG;
+    if (!(k & (C_ORG | C_TICK | C_DAY)) &&
+        (!(k & C_TRIG) || !near_number(mk, n, i, numeric)))
+        return 0;
+    return k;
 }
 
 /* Tries the parsers at s[i] (a marked position); after a match, also at
  * the alphanumeric byte right after it when the match ended in '.' or '_'
  * (which the first pass took for part of a run).  Returns where scanning
  * goes on: i + what was matched, or i when nothing was. */
-static size_t try_at(scan *sc, const char *s, size_t n, size_t i, marks *mk,
-                     int numeric)
+static size_t try_at(scan *sc, const char *s, size_t n, size_t i,
+                     unsigned k, marks *mk, int numeric)
 {
-    size_t m = (unsigned char)s[i] < 0x80 ? try_ascii(sc, s, n, i, mk, numeric)
-                                          : try_wide(sc, s, n, i, mk, numeric);
+    size_t m = (unsigned char)s[i] < 0x80
+                   ? try_ascii(sc, s, n, i, mk, numeric)
+                   : try_wide(sc, s, n, i, k, mk, numeric);
     if (!m)
         return i;
     i += m;
@@ -725,9 +774,13 @@ static int scan_text(scan *sc, const char *s, size_t n, marks *mk)
         return -1;
     sc->unsure = unsure;
     size_t i = 0;
-    for (size_t e = 0; e < mk->nev; e++)
-        if (mk->ev[e] >= i)
-            i = try_at(sc, s, n, mk->ev[e], mk, numeric);
+    for (size_t e = 0; e < mk->nev; e++) {
+        size_t at = mk->ev[e];
+        unsigned k = mk->evk[e];
+        if (at < i || (k && !(k = wide_kinds(sc, s, n, at, k, mk, numeric))))
+            continue;
+        i = try_at(sc, s, n, at, k, mk, numeric);
+    }
     return 0;
 }
 
@@ -751,6 +804,7 @@ static int tables_make(const ext_ent_opts *o, marks *mk, uint8_t **cls_out)
 static void marks_free(marks *mk)
 {
     free(mk->ev);
+    free(mk->evk);
     free(mk->num);
     free(mk->cls3);
 }

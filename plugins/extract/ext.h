@@ -127,6 +127,12 @@ typedef struct ext_words {
  * word in turn but in one pass over the characters of s. */
 int ext_words_in(ext_words *ws, const char *s, size_t n);
 
+/* Non-zero when a word of ws starts at s[0..n), whose first character
+ * (as ext_utf8_next decodes it) is c: the same answer as trying
+ * ext_starts on each word (words being well-formed UTF-8, as for
+ * ext_words_in), with one bit test for most characters. */
+int ext_words_at(ext_words *ws, const char *s, size_t n, uint32_t c);
+
 /* Han ideograph test (CJK unified, extension A, compatibility). */
 int ext_is_han(uint32_t cp);
 

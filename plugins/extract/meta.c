@@ -131,6 +131,12 @@ static int is_sep_at(const char *s, size_t n, size_t *len)
 {
     static const char *seps[] = {"_", "|", "｜", " - ", " — ", " – ", "——",
                                  " :: ", NULL};
+    switch ((unsigned char)s[0]) { /* the separators' first bytes */
+    case '_': case '|': case ' ': case 0xEF: case 0xE2:
+        break;
+    default:
+        return 0;
+    }
     for (size_t k = 0; seps[k]; k++)
         if (ext_starts_tab(s, n, seps[k])) {
             *len = strlen(seps[k]);
@@ -456,9 +462,10 @@ static const char *const stop_words[] = {
 static size_t value_len(const char *s, size_t n, int stop_at_blank)
 {
     size_t i = 0, l;
-    static const char *delims[] = {")", "）", "]", "】", "|", "｜", "丨",
-                                   ",", "，", ";", "；", "。", "(", "（",
-                                   "[", "【", "/", NULL};
+    static const char *const delims[] = {")", "）", "]", "】", "|", "｜",
+                                         "丨", ",", "，", ";", "；", "。",
+                                         "(", "（", "[", "【", "/", NULL};
+    static ext_words delim_ws = {delims, {0}, 0}, stop_ws = {stop_words, {0}, 0};
     int glued = 0; /* the previous character belongs to a name */
     while (i < n) {
         unsigned char c = (unsigned char)s[i];
@@ -474,17 +481,10 @@ static size_t value_len(const char *s, size_t n, int stop_at_blank)
             continue;
         }
         glued = 1;
-        size_t k;
-        for (k = 0; delims[k] && !ext_starts_tab(s + i, n - i, delims[k]); k++)
-            ;
-        if (delims[k])
+        uint32_t cp = ext_utf8_next(s + i, n - i, &l);
+        if (ext_words_at(&delim_ws, s + i, n - i, cp) ||
+            (i > 0 && ext_words_at(&stop_ws, s + i, n - i, cp)))
             break;
-        for (k = 0; stop_words[k] && !ext_starts_tab(s + i, n - i, stop_words[k]);
-             k++)
-            ;
-        if (stop_words[k] && i > 0)
-            break;
-        ext_utf8_next(s + i, n - i, &l);
         i += l;
     }
     return i;

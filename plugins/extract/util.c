@@ -38,13 +38,38 @@ void ext_buf_free(ext_buf *b)
     b->len = b->cap = 0;
 }
 
+/* Non-zero when one of the 8 bytes in v is '"', '\\' or below 0x20 (a
+ * NUL included).  Exact: the has-zero-byte tests below never miss a byte
+ * and never report one that is not there. */
+static inline int word_needs_escape(uint64_t v)
+{
+    const uint64_t ones = 0x0101010101010101ull, high = ones * 0x80;
+    uint64_t q = v ^ (ones * '"'), b = v ^ (ones * '\\');
+    return (((q - ones) & ~q) | ((b - ones) & ~b) | ((v - ones * 0x20) & ~v)) &
+           high ? 1 : 0;
+}
+
+/* Index of the first byte of s[0..n) that JSON must escape (or a NUL), or
+ * n when there is none; eight bytes at a time over the usual long runs. */
+static size_t plain_prefix(const char *s, size_t n)
+{
+    size_t i = 0;
+    for (uint64_t v; n - i >= 8; i += 8) {
+        memcpy(&v, s + i, 8);
+        if (word_needs_escape(v))
+            break;
+    }
+    while (i < n && (unsigned char)s[i] >= 0x20 && s[i] != '"' && s[i] != '\\')
+        i++;
+    return i;
+}
+
 int ext_json_str(ext_buf *b, const char *s, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
-    size_t run = 0, i = 0;
-    n = strnlen(s, n);
-    while (i < n && (unsigned char)s[i] >= 0x20 && s[i] != '"' && s[i] != '\\')
-        i++;
+    size_t run = 0, i = plain_prefix(s, n);
+    if (i < n) /* stop at a NUL byte, as a C string would */
+        n = i + strnlen(s + i, n - i);
     if (i == n) { /* nothing to escape: one copy between the quotes */
         if (b->len + n + 3 > b->cap && ext_buf_grow(b, b->len + n + 3))
             return -1;
@@ -188,15 +213,18 @@ size_t ext_utf8_count(const char *s, size_t n)
 size_t ext_utf8_count_max(const char *s, size_t n, size_t limit)
 {
     size_t count = 0, i = 0;
-    /* eight bytes at a time while even eight more characters stay within
-     * the limit: a byte starts a character unless it is 10xxxxxx */
-    while (n - i >= 8 && count + 8 <= limit) {
+    /* eight bytes at a time (a byte starts a character unless it is
+     * 10xxxxxx); once the count reaches the limit the answer is the limit,
+     * however far past it the last eight bytes went */
+    while (n - i >= 8 && count < limit) {
         uint64_t w;
         memcpy(&w, s + i, 8);
         uint64_t cont = (w & ~(w << 1) & 0x8080808080808080ull) >> 7;
         count += 8 - (size_t)(cont * 0x0101010101010101ull >> 56);
         i += 8;
     }
+    if (count >= limit)
+        return limit;
     for (; i < n && count < limit; i++)
         count += ((unsigned char)s[i] & 0xC0) != 0x80;
     return count;
@@ -284,6 +312,17 @@ static void words_ready(ext_words *ws)
     }
     __atomic_store_n(&ws->ready, 1, __ATOMIC_RELEASE);
     pthread_mutex_unlock(&words_lock);
+}
+
+int ext_words_at(ext_words *ws, const char *s, size_t n, uint32_t c)
+{
+    words_ready(ws);
+    if (!((ws->first[(c & 0xFFFF) >> 3] >> (c & 7)) & 1))
+        return 0;
+    for (size_t k = 0; ws->list[k]; k++)
+        if (ext_starts_tab(s, n, ws->list[k]))
+            return 1;
+    return 0;
 }
 
 int ext_words_in(ext_words *ws, const char *s, size_t n)

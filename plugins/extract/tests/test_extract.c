@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <ctype.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -258,6 +259,177 @@ static void money_percent_dates(void **s)
     cJSON_Delete(e);
 }
 
+/* ---- fast paths against their plain definitions ---------------------------- */
+
+/* A small deterministic generator (xorshift), so failures reproduce. */
+static uint32_t rnd_next(uint64_t *st)
+{
+    *st ^= *st << 13;
+    *st ^= *st >> 7;
+    *st ^= *st << 17;
+    return (uint32_t)(*st >> 11);
+}
+
+/* Fills buf with up to cap bytes of random pieces: ASCII, quotes and
+ * backslashes, control bytes and NUL, CJK, full-width punctuation, a
+ * four-byte character, and broken sequences (lone continuation, cut lead,
+ * overlong, surrogate).  Returns the length. */
+static size_t rnd_text(uint64_t *st, char *buf, size_t cap)
+{
+    static const char *const pieces[] = {
+        "a", "Z", "7", " ", "\"", "\\", "\n", "\t", "\x01", "\x1f", "",
+        "中", "国", "的", "英伟达", "，", "。", "（", "｜", "\xF0\x9F\x98\x80",
+        "\x80", "\xE4\xBD", "\xE0\x80\x80", "\xED\xA0\x80", "\xC3\xA9", "\xFF"};
+    size_t n = 0, want = rnd_next(st) % 48;
+    while (n < want) {
+        const char *p = pieces[rnd_next(st) % (sizeof pieces / sizeof *pieces)];
+        size_t l = p[0] ? strlen(p) : 1; /* "" stands for a NUL byte */
+        if (n + l > cap)
+            break;
+        memcpy(buf + n, p, l);
+        n += l;
+    }
+    return n;
+}
+
+/* ext_json_str (eight bytes at a time) writes what cJSON prints for the
+ * same C string, on random bytes. */
+static void json_str_agrees(void **s)
+{
+    uint64_t st = 0x9E3779B97F4A7C15ull;
+    char buf[256];
+    for (int iter = 0; iter < 20000; iter++) {
+        size_t n = rnd_text(&st, buf, sizeof buf - 1);
+        buf[n] = '\0';
+        ext_buf b = {0};
+        assert_int_equal(ext_json_str(&b, buf, n), 0);
+        cJSON *str = cJSON_CreateString(buf);
+        char *want = cJSON_PrintUnformatted(str);
+        assert_string_equal(b.p, want);
+        free(want);
+        cJSON_Delete(str);
+        ext_buf_free(&b);
+    }
+}
+
+/* ext_utf8_count_max is min(ext_utf8_count, limit); ext_words_at agrees
+ * with trying each word in turn, at every character start. */
+static void counts_and_words_agree(void **s)
+{
+    static const char *const list[] = {"来源", "作者", "|", "｜", "中国",
+                                       "\xF0\x9F\x98\x80", "a", NULL};
+    static ext_words ws = {list, {0}, 0};
+    uint64_t st = 0x2545F4914F6CDD1Dull;
+    char buf[256];
+    for (int iter = 0; iter < 20000; iter++) {
+        size_t n = rnd_text(&st, buf, sizeof buf), l;
+        size_t limit = rnd_next(&st) % 40;
+        size_t all = ext_utf8_count(buf, n);
+        assert_int_equal(ext_utf8_count_max(buf, n, limit),
+                         all < limit ? all : limit);
+        for (size_t i = 0; i < n; i += l) {
+            uint32_t c = ext_utf8_next(buf + i, n - i, &l);
+            int naive = 0;
+            for (size_t k = 0; list[k]; k++)
+                naive |= ext_starts(buf + i, n - i, list[k]);
+            assert_int_equal(ext_words_at(&ws, buf + i, n - i, c) != 0, naive);
+        }
+    }
+}
+
+/* The scanner's organisation counts (its first-character and pair
+ * filters, read eight bytes at a time) equal a plain walk that tries the
+ * dictionary at every character start and skips each match, on random
+ * mixes of aliases, their cut-off pieces and broken UTF-8. */
+static void org_scan_agrees(void **s)
+{
+    char err[256];
+    ext_dict *d = ext_dict_create(1, NULL, err, sizeof err);
+    assert_non_null(d);
+    /* every alias of the built-in list (fields of the TSV) */
+    size_t tl, na = 0;
+    const char *tsv = ext_builtin_orgs(&tl);
+    static char *aliases[4096];
+    for (size_t i = 0; i < tl && na < 4096;) {
+        size_t e = i;
+        while (e < tl && tsv[e] != '\t' && tsv[e] != '\n')
+            e++;
+        if (e > i && tsv[i] != '#')
+            aliases[na++] = strndup(tsv + i, e - i);
+        i = e + 1;
+    }
+    assert_true(na > 100);
+    static const char *const filler[] = {
+        "的", "在", "，", " ", "\x80", "\xE4\xBD", "\xED\xA0\x80",
+        "\xE0\x80\x80", "\xF0\x9F\x98\x80", "。", "和"};
+    ext_ent_opts o = {0, 1, 0, 0, 0, 100, d, NULL, NULL, NULL};
+    assert_int_equal(ext_entities_prepare(&o), 0);
+    size_t norg = ext_dict_size(d);
+    int *want = calloc(norg, sizeof *want);
+    uint64_t st = 0xD1B54A32D192ED03ull;
+    char buf[512];
+    for (int iter = 0; iter < 3000; iter++) {
+        size_t n = 0, parts = rnd_next(&st) % 12;
+        for (size_t k = 0; k < parts; k++) {
+            const char *p;
+            size_t l;
+            if (rnd_next(&st) % 2) {
+                p = aliases[rnd_next(&st) % na];
+                l = strlen(p);
+                if (rnd_next(&st) % 3 == 0) /* cut anywhere, even mid-character */
+                    l = rnd_next(&st) % (l + 1);
+            } else {
+                p = filler[rnd_next(&st) % (sizeof filler / sizeof *filler)];
+                l = strlen(p);
+            }
+            if (n + l > sizeof buf)
+                break;
+            memcpy(buf + n, p, l);
+            n += l;
+        }
+        /* the plain walk: an ASCII letter or digit is tried only at the
+         * start of a run (not after another one, '.' or '_'), or right
+         * after a match that ended in '.' or '_' */
+        memset(want, 0, norg * sizeof *want);
+        int matched = 0;
+        for (size_t i = 0, l; i < n; i += l) {
+            size_t org, m;
+            unsigned char b = (unsigned char)buf[i];
+            unsigned char pb = i ? (unsigned char)buf[i - 1] : 0;
+            int glued = isalnum(b) && i &&
+                        (isalnum(pb) || ((pb == '.' || pb == '_') && !matched));
+            ext_utf8_next(buf + i, n - i, &l);
+            matched = 0;
+            if (!glued && (m = ext_dict_match(d, buf + i, n - i, &org)) > 0) {
+                want[org]++;
+                l = m;
+                matched = 1;
+            }
+        }
+        const char *texts[] = {buf};
+        size_t lens[] = {n};
+        cJSON *out = cJSON_CreateObject();
+        assert_int_equal(ext_entities(texts, lens, 1, &o, out), 0);
+        size_t listed = 0;
+        for (size_t k = 0; k < norg; k++) {
+            if (!want[k])
+                continue;
+            listed++;
+            assert_int_equal(count_of(out, "organizations", "name",
+                                      ext_dict_name(d, k)), want[k]);
+        }
+        assert_int_equal(
+            cJSON_GetArraySize(cJSON_GetObjectItem(out, "organizations")),
+            listed);
+        cJSON_Delete(out);
+    }
+    free(want);
+    for (size_t i = 0; i < na; i++)
+        free(aliases[i]);
+    ext_entities_release(&o);
+    ext_dict_destroy(d);
+}
+
 /* ---- article fields ------------------------------------------------------- */
 
 static void meta_of(const char *body, const char *page_json, ext_meta *m)
@@ -442,6 +614,9 @@ int main(void)
         cmocka_unit_test(stage_bad_options),
         cmocka_unit_test(user_organizations),
         cmocka_unit_test(builtin_dictionary),
+        cmocka_unit_test(json_str_agrees),
+        cmocka_unit_test(counts_and_words_agree),
+        cmocka_unit_test(org_scan_agrees),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
