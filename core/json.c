@@ -270,12 +270,11 @@ static bool scan_literal(jscan *s, const char *lit)
     return true;
 }
 
-/* A string: no raw control characters, valid escapes.  (UTF-8 validity of
- * the bytes is checked once for the whole text by the caller.) */
-/* True when one of the 8 bytes in v is '"', '\\' or below 0x20 (exact:
- * the usual has-zero-byte tests, which never miss and never report a byte
- * that is not there). */
-static inline bool word_needs_look(uint64_t v)
+/* The bytes of v (eight, loaded little-endian) that are '"', '\\' or
+ * below 0x20, as their top bits; 0 when none.  These are the usual
+ * has-zero-byte tests: a borrow may flag a byte above a flagged one, but
+ * the lowest flag is always a byte that is there, and none is missed. */
+static inline uint64_t word_look(uint64_t v)
 {
     const uint64_t ones = 0x0101010101010101ull, high = ones * 0x80;
     uint64_t q = v ^ (ones * '"'), b = v ^ (ones * '\\');
@@ -283,17 +282,26 @@ static inline bool word_needs_look(uint64_t v)
            high;
 }
 
-/* A string: its content is skipped eight bytes at a time up to the first
- * byte that needs a look (quote, backslash, control character); JSON made
- * by stages is mostly long runs of text. */
+/* A string: no raw control characters, valid escapes.  (UTF-8 validity of
+ * the bytes is checked once for the whole text by the caller.)  Its
+ * content is skipped eight bytes at a time, straight to the first byte
+ * that needs a look (quote, backslash, control character); JSON made by
+ * stages is mostly long runs of text. */
 static bool scan_string(jscan *s)
 {
     s->p++; /* the opening quote */
     while (s->p < s->end) {
-        uint64_t v;
-        while (s->end - s->p >= 8 &&
-               (memcpy(&v, s->p, 8), !word_needs_look(v)))
+        uint64_t v, m;
+        while (s->end - s->p >= 8) {
+            memcpy(&v, s->p, 8);
+            if ((m = word_look(v)) != 0) {
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+                s->p += __builtin_ctzll(m) >> 3; /* that byte */
+#endif
+                break;
+            }
             s->p += 8;
+        }
         if (s->p >= s->end)
             break;
         unsigned char c = *s->p++;

@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
+#include <ctype.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -276,6 +277,64 @@ static void test_json_validation(void **st)
     assert_false(tj__json_valid("\"\xe4\xb8\"", 4));
 }
 
+/* One JSON string value, checked a byte at a time: the reference for the
+ * word-at-a-time scanner (ASCII input: UTF-8 validity is not at stake). */
+static bool ref_string_valid(const char *s, size_t n)
+{
+    size_t i = 1;
+    if (n < 2 || s[0] != '"')
+        return false;
+    while (i < n) {
+        unsigned char c = (unsigned char)s[i++];
+        if (c == '"') { /* then only white space */
+            while (i < n && s[i] == ' ')
+                i++;
+            return i == n;
+        }
+        if (c < 0x20)
+            return false;
+        if (c != '\\')
+            continue;
+        if (i >= n)
+            return false;
+        c = (unsigned char)s[i++];
+        if (c == 'u') {
+            for (int k = 0; k < 4; k++, i++)
+                if (i >= n || !isxdigit((unsigned char)s[i]))
+                    return false;
+        } else if (!strchr("\"\\/bfnrt", c)) {
+            return false;
+        }
+    }
+    return false;
+}
+
+/* Random strings dense in the bytes the scanner stops at (several in one
+ * word, a control byte below a quote, escapes across words): the same
+ * verdict as the byte-at-a-time reference. */
+static void test_json_string_scan(void **st)
+{
+    static const char pool[] = {'x', 'x', 'x', 'x', '"', '\\', 0x01, 0x1f,
+                                0x20, 0x21, 0x7f, 'u', 'a', '0', 'n', '/'};
+    unsigned seed = 99;
+    size_t valid = 0;
+    (void)st;
+    for (int t = 0; t < 200000; t++) {
+        char s[48];
+        size_t n = 2 + (size_t)(rand_r(&seed) % 40);
+        s[0] = '"';
+        for (size_t i = 1; i < n; i++)
+            s[i] = pool[rand_r(&seed) % sizeof pool];
+        if (rand_r(&seed) % 2)
+            s[n - 1] = '"';
+        bool want = ref_string_valid(s, n);
+        valid += want;
+        if (tj__json_valid(s, n) != want)
+            fail_msg("string %d: scanner %d, reference %d: %.*s", t, !want, want, (int)n, s);
+    }
+    assert_true(valid > 10000 && valid < 190000); /* both verdicts met */
+}
+
 static void test_utf8_validation(void **st)
 {
     assert_true(tj__utf8_valid("plain ascii text here", 21));
@@ -297,6 +356,7 @@ int main(void)
         cmocka_unit_test(test_ack_once_per_family),
         cmocka_unit_test(test_json_round_trip),
         cmocka_unit_test(test_json_validation),
+        cmocka_unit_test(test_json_string_scan),
         cmocka_unit_test(test_utf8_validation),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
