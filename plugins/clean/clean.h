@@ -203,9 +203,10 @@ typedef struct cl_text_opts {
 int cl_clean_text(cl_rules *r, const cl_text_opts *o, const char *in,
                   size_t n, cl_buf *out, cJSON *byline, cl_stats *st);
 
-/* Counts the pinyin annotations and lost characters of an already clean
- * text: used by tests to assert nothing is left. */
-int cl_count_pinyin(cl_rules *r, const char *s, size_t n);
+/* Counts the pinyin annotations of s[0..n) as the repair finds them:
+ * after hanzi (cl_rx_pinyin_han), or with `any` anywhere
+ * (cl_rx_pinyin_any), leftmost first, none overlapping.  For tests. */
+int cl_count_pinyin(cl_rules *r, const char *s, size_t n, int any);
 
 /* 1 when a pinyin annotation starts at s[p] (a character boundary of valid
  * UTF-8 s[0..n)), with *end just past it; 0 otherwise.  `any`: the pattern

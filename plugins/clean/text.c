@@ -514,7 +514,7 @@ typedef struct pin_cursor {
     const char *s;
     size_t n;
     int q;        /* '?' starts a match too */
-    size_t at[3]; /* next '(', 0xEF and '?' at or after `from`; n: none */
+    size_t at[3]; /* next '(', "（" and '?' at or after `from`; n: none */
     size_t from;
 } pin_cursor;
 
@@ -524,6 +524,24 @@ static size_t next_byte(const char *s, size_t n, size_t from, int c)
     return p ? (size_t)(p - s) : n;
 }
 
+/* The first "（" (EF BC 88) starting at or after `from` in s[0..n), or n.
+ * Found by its last byte, which few characters end in (its lead byte
+ * starts every full-width comma and colon); in valid UTF-8 the two bytes
+ * before an 0x88 are EF BC only in "（". */
+static size_t next_fw_paren(const char *s, size_t n, size_t from)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    for (size_t i = from + 2; i < n; i++) {
+        const unsigned char *q = memchr(u + i, 0x88, n - i);
+        if (!q)
+            break;
+        i = (size_t)(q - u);
+        if (u[i - 2] == 0xEF && u[i - 1] == 0xBC)
+            return i - 2;
+    }
+    return n;
+}
+
 static void pin_init(pin_cursor *c, const char *s, size_t n, int q)
 {
     c->s = s;
@@ -531,30 +549,24 @@ static void pin_init(pin_cursor *c, const char *s, size_t n, int q)
     c->q = q;
     c->from = 0;
     c->at[0] = next_byte(s, n, 0, '(');
-    c->at[1] = next_byte(s, n, 0, 0xEF);
+    c->at[1] = next_fw_paren(s, n, 0);
     c->at[2] = q ? next_byte(s, n, 0, '?') : n;
 }
 
 /* The first place at or after `from` where a match may start, or n. */
 static size_t pin_next(pin_cursor *c, size_t from)
 {
-    const unsigned char *u = (const unsigned char *)c->s;
-    for (;;) {
-        size_t best;
-        if (c->at[0] < from)
-            c->at[0] = next_byte(c->s, c->n, from, '(');
-        if (c->at[1] < from)
-            c->at[1] = next_byte(c->s, c->n, from, 0xEF);
-        if (c->q && c->at[2] < from)
-            c->at[2] = next_byte(c->s, c->n, from, '?');
-        best = c->at[0] < c->at[1] ? c->at[0] : c->at[1];
-        if (c->q && c->at[2] < best)
-            best = c->at[2];
-        if (best >= c->n || best != c->at[1] ||
-            (best + 2 < c->n && u[best + 1] == 0xBC && u[best + 2] == 0x88))
-            return best; /* '(' or '?', or a "（" */
-        from = best + 1; /* another full-width character */
-    }
+    size_t best;
+    if (c->at[0] < from)
+        c->at[0] = next_byte(c->s, c->n, from, '(');
+    if (c->at[1] < from)
+        c->at[1] = next_fw_paren(c->s, c->n, from);
+    if (c->q && c->at[2] < from)
+        c->at[2] = next_byte(c->s, c->n, from, '?');
+    best = c->at[0] < c->at[1] ? c->at[0] : c->at[1];
+    if (c->q && c->at[2] < best)
+        best = c->at[2];
+    return best; /* '(', "（" or '?' */
 }
 
 /* The class of the pinyin letter at u[i]: 1 for a-z and ü, 2 for a
@@ -657,23 +669,25 @@ static int pin_match(cl_rules *r, pin_cursor *c, size_t from, int any,
     return 0;
 }
 
-/* Pinyin annotations after hanzi in s[0..n), counted up to `limit`. */
-static int count_pinyin_upto(cl_rules *r, const char *s, size_t n, int limit)
+/* Pinyin annotations in s[0..n) (after hanzi, or anywhere when `any`),
+ * leftmost first, counted up to `limit`. */
+static int count_pinyin_upto(cl_rules *r, const char *s, size_t n, int any,
+                             int limit)
 {
     pin_cursor c;
     size_t from = 0, ms, me;
     int count = 0;
-    pin_init(&c, s, n, 0);
-    while (count < limit && pin_match(r, &c, from, 0, &ms, &me)) {
+    pin_init(&c, s, n, any);
+    while (count < limit && pin_match(r, &c, from, any, &ms, &me)) {
         count++;
         from = me;
     }
     return count;
 }
 
-int cl_count_pinyin(cl_rules *r, const char *s, size_t n)
+int cl_count_pinyin(cl_rules *r, const char *s, size_t n, int any)
 {
-    return count_pinyin_upto(r, s, n, INT_MAX);
+    return count_pinyin_upto(r, s, n, any, INT_MAX);
 }
 
 /* "?yàn)" lost its '(' with the character before it: keep the '?' so the
@@ -1773,7 +1787,10 @@ static long strip_pinyin(cl_rules *r, cl_buf **cur, cl_buf **tmp)
     cl_buf *t;
     if (!memchr(s, ')', n) && !memmem(s, n, "）", strlen("）")))
         return 0;
-    any = count_pinyin_upto(r, s, n, 3) >= 3;
+    k = count_pinyin_upto(r, s, n, 0, 3);
+    if (k == 0) /* none after hanzi, and fewer than three: none to strip */
+        return 0;
+    any = k >= 3;
     (*tmp)->len = 0;
     k = pin_replace(r, any, s, n, *tmp, any ? repl_pinyin : NULL);
     if (k > 0) {

@@ -183,11 +183,80 @@ static void test_random_texts(void **st)
     oracle_free(&o);
 }
 
+/* Annotations in s (after hanzi, or anywhere when `any`), leftmost first
+ * and not overlapping, found by asking cl_pinyin_at at every character
+ * boundary. */
+static int count_by_position(oracle *o, const char *s, size_t n, int any)
+{
+    int count = 0;
+    for (size_t p = 0; p < n;) {
+        size_t end = 0;
+        if (cl_pinyin_at(o->rules, s, n, p, any, &end)) {
+            count++;
+            p = end;
+            continue;
+        }
+        do
+            p++;
+        while (p < n && ((unsigned char)s[p] & 0xC0) == 0x80);
+    }
+    return count;
+}
+
+/* The cursor that offers cl_pinyin_at its candidates (a '(', "（" or
+ * '?') misses none: cl_count_pinyin equals the count by position, in both
+ * modes, on random texts thick with full-width punctuation and with
+ * characters whose last byte is that of "（" (丈 E4 B8 88, ｈ EF BD 88). */
+static void test_cursor(void **st)
+{
+    (void)st;
+    static const char *const alphabet[] = {
+        "(", ")", "（", "）", "，", "：", "丈", "ｈ", "舀", "中", "對", "ā",
+        "ǎ", "n", "g", "a", "o", " ", "?"};
+    enum { NA = sizeof alphabet / sizeof *alphabet };
+    oracle o;
+    char buf[1024];
+    unsigned seed = 777;
+    long found = 0;
+    oracle_init(&o);
+    for (int t = 0; t < 30000; t++) {
+        size_t len = 0;
+        int pieces = 1 + (int)(rnd(&seed) % 30);
+        for (int i = 0; i < pieces; i++) {
+            const char *c[4] = {alphabet[rnd(&seed) % NA], "", "", ""};
+            if (rnd(&seed) % 3 == 0) { /* a candidate, whole or broken */
+                static const char *const syl[] = {"zhōng", "duì", "ǎn", "yàn", "qu"};
+                c[0] = rnd(&seed) % 4 ? alphabet[6 + rnd(&seed) % 4] : alphabet[rnd(&seed) % NA];
+                c[1] = rnd(&seed) % 2 ? "（" : "(";
+                c[2] = syl[rnd(&seed) % 5];
+                c[3] = rnd(&seed) % 5 ? (rnd(&seed) % 2 ? "）" : ")") : alphabet[rnd(&seed) % NA];
+            }
+            for (int k = 0; k < 4; k++) {
+                memcpy(buf + len, c[k], strlen(c[k]));
+                len += strlen(c[k]);
+            }
+        }
+        buf[len] = 0;
+        for (int any = 0; any < 2; any++) {
+            int want = count_by_position(&o, buf, len, any);
+            found += want;
+            if (cl_count_pinyin(o.rules, buf, len, any) != want)
+                fail_msg("cursor count %d (any %d), by position %d: \"%s\"",
+                         cl_count_pinyin(o.rules, buf, len, any), any, want,
+                         buf);
+        }
+    }
+    print_message("# %ld annotations\n", found);
+    assert_true(found >= 1000);
+    oracle_free(&o);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_seeds_and_pages),
         cmocka_unit_test(test_random_texts),
+        cmocka_unit_test(test_cursor),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
