@@ -56,6 +56,9 @@ bool ex_utf8_valid_scalar(const char *s, size_t n);
 /* Appends a BYTES value as JSON: a string when it is UTF-8, otherwise
  * {"$base64":"..."}. */
 int ex_json_bytes(ex_buf *b, const char *s, size_t n);
+/* Tests only: when non-zero, ex_json_bytes and ex_json_compact use their
+ * byte-at-a-time loops instead of the vector ones (same output). */
+extern int ex_json_scalar_only;
 /* Appends JSON text on one line (whitespace outside strings removed when the
  * text spans lines). */
 int ex_json_compact(ex_buf *b, const char *s, size_t n);

@@ -341,33 +341,91 @@ static char *json_escape(char *o, unsigned c)
     return o;
 }
 
-/* Writes s[0..n), valid UTF-8, at o as the inside of a JSON string and
- * returns the new end.  Only ASCII controls, '"' and '\\' need escapes
- * (bytes of multi-byte sequences never do), so with SSE2 sixteen bytes at
- * a time are tested and copied until one of those turns up. */
-static char *json_copy_escaped(char *o, const unsigned char *s, size_t n)
+int ex_json_scalar_only;
+
+#ifdef EX_UTF8_SSSE3
+/* The first part of json_copy_escaped with AVX2: 32 bytes per test.  Each
+ * block is stored whole, and the output advances only past the bytes
+ * before the first one to escape, which is then escaped; the next load
+ * starts right after it.  Stores beyond the kept bytes stay inside the
+ * room ex_json_bytes reserved (6 bytes per input byte).  Returns the
+ * input bytes consumed (all but fewer than 32); *po is moved on. */
+__attribute__((target("avx2"))) static size_t
+json_copy_avx2(char **po, const unsigned char *s, size_t n)
 {
+    const __m256i quote = _mm256_set1_epi8('"'),
+                  bslash = _mm256_set1_epi8('\\'),
+                  ctl = _mm256_set1_epi8(0x1F);
+    char *o = *po;
     size_t i = 0;
+    while (i + 32 <= n) {
+        __m256i x = _mm256_loadu_si256((const __m256i *)(s + i));
+        __m256i esc = _mm256_or_si256(
+            _mm256_or_si256(_mm256_cmpeq_epi8(x, quote),
+                            _mm256_cmpeq_epi8(x, bslash)),
+            _mm256_cmpeq_epi8(_mm256_min_epu8(x, ctl), x)); /* <= 0x1F */
+        unsigned m = (unsigned)_mm256_movemask_epi8(esc);
+        _mm256_storeu_si256((__m256i *)o, x);
+        if (!m) {
+            o += 32;
+            i += 32;
+            continue;
+        }
+        size_t k = (size_t)__builtin_ctz(m);
+        o = json_escape(o + k, s[i + k]);
+        i += k + 1;
+    }
+    *po = o;
+    return i;
+}
+#endif
+
 #ifdef __SSE2__
+/* json_copy_avx2 with SSE2, 16 bytes per test, from input byte i on;
+ * returns the input bytes consumed (all but fewer than 16). */
+static size_t json_copy_sse2(char **po, const unsigned char *s, size_t n,
+                             size_t i)
+{
     const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\'),
                   ctl = _mm_set1_epi8(0x1F);
+    char *o = *po;
     while (i + 16 <= n) {
         __m128i x = _mm_loadu_si128((const __m128i *)(s + i));
         __m128i esc = _mm_or_si128(
             _mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, bslash)),
             _mm_cmpeq_epi8(_mm_min_epu8(x, ctl), x)); /* x <= 0x1F */
         unsigned m = (unsigned)_mm_movemask_epi8(esc);
+        _mm_storeu_si128((__m128i *)o, x);
         if (!m) {
-            _mm_storeu_si128((__m128i *)o, x);
             o += 16;
             i += 16;
             continue;
         }
         size_t k = (size_t)__builtin_ctz(m);
-        memcpy(o, s + i, k);
         o = json_escape(o + k, s[i + k]);
         i += k + 1;
     }
+    *po = o;
+    return i;
+}
+#endif
+
+/* Writes s[0..n), valid UTF-8, at o as the inside of a JSON string and
+ * returns the new end; o must have room for 6 * n bytes.  Only ASCII
+ * controls, '"' and '\\' need escapes (bytes of multi-byte sequences never
+ * do), so 32 (AVX2) or 16 (SSE2) bytes at a time are tested and copied
+ * until one of those turns up, and the byte loop finishes the tail.  With
+ * ex_json_scalar_only set (tests) the byte loop does it all. */
+static char *json_copy_escaped(char *o, const unsigned char *s, size_t n)
+{
+    size_t i = 0;
+#ifdef EX_UTF8_SSSE3
+    if (!ex_json_scalar_only && n >= 32 && __builtin_cpu_supports("avx2"))
+        i = json_copy_avx2(&o, s, n);
+#endif
+#ifdef __SSE2__
+    if (!ex_json_scalar_only)
+        i = json_copy_sse2(&o, s, n, i);
 #endif
     for (; i < n; i++) {
         if (json_esc[s[i]])
@@ -378,14 +436,42 @@ static char *json_copy_escaped(char *o, const unsigned char *s, size_t n)
     return o;
 }
 
+/* Copies s[0..n) to o when every byte is printable ASCII other than '"'
+ * and '\\' (field names, URLs, dates, ids): such bytes are UTF-8 and need
+ * no escape, so the general check and copy can be skipped.  Returns the
+ * end, or NULL at the first other byte (what was copied is then to be
+ * overwritten). */
+static char *json_copy_plain(char *o, const unsigned char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] >= 0x80 || json_esc[s[i]])
+            return NULL;
+        o[i] = (char)s[i];
+    }
+    return o + n;
+}
+
+/* Strings shorter than this try json_copy_plain first; longer ones go
+ * straight to the vector loops. */
+#define JSON_SHORT 32
+
 int ex_json_bytes(ex_buf *b, const char *s, size_t n)
 {
     /* Worst case: every byte becomes \u00XX (6 bytes), quotes, slack. */
     if (n > (SIZE_MAX - 16) / 6 || ex_buf_reserve(b, n * 6 + 16))
         return TJ_ENOMEM;
+    char *o = b->data + b->len, *e = NULL;
+    *o = '"';
+    if (n < JSON_SHORT && !ex_json_scalar_only)
+        e = json_copy_plain(o + 1, (const unsigned char *)s, n);
+    if (e) {
+        *e++ = '"';
+        b->len = (size_t)(e - b->data);
+        b->data[b->len] = '\0';
+        return 0;
+    }
     if (ex_utf8_valid(s, n)) {
-        char *o = b->data + b->len;
-        *o++ = '"';
+        o++;
         o = json_copy_escaped(o, (const unsigned char *)s, n);
         *o++ = '"';
         b->len = (size_t)(o - b->data);
@@ -398,13 +484,32 @@ int ex_json_bytes(ex_buf *b, const char *s, size_t n)
     return 0;
 }
 
-int ex_json_compact(ex_buf *b, const char *s, size_t n)
+/* Index of the first byte below 0x20 (a control: a line end, a tab) in
+ * s[0..n), or n when there is none; 16 bytes per test with SSE2 unless
+ * ex_json_scalar_only is set. */
+static size_t first_control(const char *s, size_t n)
 {
     size_t i = 0;
+#ifdef __SSE2__
+    const __m128i ctl = _mm_set1_epi8(0x1F);
+    for (; !ex_json_scalar_only && i + 16 <= n; i += 16) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(s + i));
+        unsigned m = (unsigned)_mm_movemask_epi8(
+            _mm_cmpeq_epi8(_mm_min_epu8(x, ctl), x)); /* x <= 0x1F */
+        if (m)
+            return i + (size_t)__builtin_ctz(m);
+    }
+#endif
     while (i < n && (unsigned char)s[i] >= 0x20)
         i++;
-    if (i == n) /* the usual case: already one line, nothing to escape */
+    return i;
+}
+
+int ex_json_compact(ex_buf *b, const char *s, size_t n)
+{
+    if (first_control(s, n) == n) /* the usual case: already one line */
         return ex_buf_add(b, s, n);
+    size_t i;
     /* Whitespace outside strings goes; a raw control character inside a
      * string (which strict JSON forbids, but a lenient producer may leave)
      * is escaped, so the value stays on one line. */

@@ -143,6 +143,66 @@ static void test_utf8_vector_matches_scalar(void **state)
     assert_true(valid > 50000); /* both outcomes were exercised */
 }
 
+/* Encodes s[0..n) with ex_json_bytes and ex_json_compact, with the vector
+ * loops and with the byte loops, and fails unless both give the same
+ * bytes. */
+static void json_both_ways(const char *s, size_t n)
+{
+    ex_buf fast = {0}, slow = {0};
+    ex_json_scalar_only = 0;
+    assert_int_equal(ex_json_bytes(&fast, s, n), 0);
+    assert_int_equal(ex_json_compact(&fast, s, n), 0);
+    ex_json_scalar_only = 1;
+    assert_int_equal(ex_json_bytes(&slow, s, n), 0);
+    assert_int_equal(ex_json_compact(&slow, s, n), 0);
+    ex_json_scalar_only = 0;
+    assert_int_equal(fast.len, slow.len);
+    assert_memory_equal(fast.data, slow.data, fast.len);
+    ex_buf_free(&fast);
+    ex_buf_free(&slow);
+}
+
+/* The 32- and 16-byte JSON loops (string escapes, the compact scan,
+ * the short printable-ASCII copy) and the byte loops agree on 200 000
+ * random strings of up to 300 bytes: Chinese text and ASCII with quotes,
+ * backslashes, line ends and other controls at random places, so escapes
+ * fall at every offset of a block, in runs and at the ends; some strings
+ * are not UTF-8 (base64). */
+static void test_json_vector_matches_scalar(void **state)
+{
+    static const char *parts[] = {"中", "文", "a", "bc", " ", "\"", "\\",
+                                  "\n", "\r\n", "\t", "\x01", "\x1f",
+                                  "{\"k\": [1, 2]}", "\xf0\x9f\x98\x80",
+                                  "\x7f", "~"};
+    uint64_t x = 0x9E3779B97F4A7C15ull;
+    char b[320];
+    for (int it = 0; it < 200000; it++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        size_t n = 0, want = x % 300;
+        /* 0: mostly Chinese without escapes (long vector runs); 1: mostly
+         * printable ASCII (the short-string copy); else anything. */
+        unsigned mode = (unsigned)(x >> 20) % 4;
+        if (mode == 1)
+            want %= 40;
+        while (n < want) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            const char *q = parts[x % 16];
+            if (mode == 0 && x % 8)
+                q = parts[x % 3];
+            else if (mode == 1 && x % 16)
+                q = parts[2 + x % 3];
+            size_t l = strlen(q);
+            if (n + l > sizeof b)
+                break;
+            memcpy(b + n, q, l);
+            n += l;
+        }
+        if (n && it % 50 == 0)
+            b[(x >> 16) % n] = (char)0xff; /* not UTF-8 */
+        json_both_ways(b, n);
+    }
+}
+
 static void test_encoders(void **state)
 {
     ex_buf b = {0};
@@ -629,6 +689,7 @@ int main(void)
         cmocka_unit_test(test_jsonl_failed_run_leaves_nothing),
         cmocka_unit_test(test_jsonl_gz_fields_exclude),
         cmocka_unit_test(test_utf8_vector_matches_scalar),
+        cmocka_unit_test(test_json_vector_matches_scalar),
         cmocka_unit_test(test_jsonl_append_acks_per_batch),
         cmocka_unit_test(test_jsonl_acks_at_flush),
         cmocka_unit_test(test_jsonl_stopped_run_leaves_nothing),
