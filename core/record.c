@@ -623,6 +623,12 @@ const char *tj__record_field_at(const tj_record *rec, size_t i,
 {
     if (!rec || i >= rec->live)
         return NULL;
+    if (rec->live == rec->used) { /* no deleted slots: field i is slot i */
+        field *f = slot(rec, i);
+        if (type)
+            *type = f->type;
+        return fname(f);
+    }
     for (size_t k = 0; k < rec->used; k++) {
         field *f = slot(rec, k);
         if (f->type == TJ_FIELD_NONE)
