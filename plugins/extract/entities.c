@@ -25,18 +25,19 @@
 /* One byte per BMP code point says what a character may start, so that
  * the scanner passes over ordinary Han text with one load and one test. */
 enum {
-    C_TRIG = 1,  /* a money/percent/date lead or numeral: 约 美 一 亿 ... */
-    C_ORG = 2,   /* first character of an organisation alias (ASCII: any case) */
-    C_NUM = 4,   /* a digit or Chinese numeral (the number look-ahead) */
-    C_TICK = 8,  /* first character of a Chinese exchange name: 纳 港 上 ... */
-    C_DAY = 16,  /* first character of 今天 昨天 前天 刚刚 */
-    C_TRAD = 32, /* a Traditional-only character (script detection) */
-    C_SIMP = 64, /* a Simplified-only character */
+    C_TRAD = 1,  /* a Traditional-only character (script detection) */
+    C_SIMP = 2,  /* a Simplified-only character */
+    C_TRIG = 4,  /* a money/percent/date lead or numeral: 约 美 一 亿 ... */
+    C_ORG = 8,   /* first character of an organisation alias (ASCII: any case) */
+    C_NUM = 16,  /* a digit or Chinese numeral (the number look-ahead) */
+    C_TICK = 32, /* first character of a Chinese exchange name: 纳 港 上 ... */
+    C_DAY = 64,  /* first character of 今天 昨天 前天 刚刚 */
 };
 
 /* What a character adds to the packed script tally (Traditional-only
  * characters in the low 32 bits, Simplified-only in the high), by its
- * table bits >> 5. */
+ * two script bits (k & C_SCRIPT). */
+enum { C_SCRIPT = C_TRAD | C_SIMP };
 static const uint64_t script_inc[4] = {0, 1, 1ull << 32, 1 | 1ull << 32};
 
 static const char trigger_chars[] =
@@ -237,6 +238,7 @@ typedef struct scan {
     const ext_ent_opts *o;
     const uint8_t *cls; /* the character table (C_* bits) */
     jlist money, percents, dates;
+    jlist tick_out, org_out; /* finish's lists of tickers, organisations */
     counted *tick;
     size_t ntick, captick;
     int *org_count;
@@ -492,32 +494,48 @@ typedef struct ext_marks {
     uint8_t *evk;
     size_t nev, nnum, cap;
     size_t q; /* the first entry of num not before the position asked */
+    /* kept between records, lent to each scan (scratch_lend): the
+     * buffers of the five item lists, the ticker counts, and the
+     * organisation counts (all zero between scans) and order */
+    ext_buf keep[5];
+    counted *tick;
+    size_t captick;
+    int *org_count;
+    uint32_t *org_order;
+    size_t org_cap;
     /* the table bits of every well-formed three-byte sequence, indexed by
-     * its raw bytes (raw3_index); C_SLOW for the overlong ones and the
-     * surrogates, which take the decoder's path */
+     * its bytes read big-endian (wide3_index); C_SLOW for the overlong
+     * ones and the surrogates, which take the decoder's path */
     uint8_t *cls3;
 } marks;
 
 enum { C_SLOW = 128 };
 
-/* Index into cls3 of the three bytes at the low end of w (little-endian
- * load): the lead's low nibble and the continuation bytes' six bits. */
-static inline uint32_t raw3_index(uint32_t w)
-{
-    return (w >> 8 & 0x3F3Fu) | (w & 0x0Fu) << 14;
-}
+/* Index into cls3 of a three-byte sequence b0 b1 b2 held as b0 << 16 |
+ * b1 << 8 | b2 in the low bits of v (higher bits are ignored): the lead's
+ * low nibble and the continuation bytes' six bits each, so that
+ * consecutive code points sit in consecutive bytes (64 to a cache line)
+ * and one byte swap serves two characters. */
+static inline uint32_t wide3_index(uint64_t v) { return (uint32_t)v & 0xF3F3Fu; }
 
-/* Fills cls3 (1 << 18 bytes) from cls. */
-static void fill_cls3(uint8_t *cls3, const uint8_t *cls)
+/* Bytes of cls3: one past the largest wide3_index. */
+#define CLS3_SIZE ((size_t)0xF3F40)
+
+/* Allocates and fills cls3 from cls; returns it, or NULL when out of
+ * memory.  Only the entries of well-formed sequences are ever read (a
+ * quarter of the bytes), and only those that are not zero are written,
+ * so most of the zeroed pages calloc maps are never touched. */
+static uint8_t *cls3_make(const uint8_t *cls)
 {
-    memset(cls3, C_SLOW, (size_t)1 << 18);
-    for (uint32_t c = 0x800; c < 0x10000; c++) {
-        if (c - 0xD800 < 0x800)
-            continue;
-        uint32_t w = 0xE0u | (c >> 12) | (0x80u | (c >> 6 & 0x3F)) << 8 |
-                     (0x80u | (c & 0x3F)) << 16;
-        cls3[raw3_index(w)] = cls[c];
+    uint8_t *cls3 = calloc(1, CLS3_SIZE);
+    for (uint32_t c = 0; cls3 && c < 0x10000; c++) {
+        uint32_t v = 0xE00000u | (c >> 12) << 16 | (0x80u | (c >> 6 & 0x3F)) << 8 |
+                     (0x80u | (c & 0x3F));
+        uint8_t k = c < 0x800 || c - 0xD800 < 0x800 ? C_SLOW : cls[c];
+        if (k)
+            cls3[wide3_index(v)] = k;
     }
+    return cls3;
 }
 
 /* Doubles the room of both lists of mk (4096 entries at first); returns
@@ -569,6 +587,108 @@ static const uint8_t ascii_classes[128] = {
 /* The A_* bits of an ASCII byte (alnum, digit, or '.'/'_'). */
 static inline unsigned ascii_class(unsigned char b) { return ascii_classes[b]; }
 
+/* The lists the first pass writes, and its script tally. */
+typedef struct mark_out {
+    uint32_t *ev, *num;
+    uint8_t *evk;
+    size_t nev, nnum;
+    uint64_t tally;
+} mark_out;
+
+/* Records the character at byte i with table bits k (not C_SLOW). */
+static inline void mark_wide(mark_out *o, size_t i, unsigned k)
+{
+    if (k & (C_TRIG | C_ORG))
+        o->evk[o->nev] = (uint8_t)k, o->ev[o->nev++] = (uint32_t)i;
+    if (k & C_NUM)
+        o->num[o->nnum++] = (uint32_t)i;
+}
+
+/* Records the ASCII byte s[i], whose predecessor's class (ascii_class,
+ * 0 when it is not ASCII) is prev: an alphanumeric run's start or '$' may
+ * start a parser, a digit run's start is a number. */
+static inline void mark_ascii(mark_out *o, size_t i, unsigned char b,
+                              unsigned prev)
+{
+    unsigned a = ascii_class(b);
+    if (((a & A_ALNUM) && !(prev & A_JOIN)) || b == '$')
+        o->evk[o->nev] = 0, o->ev[o->nev++] = (uint32_t)i;
+    if ((a & A_DIGIT) && !(prev & A_DIGIT))
+        o->num[o->nnum++] = (uint32_t)i;
+}
+
+/* Marks and counts the one character at s[i] (i < n) through the
+ * decoder: what the fast loop leaves (two- and four-byte characters,
+ * invalid bytes, the last bytes of the text); sets *unsure on an invalid
+ * byte.  Returns its length. */
+static size_t mark_other(const uint8_t *cls, const char *s, size_t n,
+                         size_t i, mark_out *o, int *unsure)
+{
+    size_t l;
+    unsigned char b = (unsigned char)s[i];
+    if (b < 0x80) {
+        mark_ascii(o, i, b, i && (unsigned char)s[i - 1] < 0x80
+                                ? ascii_class((unsigned char)s[i - 1]) : 0);
+        return 1;
+    }
+    uint32_t c = next_char(s + i, n - i, &l);
+    /* above U+FFFF only the organisation filter applies (on c & 0xFFFF,
+     * as the dictionary's own filter reads it) */
+    unsigned k = cls[c & 0xFFFF] & (c < 65536 ? 0xFFu : C_ORG);
+    o->tally += script_inc[k & C_SCRIPT];
+    mark_wide(o, i, k);
+    *unsure |= l == 1; /* an invalid byte, read as U+FFFD */
+    return l;
+}
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define MARK_FAST 1
+/* The common case: marks and counts ASCII bytes and well-formed
+ * three-byte characters from s[i] while i < lim (eight bytes readable
+ * there), two three-byte characters per eight-byte load.  Returns where
+ * it stopped: at a character for mark_other (another length, invalid, or
+ * C_SLOW in cls3) or at lim. */
+static inline size_t mark_fast(const uint8_t *cls3, const char *s, size_t i,
+                               size_t lim, mark_out *o)
+{
+    unsigned prev = i && (unsigned char)s[i - 1] < 0x80
+                        ? ascii_class((unsigned char)s[i - 1]) : 0;
+    for (uint64_t w; i < lim;) {
+        memcpy(&w, s + i, 8);
+        if ((w & 0xC0C0F0C0C0F0ull) == 0x8080E08080E0ull) {
+            uint64_t be = __builtin_bswap64(w);
+            unsigned k1 = cls3[wide3_index(be >> 40)],
+                     k2 = cls3[wide3_index(be >> 16)];
+            unsigned any = (k1 | k2) & (C_SLOW | C_TRIG | C_ORG | C_NUM);
+            if (!(any & C_SLOW)) { /* else one character at a time */
+                o->tally += script_inc[k1 & C_SCRIPT] + script_inc[k2 & C_SCRIPT];
+                if (any) {
+                    mark_wide(o, i, k1);
+                    mark_wide(o, i + 3, k2);
+                }
+                i += 6, prev = 0;
+                continue;
+            }
+        }
+        if ((w & 0xC0C0F0u) == 0x8080E0u) {
+            unsigned k = cls3[wide3_index(__builtin_bswap32((uint32_t)w) >> 8)];
+            if (k & C_SLOW)
+                break;
+            o->tally += script_inc[k & C_SCRIPT];
+            mark_wide(o, i, k);
+            i += 3, prev = 0;
+        } else if (!(w & 0x80)) {
+            mark_ascii(o, i, (unsigned char)w, prev);
+            prev = ascii_class((unsigned char)w);
+            i++;
+        } else {
+            break;
+        }
+    }
+    return i;
+}
+#endif
+
 /* The first pass: records the marks of s[0..n) in mk (its lists grow as
  * needed) and counts the script characters into *tally; sets *unsure on
  * an invalid byte.  Returns 0, or -1 when out of memory. */
@@ -576,74 +696,29 @@ static int mark_text(const scan *sc, const char *s, size_t n, marks *mk,
                      uint64_t *tally, int *unsure)
 {
     enum { BLOCK = 65536 }; /* the lists grow a block's worth at a time */
-    const uint8_t *cls = sc->cls, *cls3 = mk->cls3;
-    uint32_t *ev = mk->ev, *num = mk->num;
-    uint8_t *evk = mk->evk;
-    size_t nev = 0, nnum = 0, i = 0, l, bend = 0, lim4 = 0;
-    size_t end4 = n >= 3 ? n - 3 : 0; /* i < end4: four bytes readable */
-    uint64_t t = 0;
+    mark_out o = {mk->ev, mk->num, mk->evk, 0, 0, 0};
+    size_t i = 0, bend = 0, lim8 = 0;
+    size_t end8 = n >= 7 ? n - 7 : 0; /* i < end8: eight bytes readable */
     while (i < n) {
         if (i >= bend) {
             /* at most one mark of each kind per byte, and the last
              * character of a block may run 3 bytes past its end */
             bend = n - i > BLOCK ? i + BLOCK : n;
-            while (mk->cap < nev + (bend - i) + 4 || mk->cap < nnum + (bend - i) + 4)
+            while (mk->cap < o.nev + (bend - i) + 4 ||
+                   mk->cap < o.nnum + (bend - i) + 4)
                 if (marks_grow(mk))
                     return -1;
-            ev = mk->ev, num = mk->num, evk = mk->evk;
-            lim4 = end4 < bend ? end4 : bend;
+            o.ev = mk->ev, o.num = mk->num, o.evk = mk->evk;
+            lim8 = end8 < bend ? end8 : bend;
         }
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-        /* the common case: a run of well-formed three-byte characters */
-        for (uint32_t w; i < lim4; i += 3) {
-            memcpy(&w, s + i, 4);
-            if ((w & 0xC0C0F0u) != 0x8080E0u)
-                break;
-            unsigned k = cls3[raw3_index(w)];
-            if (!k) /* most characters: nothing to mark or count */
-                continue;
-            if (k & (C_SLOW | C_TRIG | C_ORG | C_NUM)) {
-                if (k & C_SLOW)
-                    break;
-                if (k & (C_TRIG | C_ORG))
-                    evk[nev] = (uint8_t)k, ev[nev++] = (uint32_t)i;
-                if (k & C_NUM)
-                    num[nnum++] = (uint32_t)i;
-            }
-            t += script_inc[k >> 5];
-        }
-        if (i >= bend)
+#ifdef MARK_FAST
+        if ((i = mark_fast(mk->cls3, s, i, lim8, &o)) >= bend)
             continue;
 #endif
-        unsigned char b = (unsigned char)s[i];
-        if (b < 0x80) {
-            /* the class of the previous byte when it is ASCII, else 0 */
-            unsigned a = ascii_class(b),
-                     prev = i && (unsigned char)s[i - 1] < 0x80
-                                ? ascii_class((unsigned char)s[i - 1]) : 0;
-            if (((a & A_ALNUM) && !(prev & A_JOIN)) || b == '$')
-                evk[nev] = 0, ev[nev++] = (uint32_t)i;
-            if ((a & A_DIGIT) && !(prev & A_DIGIT))
-                num[nnum++] = (uint32_t)i;
-            i++;
-            continue;
-        }
-        uint32_t c = next_char(s + i, n - i, &l);
-        /* above U+FFFF only the organisation filter applies (on c & 0xFFFF,
-         * as the dictionary's own filter reads it) */
-        unsigned k = cls[c & 0xFFFF] & (c < 65536 ? 0xFFu : C_ORG);
-        t += script_inc[k >> 5];
-        if (k & (C_TRIG | C_ORG | C_NUM)) {
-            if (k & (C_TRIG | C_ORG))
-                evk[nev] = (uint8_t)k, ev[nev++] = (uint32_t)i;
-            if (k & C_NUM)
-                num[nnum++] = (uint32_t)i;
-        }
-        *unsure |= l == 1; /* an invalid byte, read as U+FFFD */
-        i += l;
+        i += mark_other(sc->cls, s, n, i, &o, unsure);
     }
-    mk->nev = nev, mk->nnum = nnum, mk->q = 0;
-    *tally = t;
+    mk->nev = o.nev, mk->nnum = o.nnum, mk->q = 0;
+    *tally = o.tally;
     return 0;
 }
 
@@ -790,19 +865,67 @@ static int scan_text(scan *sc, const char *s, size_t n, marks *mk)
 static int tables_make(const ext_ent_opts *o, marks *mk, uint8_t **cls_out)
 {
     uint8_t *cls = malloc(65536);
-    if (!cls || !(mk->cls3 = malloc((size_t)1 << 18))) {
+    if (!cls)
+        return -1;
+    fill_classes(cls, o->orgs && o->dict ? ext_dict_first_bits(o->dict) : NULL);
+    if (!(mk->cls3 = cls3_make(cls))) {
         free(cls);
         return -1;
     }
-    fill_classes(cls, o->orgs && o->dict ? ext_dict_first_bits(o->dict) : NULL);
-    fill_cls3(mk->cls3, cls);
     *cls_out = cls;
     return 0;
+}
+
+/* Lends the kept buffers and counts of mk to sc, emptied, with room for
+ * norgs organisation counts; returns 0, or -1 when out of memory
+ * (nothing is then lent).  scratch_return takes them back. */
+static int scratch_lend(marks *mk, scan *sc, size_t norgs)
+{
+    if (mk->org_cap < norgs) {
+        int *count = calloc(norgs, sizeof *count);
+        uint32_t *order = malloc(norgs * sizeof *order);
+        if (!count || !order) {
+            free(count);
+            free(order);
+            return -1;
+        }
+        free(mk->org_count);
+        free(mk->org_order);
+        mk->org_count = count, mk->org_order = order, mk->org_cap = norgs;
+    }
+    jlist *lists[5] = {&sc->money, &sc->percents, &sc->dates, &sc->tick_out,
+                       &sc->org_out};
+    for (int k = 0; k < 5; k++)
+        lists[k]->b = mk->keep[k], lists[k]->b.len = 0, lists[k]->n = 0;
+    sc->tick = mk->tick, sc->captick = mk->captick, sc->ntick = 0;
+    sc->org_count = mk->org_count, sc->org_order = mk->org_order, sc->norg = 0;
+    return 0;
+}
+
+/* Takes back what scratch_lend lent to sc (the buffers may have grown),
+ * zeroing the organisation counts sc used.  A no-op when nothing was
+ * lent. */
+static void scratch_return(marks *mk, scan *sc)
+{
+    if (!sc->org_count)
+        return;
+    for (size_t i = 0; i < sc->norg; i++)
+        sc->org_count[sc->org_order[i]] = 0;
+    const jlist *lists[5] = {&sc->money, &sc->percents, &sc->dates,
+                             &sc->tick_out, &sc->org_out};
+    for (int k = 0; k < 5; k++)
+        mk->keep[k] = lists[k]->b;
+    mk->tick = sc->tick, mk->captick = sc->captick;
 }
 
 /* Frees the lists and table of mk (not mk itself). */
 static void marks_free(marks *mk)
 {
+    for (int k = 0; k < 5; k++)
+        ext_buf_free(&mk->keep[k]);
+    free(mk->tick);
+    free(mk->org_count);
+    free(mk->org_order);
     free(mk->ev);
     free(mk->evk);
     free(mk->num);
@@ -853,32 +976,32 @@ static int write_list(ext_buf *out, const char *key, const jlist *l,
  * unless the user has a list of that name), then the user's lists. */
 static int finish(scan *sc, const cJSON *user, ext_buf *out)
 {
-    jlist tick = {{0}, 0}, orgs = {{0}, 0};
+    jlist *tick = &sc->tick_out, *orgs = &sc->org_out;
     int first = 1, rc = -1;
     char *txt = NULL;
     for (size_t i = 0; i < sc->ntick; i++)
-        if ((i && ext_buf_add(&tick.b, ",", 1)) ||
-            ext_buf_add(&tick.b, "{", 1) || JKEY(&tick.b, "symbol", 1) ||
-            ext_json_str(&tick.b, sc->tick[i].key, strlen(sc->tick[i].key)) ||
-            JKEY(&tick.b, "count", 0) ||
-            ext_json_num(&tick.b, sc->tick[i].count) ||
-            ext_buf_add(&tick.b, "}", 1))
+        if ((i && ext_buf_add(&tick->b, ",", 1)) ||
+            ext_buf_add(&tick->b, "{", 1) || JKEY(&tick->b, "symbol", 1) ||
+            ext_json_str(&tick->b, sc->tick[i].key, strlen(sc->tick[i].key)) ||
+            JKEY(&tick->b, "count", 0) ||
+            ext_json_num(&tick->b, sc->tick[i].count) ||
+            ext_buf_add(&tick->b, "}", 1))
             goto done;
     for (size_t i = 0; i < sc->norg; i++) {
         const char *name = ext_dict_name(sc->o->dict, sc->org_order[i]);
-        if ((i && ext_buf_add(&orgs.b, ",", 1)) ||
-            ext_buf_add(&orgs.b, "{", 1) || JKEY(&orgs.b, "name", 1) ||
-            ext_json_str(&orgs.b, name, strlen(name)) ||
-            JKEY(&orgs.b, "count", 0) ||
-            ext_json_num(&orgs.b, sc->org_count[sc->org_order[i]]) ||
-            ext_buf_add(&orgs.b, "}", 1))
+        if ((i && ext_buf_add(&orgs->b, ",", 1)) ||
+            ext_buf_add(&orgs->b, "{", 1) || JKEY(&orgs->b, "name", 1) ||
+            ext_json_str(&orgs->b, name, strlen(name)) ||
+            JKEY(&orgs->b, "count", 0) ||
+            ext_json_num(&orgs->b, sc->org_count[sc->org_order[i]]) ||
+            ext_buf_add(&orgs->b, "}", 1))
             goto done;
     }
     if (ext_buf_add(out, "{", 1) ||
         (!replaced(user, "tickers") &&
-         write_list(out, "tickers", &tick, &first)) ||
+         write_list(out, "tickers", tick, &first)) ||
         (!replaced(user, "organizations") &&
-         write_list(out, "organizations", &orgs, &first)) ||
+         write_list(out, "organizations", orgs, &first)) ||
         (!replaced(user, "money") &&
          write_list(out, "money", &sc->money, &first)) ||
         (!replaced(user, "percents") &&
@@ -899,8 +1022,6 @@ static int finish(scan *sc, const cJSON *user, ext_buf *out)
     rc = sc->oom ? -1 : 0;
 done:
     free(txt);
-    ext_buf_free(&tick.b);
-    ext_buf_free(&orgs.b);
     return rc;
 }
 
@@ -919,9 +1040,7 @@ int ext_entities_json(const char *const *texts, const size_t *lens,
             return -1;
         sc.cls = tmp;
     }
-    sc.org_count = calloc(norgs + 1, sizeof *sc.org_count);
-    sc.org_order = malloc((norgs + 1) * sizeof *sc.org_order);
-    if (!sc.org_count || !sc.org_order)
+    if (scratch_lend(mk, &sc, norgs + 1))
         goto done;
     if (o->orgs && o->dict)
         sc.org_pair = ext_dict_pair_bits(o->dict);
@@ -936,12 +1055,7 @@ int ext_entities_json(const char *const *texts, const size_t *lens,
     }
     rc = finish(&sc, user, out);
 done:
-    ext_buf_free(&sc.money.b);
-    ext_buf_free(&sc.percents.b);
-    ext_buf_free(&sc.dates.b);
-    free(sc.tick);
-    free(sc.org_count);
-    free(sc.org_order);
+    scratch_return(mk, &sc);
     free(tmp);
     marks_free(&own);
     return rc;

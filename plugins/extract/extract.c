@@ -53,6 +53,7 @@ typedef struct state {
     ext_dict *dict;
     ext_rules *rules;
     ext_ent_opts eo;
+    ext_buf ent; /* the entities JSON, its room kept between records */
 } state;
 
 static int kinds_from_list(tj_ctx *ctx, const tj_list *l, ext_ent_opts *eo)
@@ -136,6 +137,7 @@ static void extract_fini(void *p)
     ext_entities_release(&st->eo);
     ext_dict_destroy(st->dict);
     ext_rules_destroy(st->rules);
+    ext_buf_free(&st->ent);
     free(st);
 }
 
@@ -290,7 +292,7 @@ static int extract_record(tj_ctx *ctx, state *st, tj_record *rec)
     cJSON *page = page_txt ? cJSON_Parse(page_txt) : NULL;
     cJSON *user = cJSON_CreateObject();
     ext_meta m = {0};
-    ext_buf metatext = {0}, ent = {0};
+    ext_buf metatext = {0}, *ent = &st->ent;
     char *fields[5] = {0};
     const char *script = "simplified";
     int rc = TJ_ENOMEM;
@@ -298,6 +300,7 @@ static int extract_record(tj_ctx *ctx, state *st, tj_record *rec)
                       cJSON_IsObject(page) ? page : NULL,
                       time_field(rec, "fetched_at", fbuf),
                       time_field(rec, "feed_published_at", pbuf), st->zone_min};
+    ent->len = 0;
     if (!user || ext_meta_extract(&in, &m))
         goto done;
     if (st->rules) {
@@ -315,9 +318,9 @@ static int extract_record(tj_ctx *ctx, state *st, tj_record *rec)
     rc = TJ_ENOMEM;
     /* user entity lists go after the built-in ones */
     if (build_entities(st, &in, &m, fields[0] ? fields[0] : m.title, user,
-                       &ent, &script))
+                       ent, &script))
         goto done;
-    if ((rc = tj_record_set_json(rec, "entities", ent.p, ent.len)) ||
+    if ((rc = tj_record_set_json(rec, "entities", ent->p, ent->len)) ||
         (rc = write_quality(rec, script)))
         goto done;
     rc = 0;
@@ -325,7 +328,8 @@ done:
     ext_meta_free(&m);
     for (int i = 0; i < 5; i++)
         free(fields[i]);
-    ext_buf_free(&ent);
+    if (ent->cap > ((size_t)1 << 20)) /* a huge list's room is not kept */
+        ext_buf_free(ent);
     ext_buf_free(&metatext);
     cJSON_Delete(user);
     cJSON_Delete(page);

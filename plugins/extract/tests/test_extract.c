@@ -337,6 +337,45 @@ static void counts_and_words_agree(void **s)
     }
 }
 
+/* The script the scanner counts in its first pass (two three-byte
+ * characters per eight-byte load, one at a time before other bytes, the
+ * decoder for the rest) is ext_script's, on random mixes of Simplified-
+ * and Traditional-only characters, neutral ones, ASCII, numerals and
+ * (in half the texts) broken UTF-8, at every alignment. */
+static void script_scan_agrees(void **s)
+{
+    static const char *const pieces[] = {
+        "这", "们", "说", "国", "這", "們", "說", "國", "的", "中", "，",
+        "一", "亿", "a", "7", " ", "\n", "$", "\xC3\xA9", "\xF0\x9F\x98\x80",
+        "\x80", "\xE4\xBD", "\xE0\x80\x80", "\xED\xA0\x80", "\xFF"};
+    enum { NCLEAN = 20 }; /* pieces before this index are well-formed */
+    ext_ent_opts o = {1, 1, 1, 1, 1, 100, NULL, NULL, NULL, NULL};
+    ext_dref ref = {0, 0, 480, 0};
+    o.ref = &ref;
+    assert_int_equal(ext_entities_prepare(&o), 0);
+    uint64_t st = 0x8CB92BA72F3D8DD7ull;
+    char buf[600];
+    for (int iter = 0; iter < 20000; iter++) {
+        size_t n = 0, want = rnd_next(&st) % 200, npieces = iter % 2 ? 25 : NCLEAN;
+        unsigned trad_weight = rnd_next(&st) % 8; /* how often 這們說國 */
+        while (n < want) {
+            size_t k = rnd_next(&st) % npieces;
+            if (k < 8 && (k >= 4) != (rnd_next(&st) % 8 < trad_weight))
+                k ^= 4; /* lean towards one script */
+            size_t l = strlen(pieces[k]);
+            memcpy(buf + n, pieces[k], l);
+            n += l;
+        }
+        const char *texts[] = {buf}, *script = NULL;
+        size_t lens[] = {n};
+        ext_buf b = {0};
+        assert_int_equal(ext_entities_json(texts, lens, 1, &o, NULL, &b, &script), 0);
+        assert_string_equal(script, ext_script(buf, n));
+        ext_buf_free(&b);
+    }
+    ext_entities_release(&o);
+}
+
 /* The scanner's organisation counts (its first-character and pair
  * filters, read eight bytes at a time) equal a plain walk that tries the
  * dictionary at every character start and skips each match, on random
@@ -617,6 +656,7 @@ int main(void)
         cmocka_unit_test(json_str_agrees),
         cmocka_unit_test(counts_and_words_agree),
         cmocka_unit_test(org_scan_agrees),
+        cmocka_unit_test(script_scan_agrees),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
