@@ -8,7 +8,7 @@ export TJ_TOP=$(pwd) TJ_BUILD=$(pwd)/build TAOJIN=$(pwd)/build/taojin TJ_SHARED=
 status=0
 for b in bench/*.sh plugins/*/bench/*.sh; do
     [ -f "$b" ] || continue
-    [ "$(basename "$b")" = run.sh ] && [ "$(dirname "$b")" = bench ] && continue
+    case "$b" in bench/run.sh | bench/lib.sh) continue ;; esac # not benchmarks
     echo "== $b"
     bash "$b" || { echo "benchmark $b exited $?"; status=1; }
 done
