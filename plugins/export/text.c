@@ -343,6 +343,23 @@ static char *json_escape(char *o, unsigned c)
 
 int ex_json_scalar_only;
 
+/* After a block of `width` input bytes from s[*i] was stored whole at *o,
+ * with `m` flagging the bytes to escape: moves both on past the block when
+ * none is, else past the bytes before the first one, which is escaped. */
+static inline void block_done(char **o, const unsigned char *s, size_t *i,
+                              unsigned m, size_t width)
+{
+    size_t k;
+    if (!m) {
+        *o += width;
+        *i += width;
+        return;
+    }
+    k = (size_t)__builtin_ctz(m);
+    *o = json_escape(*o + k, s[*i + k]);
+    *i += k + 1;
+}
+
 #ifdef EX_UTF8_SSSE3
 /* The first part of json_copy_escaped with AVX2: 32 bytes per test.  Each
  * block is stored whole, and the output advances only past the bytes
@@ -364,16 +381,8 @@ json_copy_avx2(char **po, const unsigned char *s, size_t n)
             _mm256_or_si256(_mm256_cmpeq_epi8(x, quote),
                             _mm256_cmpeq_epi8(x, bslash)),
             _mm256_cmpeq_epi8(_mm256_min_epu8(x, ctl), x)); /* <= 0x1F */
-        unsigned m = (unsigned)_mm256_movemask_epi8(esc);
         _mm256_storeu_si256((__m256i *)o, x);
-        if (!m) {
-            o += 32;
-            i += 32;
-            continue;
-        }
-        size_t k = (size_t)__builtin_ctz(m);
-        o = json_escape(o + k, s[i + k]);
-        i += k + 1;
+        block_done(&o, s, &i, (unsigned)_mm256_movemask_epi8(esc), 32);
     }
     *po = o;
     return i;
@@ -394,16 +403,8 @@ static size_t json_copy_sse2(char **po, const unsigned char *s, size_t n,
         __m128i esc = _mm_or_si128(
             _mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, bslash)),
             _mm_cmpeq_epi8(_mm_min_epu8(x, ctl), x)); /* x <= 0x1F */
-        unsigned m = (unsigned)_mm_movemask_epi8(esc);
         _mm_storeu_si128((__m128i *)o, x);
-        if (!m) {
-            o += 16;
-            i += 16;
-            continue;
-        }
-        size_t k = (size_t)__builtin_ctz(m);
-        o = json_escape(o + k, s[i + k]);
-        i += k + 1;
+        block_done(&o, s, &i, (unsigned)_mm_movemask_epi8(esc), 16);
     }
     *po = o;
     return i;

@@ -57,6 +57,44 @@ static inline char *slurp(const char *path, size_t *len)
     return buf;
 }
 
+/* Calls fn(path, bytes, n, arg) on each file the glob pattern `pat`
+ * matches; returns how many.  A file that cannot be read ends the test
+ * program with a message. */
+static inline size_t each_file(const char *pat,
+                               void (*fn)(const char *path, const char *s,
+                                          size_t n, void *arg),
+                               void *arg)
+{
+    glob_t g;
+    size_t k = 0;
+    if (glob(pat, 0, NULL, &g) != 0)
+        return 0;
+    for (; k < g.gl_pathc; k++) {
+        size_t n = 0;
+        char *s = slurp(g.gl_pathv[k], &n);
+        if (!s) {
+            fprintf(stderr, "%s: cannot read\n", g.gl_pathv[k]);
+            exit(1);
+        }
+        fn(g.gl_pathv[k], s, n, arg);
+        free(s);
+    }
+    globfree(&g);
+    return k;
+}
+
+/* Calls fn on each seed text (the .txt files of ../shared/seeds); returns
+ * how many. */
+static inline size_t each_seed(void (*fn)(const char *path, const char *text,
+                                          size_t n, void *arg),
+                               void *arg)
+{
+    char *pat = shared_path("seeds/*.txt");
+    size_t k = each_file(pat, fn, arg);
+    free(pat);
+    return k;
+}
+
 /* Calls fn(path, html, n, arg) on every HTML page the tree tests use:
  * the corpora's (GNE, readability source and expected, newspaper,
  * trafilatura), the fixtures and the sample site.  Returns how many; a
@@ -77,20 +115,7 @@ static inline size_t each_page(void (*fn)(const char *path, const char *html,
         const char *const *pats = t ? top : shared;
         for (int i = 0; pats[i]; i++) {
             char *pat = t ? top_path(pats[i]) : shared_path(pats[i]);
-            glob_t g;
-            if (glob(pat, 0, NULL, &g) == 0) {
-                for (size_t k = 0; k < g.gl_pathc; k++, pages++) {
-                    size_t n = 0;
-                    char *html = slurp(g.gl_pathv[k], &n);
-                    if (!html) {
-                        fprintf(stderr, "%s: cannot read\n", g.gl_pathv[k]);
-                        exit(1);
-                    }
-                    fn(g.gl_pathv[k], html, n, arg);
-                    free(html);
-                }
-                globfree(&g);
-            }
+            pages += each_file(pat, fn, arg);
             free(pat);
         }
     }

@@ -84,6 +84,12 @@ static void compare_all(oracle *o, const char *what, const char *s, size_t n)
     }
 }
 
+static void on_seed(const char *path, const char *text, size_t n, void *arg)
+{
+    assert_true(valid_utf8(text, n));
+    compare_all(arg, path, text, n);
+}
+
 static void on_page(const char *path, const char *html, size_t n, void *arg)
 {
     if (valid_utf8(html, n)) /* the stage sees decoded text only */
@@ -95,20 +101,7 @@ static void test_seeds_and_pages(void **st)
     (void)st;
     oracle o;
     oracle_init(&o);
-    char *pat = shared_path("seeds/*.txt");
-    glob_t g;
-    assert_int_equal(glob(pat, 0, NULL, &g), 0);
-    assert_int_equal(g.gl_pathc, 5);
-    for (size_t k = 0; k < g.gl_pathc; k++) {
-        size_t n = 0;
-        char *s = slurp(g.gl_pathv[k], &n);
-        assert_non_null(s);
-        assert_true(valid_utf8(s, n));
-        compare_all(&o, g.gl_pathv[k], s, n);
-        free(s);
-    }
-    globfree(&g);
-    free(pat);
+    assert_int_equal(each_seed(on_seed, &o), 5);
     size_t seed_matches = o.matches[0];
     assert_true(each_page(on_page, &o) >= 40);
     print_message("# %zu positions, %zu han and %zu any matches (%zu in the "
