@@ -407,10 +407,11 @@ static inline tc_cp_side cp_side(const config *cf, uint32_t e)
  * three-byte loop of piece_impl needs neither the code point nor the
  * two-level lookup: one index computation and one load per character.
  * TRI_ENTRY_BAD marks an overlong form or a surrogate (no entry has that
- * kind).  1 MiB each, built on first use of the configuration by
- * tc_conv_new or tc_conv_set and kept for the life of the process (like
- * the data it is derived from); when it cannot be built, piece_impl does
- * without its three-byte loop and the output is the same. */
+ * kind).  1 MiB each, built when piece_impl first converts with the
+ * configuration (a pipeline that only ever meets Simplified text under
+ * `auto` builds none) and kept for the life of the process (like the data
+ * it is derived from); when it cannot be built, piece_impl does without
+ * its three-byte loop and the output is the same. */
 #define TRI_ENTRY_BAD 0xFF000000u
 #define TRI_SLOTS (1u << 18)
 
@@ -448,15 +449,16 @@ static void tri_page(const config *cf, uint32_t hi, uint32_t *t)
     }
 }
 
-/* Builds the three-byte table of configuration idx unless it exists or
- * the configuration would not use it (few_sides unset).  Out of memory
- * leaves it unbuilt, which only costs speed. */
-static void tri_entries_ensure(int idx)
+/* The three-byte table of configuration idx, built first if need be;
+ * NULL when the configuration would not use one (few_sides unset) or out
+ * of memory (which only costs speed). */
+static const uint32_t *tri_entries_get(int idx)
 {
     const config *cf = &D.configs[idx];
+    const uint32_t *have = tri_entries(idx);
     uint32_t *t;
-    if (!cf->few_sides || tri_entries(idx))
-        return;
+    if (have || !cf->few_sides)
+        return have;
     pthread_mutex_lock(&T.lock);
     if (!T.entries[idx] && (t = calloc(TRI_SLOTS, sizeof *t)) != NULL) {
         for (uint32_t hi = 0; hi < 0x100; hi++)
@@ -464,6 +466,7 @@ static void tri_entries_ensure(int idx)
         __atomic_store_n(&T.entries[idx], t, __ATOMIC_RELEASE);
     }
     pthread_mutex_unlock(&T.lock);
+    return tri_entries(idx);
 }
 
 /* ---- converters --------------------------------------------------------- */
@@ -501,7 +504,6 @@ int tc_conv_new(int cfg, const tc_userdict *ud, int protect, tc_conv **out)
     cv->cf = &D.configs[cfg];
     cv->ud = ud;
     cv->protect = protect;
-    tri_entries_ensure(cfg);
     *out = cv;
     return 0;
 }
@@ -512,7 +514,6 @@ int tc_conv_set(tc_conv *cv, int cfg, int protect)
         return TJ_EINVAL;
     cv->cf = &D.configs[cfg];
     cv->protect = protect;
-    tri_entries_ensure(cfg);
     return 0;
 }
 
@@ -854,8 +855,8 @@ piece_impl(tc_conv *cv, const unsigned char *p, size_t len, tc_out *o,
     uint32_t nc = 0;
     unsigned nl = 0;
     int tight = 1; /* try the three-byte loop at the next character */
-    const uint32_t *tri = tri_entries((int)(cf - D.configs));
-    const int tight_ok = cf->few_sides && tri;
+    const uint32_t *tri = tri_entries_get((int)(cf - D.configs));
+    const int tight_ok = tri != NULL; /* built only for few_sides */
     /* With the positions tc_detect recorded, the next protected character
      * is a pointer compare away (kp; NULL: look at each character). */
     const unsigned char *kp =
