@@ -192,15 +192,13 @@ static void trim(cl_buf *b)
 }
 
 /* The collapsed, trimmed text of n as a new cJSON string, NULL if empty;
- * with a `limit`, a text of more than limit + 1 bytes (so more than limit
- * once trimmed: put_collapsed writes no leading space and at most one
- * trailing one) may be cut short after limit + 1 bytes. */
+ * reading stops once more than `limit` bytes are collected (text_of). */
 static cJSON *text_json(cl_node *n, size_t limit)
 {
     cl_buf b;
     cJSON *j = NULL;
     cl_buf_init(&b);
-    text_of(n, &b, limit == SIZE_MAX ? SIZE_MAX : limit + 1);
+    text_of(n, &b, limit);
     trim(&b);
     if (b.len && !b.oom)
         j = cJSON_CreateString(b.p);
@@ -330,8 +328,10 @@ static void note_near_title(hx *h, cl_node *h1)
         if (s->type != CL_ELEM)
             continue;
         seen++;
-        /* a long block (often the article itself) is not read whole */
-        cJSON *t = text_json(s, 120);
+        /* a long block (often the article itself) is not read whole: over
+         * 121 bytes collected is over 120 trimmed (put_collapsed writes no
+         * leading blank and at most one trailing one) */
+        cJSON *t = text_json(s, 121);
         const char *v = t ? t->valuestring : NULL;
         if (v && strlen(v) <= 120 && strpbrk(v, "0123456789"))
             cJSON_AddItemToArray(h->near_title, t);

@@ -851,10 +851,16 @@ static void survey_decide(const size_t *k, size_t n, doc_info *d)
     d->total = n;
 }
 
-/* Does mark_line hand cp (not ASCII, not U+4000..U+9FFF) to mark_of?  It
+/* Is cp an ASCII letter? */
+static inline int is_ascii_letter(uint32_t cp)
+{
+    return (cp | 0x20) - 'a' < 26;
+}
+
+/* Does mark_line hand cp (not ASCII, not U+4E00..U+9FFF) to mark_of?  It
  * decides the rest of the general, CJK and full-width punctuation itself
- * (and marks none of it). */
-static int mark_of_asked(uint32_t cp)
+ * (and marks none of it).  The one list both it and the pre-check read. */
+static inline int mark_of_asked(uint32_t cp)
 {
     return !((cp >= 0x2000 && cp <= 0x206F && cp != 0x2030) ||
              (cp >= 0x3000 && cp <= 0x303F && cp != 0x3007) ||
@@ -885,8 +891,7 @@ static int cpvec_append(cpvec *c, cpvec *trig, const char *s, size_t n,
             /* a run of U+4000..U+9FFF: no trigger, only hanzi flags; a
              * letter between a hanzi and the run is CP_LETTER */
             const uint32_t *v = c->v + c->n;
-            if (c->n - base >= 2 && ((v[-1] | 0x20) - 'a') < 26 &&
-                cl_is_han(v[-2]))
+            if (c->n - base >= 2 && is_ascii_letter(v[-1]) && cl_is_han(v[-2]))
                 seen |= CP_LETTER;
             do {
                 cp = (uint32_t)(u[i] & 0x0F) << 12 |
@@ -1066,8 +1071,8 @@ static unsigned char mark_of(const uint32_t *v, size_t n, size_t i,
  * No when the line holds only characters it marks with M_NONE whatever
  * their neighbours: common hanzi of the document's script, ASCII other
  * than '_', '?' and a letter between two hanzi, and the punctuation it
- * decides itself.  (The loaded survey_map is needed for the hanzi flags: without
- * it every hanzi counts as CP_ODD.) */
+ * decides itself.  (The hanzi flags come from survey_map: without it
+ * every hanzi counts as CP_ODD.) */
 static int may_mark(int seen, const doc_info *d)
 {
     return (seen & (CP_LETTER | CP_ODD | CP_HAN_RARE)) ||
@@ -1094,15 +1099,12 @@ static size_t mark_line(const uint32_t *v, size_t n, const doc_info *d,
         unsigned char mk;
         if (cp >= 0x4E00 && cp <= 0x9FFF)
             mk = prev == cp || next == cp ? M_NONE : hm[cm ? cm[cp] & 7 : 0];
-        else if (cp < 0x80 && (cp | 0x20) >= 'a' && (cp | 0x20) <= 'z')
+        else if (is_ascii_letter(cp))
             mk = cl_is_han(prev) && cl_is_han(next)
                      ? M_WEAK /* one stray Latin letter amid hanzi */
                      : M_NONE;
-        else if ((cp < 0x80 && cp != '_' && cp != '?') ||
-                 (cp >= 0x2000 && cp <= 0x206F && cp != 0x2030) ||
-                 (cp >= 0x3000 && cp <= 0x303F && cp != 0x3007) ||
-                 (cp >= 0xFF00 && cp <= 0xFF65)) /* punctuation, fullwidth */
-            mk = M_NONE;
+        else if (cp < 0x80 ? cp != '_' && cp != '?' : !mark_of_asked(cp))
+            mk = M_NONE; /* ASCII, punctuation, full-width forms */
         else
             mk = mark_of(v, n, i, d);
         m[i] = mk;
