@@ -828,6 +828,51 @@ static inline size_t tight_span(size_t left, size_t room)
     return span < room ? span : room;
 }
 
+/* piece_impl's three-byte loop: converts the three-byte characters from
+ * p whose output needs no look-ahead, writing at *w and counting changed
+ * ones into *changes, while p < stop (stop leaves a 4-byte load inside
+ * the input and room for 3 output bytes per character).  Returns where it
+ * stopped: at stop, at a byte that starts no three-byte character or not
+ * a character (TRI_ENTRY_BAD), or at one the general step must take,
+ * setting *hit: a character with side data, or with `scan_simp` (a
+ * constant) a Simplified-only one. */
+static inline __attribute__((always_inline)) const unsigned char *
+tight_run(const uint32_t *tri, const unsigned char *p,
+          const unsigned char *stop, char **wp, size_t *changes,
+          const int scan_simp, int *hit)
+{
+    char *w = *wp;
+    size_t ch = 0;
+    while (p < stop) {
+        uint32_t v, x, e, k;
+        memcpy(&v, p, 4);
+        if ((v & 0xC0C0F0u) != 0x8080E0u)
+            break;
+        x = tri_index(v);
+        e = tri[x];
+        k = e >> 24;
+        if (scan_simp && e && (D.tri_class[x] & TC_CLASS_SIMP)) {
+            *hit = 1; /* protected: the general step copies it */
+            break;
+        }
+        if (k - 1 < 7) {
+            memcpy(w, &e, 4);
+            w += k & 3;
+            ch += k < TC_CP_SAME;
+        } else if (e == 0) {
+            memcpy(w, p, 4);
+            w += 3;
+        } else {
+            *hit = e != TRI_ENTRY_BAD; /* BAD: not a character */
+            break;
+        }
+        p += 3;
+    }
+    *wp = w;
+    *changes += ch;
+    return p;
+}
+
 /* Converts in[0..len) with the configuration alone (OpenCC's
  * Converter::Convert) and appends it to o.  With `protect` (a constant:
  * the function is instantiated twice), Simplified-only characters are
@@ -895,41 +940,30 @@ piece_impl(tc_conv *cv, const unsigned char *p, size_t len, tc_out *o,
             const unsigned char *from = p;
             const unsigned char *stop =
                 p + tight_span((size_t)(end - p), (size_t)(wend - w));
-            while (p < stop) {
-                uint32_t v, x;
+            int hit = 0;
+            if (protect && kp) {
+                /* The next protected character bounds the run instead of
+                 * being compared with at each character: kp is a character
+                 * start of this same walk (tc_detect stepped over the text
+                 * with the same decoder, and nothing before it reaches
+                 * past it), so the run stops exactly where the test
+                 * would have stopped it; the general step copies it. */
+                if (kp < stop)
+                    stop = kp;
+                p = tight_run(tri, p, stop, &w, &changes, 0, &hit);
+            } else {
+                p = tight_run(tri, p, stop, &w, &changes, protect, &hit);
+            }
+            if (hit) { /* decoded: the general step takes it */
+                uint32_t v;
                 memcpy(&v, p, 4);
-                if ((v & 0xC0C0F0u) != 0x8080E0u)
-                    break;
-                x = tri_index(v);
-                e = tri[x];
-                k = e >> 24;
-                if (protect && (kp ? p == kp
-                                   : e && (D.tri_class[x] & TC_CLASS_SIMP))) {
-                    np = p; /* protected: the general step copies it */
-                    nc = tri_code_point(v);
-                    nl = 3;
-                    break;
-                }
-                if (k - 1 < 7) {
-                    memcpy(w, &e, 4);
-                    w += k & 3;
-                    changes += k < TC_CP_SAME;
-                } else if (e == 0) {
-                    memcpy(w, p, 4);
-                    w += 3;
-                } else {
-                    if (e == TRI_ENTRY_BAD)
-                        break; /* not a character: the general step */
-                    np = p; /* decoded: the general step takes it */
-                    nc = tri_code_point(v);
-                    nl = 3;
-                    break;
-                }
-                p += 3;
+                np = p;
+                nc = tri_code_point(v);
+                nl = 3;
             }
             if (p == from)
                 tight = 0; /* until a character could have gone this way */
-            else if (p != np)
+            else if (p != np && !(protect && p == kp))
                 continue; /* next step: room check, ASCII, ... */
         }
         if (p == np) {

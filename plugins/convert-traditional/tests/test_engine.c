@@ -15,6 +15,7 @@
 
 #include "taojin/stage.h" /* before cmocka.h, whose fail() is a macro */
 #include "tc_engine.h"
+#include "tc_format.h"
 #include "tc_json.h"
 
 #include <cmocka.h>
@@ -46,6 +47,23 @@ static char *slurp(const char *path, size_t *len)
     buf[n] = 0;
     *len = n;
     return buf;
+}
+
+/* Appends n bytes to o (keeping it NUL-terminated); 0 or TJ_ENOMEM. */
+static int out_append(tc_out *o, const char *s, size_t n)
+{
+    if (o->len + n + 1 > o->cap) {
+        size_t cap = (o->len + n + 1) * 2;
+        char *b = realloc(o->buf, cap);
+        if (!b)
+            return TJ_ENOMEM;
+        o->buf = b;
+        o->cap = cap;
+    }
+    memcpy(o->buf + o->len, s, n);
+    o->len += n;
+    o->buf[o->len] = 0;
+    return 0;
 }
 
 /* Converts text with configuration name (protect off); caller frees. */
@@ -434,6 +452,131 @@ static void test_detect_scan(void **state)
     tc_conv_free(cv);
 }
 
+/* Whether code point c is Simplified-only (what protection copies), as
+ * tc_detect counts it on the character alone; cached in known[]. */
+static int simp_only(unsigned char *known, uint32_t c)
+{
+    if (!known[c]) {
+        char buf[4];
+        size_t n = 0;
+        const char *t = buf;
+        tc_evidence ev;
+        tc_conv *cv;
+        if (c < 0x800) {
+            buf[n++] = (char)(0xC0 | c >> 6);
+        } else if (c < 0x10000) {
+            buf[n++] = (char)(0xE0 | c >> 12);
+            buf[n++] = (char)(0x80 | (c >> 6 & 0x3F));
+        } else {
+            buf[n++] = (char)(0xF0 | c >> 18);
+            buf[n++] = (char)(0x80 | (c >> 12 & 0x3F));
+            buf[n++] = (char)(0x80 | (c >> 6 & 0x3F));
+        }
+        buf[n++] = (char)(0x80 | (c & 0x3F));
+        assert_int_equal(tc_conv_new(0, NULL, 0, &cv), 0);
+        assert_true(tc_detect(cv, &t, &n, 1, &ev) >= -1);
+        tc_conv_free(cv);
+        known[c] = ev.simp ? 2 : 1;
+    }
+    return known[c] == 2;
+}
+
+/* Protected conversion, with the positions tc_detect recorded
+ * (tc_convert_known: the three-byte loop bounded by the next protected
+ * character) and without them (tc_convert: each character's class looked
+ * up), equals the plain conversion of the pieces between Simplified-only
+ * characters, joined by those characters, in every configuration: random
+ * mixtures of characters, phrases, malformed bytes and zuozhuan.txt
+ * fragments (its Traditional form, so long runs take the three-byte
+ * loop). */
+static void test_protect_paths(void **state)
+{
+    static const char *const piece[] = {
+        "後", "說", "國", "裡", "衞", "説", "著", "乾燥", "著名", "台灣",
+        "人工智慧的發展", "中", "文", "，", "。", "a", "1 ", "\n", "é",
+        "𠀀", "\xe3\x80\x80", "\xff", "\xc0\xaf", "\xe0\x80\x80",
+        "\xed\xa0\x80", "\xe4\xb8", "那", "么", "着", "发", "这", "国"};
+    enum { NP = sizeof piece / sizeof *piece };
+    char path[4096];
+    size_t zlen, tlen;
+    snprintf(path, sizeof path, "%s/corpora/opencc/zuozhuan.txt", shared());
+    char *zs = slurp(path, &zlen);
+    if (!zs)
+        skip();
+    char *zt = conv("s2t", zs, zlen, &tlen);
+    unsigned char *known = calloc(0x110000, 1);
+    unsigned seed = 4242;
+    int nconf = tc_config_count();
+    tc_conv *cv, *plain;
+    (void)state;
+    assert_non_null(known);
+    assert_int_equal(tc_conv_new(0, NULL, 1, &cv), 0);
+    assert_int_equal(tc_conv_new(0, NULL, 0, &plain), 0);
+    for (int round = 0; round < 400; round++) {
+        size_t cap = 1 << 16, len, start = 0;
+        char *text = malloc(cap);
+        tc_out want = {0}, a = {0}, b = {0};
+        int cfg = round % nconf;
+        assert_non_null(text);
+        assert_int_equal(tc_conv_set(plain, cfg, 0), 0);
+        /* Always one Traditional-only character, so detection records. */
+        memcpy(text, "後", 3);
+        len = 3;
+        while (len < cap - 4096 &&
+               (seed = seed * 1103515245u + 12345u) >> 16 & 63) {
+            seed = seed * 1103515245u + 12345u;
+            if ((seed & 7) == 0) {
+                /* a stretch of Traditional prose, from a character start */
+                size_t from = (seed >> 4) % (tlen - 2048);
+                size_t n = (seed >> 8) % 2000;
+                while ((zt[from] & 0xC0) == 0x80)
+                    from++;
+                memcpy(text + len, zt + from, n);
+                len += n;
+            } else {
+                const char *s = piece[(seed >> 16) % NP];
+                memcpy(text + len, s, strlen(s));
+                len += strlen(s);
+            }
+        }
+        /* The reference: plain conversion between protected characters. */
+        for (size_t at = 0; at < len;) {
+            unsigned n;
+            uint32_t c = tc_utf8_decode((const unsigned char *)text + at,
+                                        (const unsigned char *)text + len,
+                                        &n);
+            if (c != TC_INVALID && simp_only(known, c)) {
+                assert_int_equal(tc_convert(plain, text + start, at - start,
+                                            &want), 0);
+                assert_int_equal(out_append(&want, text + at, n), 0);
+                start = at + n;
+            }
+            at += n;
+        }
+        assert_int_equal(tc_convert(plain, text + start, len - start, &want),
+                         0);
+        const char *tp = text;
+        assert_true(tc_detect(cv, &tp, &len, 1, NULL) >= 0);
+        assert_int_equal(tc_conv_set(cv, cfg, 1), 0);
+        assert_int_equal(tc_convert(cv, text, len, &a), 0);
+        assert_int_equal(tc_convert_known(cv, 0, text, len, &b), 0);
+        assert_int_equal(a.len, want.len);
+        assert_memory_equal(a.buf, want.buf, want.len);
+        assert_int_equal(b.len, want.len);
+        assert_memory_equal(b.buf, want.buf, want.len);
+        assert_int_equal(a.changes, b.changes);
+        tc_out_free(&want);
+        tc_out_free(&a);
+        tc_out_free(&b);
+        free(text);
+    }
+    tc_conv_free(cv);
+    tc_conv_free(plain);
+    free(known);
+    free(zs);
+    free(zt);
+}
+
 /* tc_convert_known gives tc_convert's output (protected, after detection
  * on several texts), and falls back to it when detection recorded
  * nothing. */
@@ -524,6 +667,7 @@ int main(void)
         cmocka_unit_test(test_detect_bound),
         cmocka_unit_test(test_detect_scan),
         cmocka_unit_test(test_convert_known),
+        cmocka_unit_test(test_protect_paths),
         cmocka_unit_test(test_json_strings),
         cmocka_unit_test(test_large),
     };
