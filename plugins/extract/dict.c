@@ -310,6 +310,15 @@ const uint8_t *ext_dict_first_bits(const ext_dict *d) { return d->filter; }
 
 const uint8_t *ext_dict_pair_bits(const ext_dict *d) { return d->pair; }
 
+uint64_t ext_dict_third_bits(const ext_dict *d, uint32_t c0, uint32_t c1)
+{
+    uint64_t key = (uint64_t)fold(c0) << 32 | fold(c1);
+    size_t h = hash64(key) & d->tabmask;
+    while (d->tab[h].key && d->tab[h].key != key + 1)
+        h = (h + 1) & d->tabmask;
+    return d->tab[h].key ? d->tab[h].third : 0;
+}
+
 /* memcmp(a, b, n) == 0 for the few bytes of an alias's tail: most
  * candidates differ in their first byte or two, before a call would pay. */
 static inline int same_bytes(const char *a, const char *b, size_t n)

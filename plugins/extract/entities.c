@@ -79,13 +79,39 @@ static void fill_classes(uint8_t *cls, const uint8_t *org_first)
 }
 
 
+/* ASCII byte classes of the first pass and the ticker filter. */
+enum { A_ALNUM = 1, A_DIGIT = 2, A_JOIN = 4 /* alnum, '.', '_' */ };
+
+#define AC_DIGIT (A_ALNUM | A_DIGIT | A_JOIN)
+#define AC_ALPHA (A_ALNUM | A_JOIN)
+static const uint8_t ascii_classes[256] = { /* zero from 0x80 */
+    ['.'] = A_JOIN, ['_'] = A_JOIN,
+    ['0'] = AC_DIGIT, ['1'] = AC_DIGIT, ['2'] = AC_DIGIT, ['3'] = AC_DIGIT,
+    ['4'] = AC_DIGIT, ['5'] = AC_DIGIT, ['6'] = AC_DIGIT, ['7'] = AC_DIGIT,
+    ['8'] = AC_DIGIT, ['9'] = AC_DIGIT,
+    ['A'] = AC_ALPHA, ['B'] = AC_ALPHA, ['C'] = AC_ALPHA, ['D'] = AC_ALPHA,
+    ['E'] = AC_ALPHA, ['F'] = AC_ALPHA, ['G'] = AC_ALPHA, ['H'] = AC_ALPHA,
+    ['I'] = AC_ALPHA, ['J'] = AC_ALPHA, ['K'] = AC_ALPHA, ['L'] = AC_ALPHA,
+    ['M'] = AC_ALPHA, ['N'] = AC_ALPHA, ['O'] = AC_ALPHA, ['P'] = AC_ALPHA,
+    ['Q'] = AC_ALPHA, ['R'] = AC_ALPHA, ['S'] = AC_ALPHA, ['T'] = AC_ALPHA,
+    ['U'] = AC_ALPHA, ['V'] = AC_ALPHA, ['W'] = AC_ALPHA, ['X'] = AC_ALPHA,
+    ['Y'] = AC_ALPHA, ['Z'] = AC_ALPHA,
+    ['a'] = AC_ALPHA, ['b'] = AC_ALPHA, ['c'] = AC_ALPHA, ['d'] = AC_ALPHA,
+    ['e'] = AC_ALPHA, ['f'] = AC_ALPHA, ['g'] = AC_ALPHA, ['h'] = AC_ALPHA,
+    ['i'] = AC_ALPHA, ['j'] = AC_ALPHA, ['k'] = AC_ALPHA, ['l'] = AC_ALPHA,
+    ['m'] = AC_ALPHA, ['n'] = AC_ALPHA, ['o'] = AC_ALPHA, ['p'] = AC_ALPHA,
+    ['q'] = AC_ALPHA, ['r'] = AC_ALPHA, ['s'] = AC_ALPHA, ['t'] = AC_ALPHA,
+    ['u'] = AC_ALPHA, ['v'] = AC_ALPHA, ['w'] = AC_ALPHA, ['x'] = AC_ALPHA,
+    ['y'] = AC_ALPHA, ['z'] = AC_ALPHA};
+
+/* The A_* bits of a byte (alnum, digit, or '.'/'_'; none at 0x80 and
+ * above). */
+static inline unsigned ascii_class(unsigned char b) { return ascii_classes[b]; }
+
 /* ---- tickers ------------------------------------------------------------- */
 
-static int alnum(unsigned char c)
-{
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
-           (c >= 'A' && c <= 'Z');
-}
+/* An ASCII letter or digit (one table load). */
+static int alnum(unsigned char c) { return ascii_class(c) & A_ALNUM; }
 
 static int upper(int c) { return c >= 'a' && c <= 'z' ? c - 32 : c; }
 
@@ -406,18 +432,49 @@ static size_t try_numeric(scan *sc, const char *s, size_t n, int day)
     return 0;
 }
 
-/* Zero when no ticker can start at the ASCII byte s[0]: only the
- * exchanges' initials N, A, H, S, or a short alphanumeric run followed by
- * a dot (NVDA.US) lead into one. */
+/* Zero when try_numeric(sc, s, n, day) surely returns 0: s starts with
+ * no digit (where a percentage or date may begin), no 百 lead byte (百分之)
+ * and no day word (`day` is zero), and ext_money_may_match refuses it.
+ * Most triggers near a number (一季度, 数据中心, 英伟达) end here, before
+ * try_numeric and the money parser set up their results. */
+static inline int numeric_may_match(const scan *sc, const char *s, size_t n,
+                                    int day)
+{
+    unsigned char b = (unsigned char)s[0];
+    if ((unsigned)b - '0' <= 9u || b == 0xE7 || day)
+        return 1;
+    return sc->o->money && ext_money_may_match(s, n);
+}
+
+/* Zero when no ticker can start at the ASCII byte s[0]: the alphanumeric
+ * run there must be followed by the dot of a dotted symbol (NVDA.US), or
+ * be an exchange name (all of them are 2 to 6 letters with the initial
+ * N, A, H or S) followed by a blank or a colon (':' or the lead byte of
+ * '：').  A run of seven or more, or one ending the text, starts none.
+ * Fewer calls reach try_ticker than with the initial alone: "AI大模型" and
+ * "Anthropic" stop here (ext_ticker_probe checks that nothing a parser
+ * would read is lost). */
 static inline int ticker_may_start_ascii(const char *s, size_t n)
 {
     unsigned char b = (unsigned char)s[0];
-    if (b == 'N' || b == 'A' || b == 'H' || b == 'S')
-        return 1;
     size_t i = 1;
     while (i < n && i < 7 && alnum((unsigned char)s[i]))
         i++;
-    return i < n && s[i] == '.';
+    if (i >= n || i == 7)
+        return 0;
+    unsigned char c = (unsigned char)s[i];
+    return c == '.' || ((b == 'N' || b == 'A' || b == 'H' || b == 'S') &&
+                        (c == ' ' || c == ':' || c == 0xEF));
+}
+
+size_t ext_ticker_probe(const char *s, size_t n, int filtered)
+{
+    char key[16];
+    size_t l;
+    if (!n || (unsigned char)s[0] >= 0x80 ||
+        (filtered && !ticker_may_start_ascii(s, n)))
+        return 0;
+    return (l = ticker_dotted(s, n, key)) > 0 ? l : ticker_exchange(s, n, key);
 }
 
 /* A ticker at s (an exchange form, or a dotted symbol when s starts with
@@ -507,6 +564,10 @@ typedef struct ext_marks {
      * its bytes read big-endian (wide3_index); C_SLOW for the overlong
      * ones and the surrogates, which take the decoder's path */
     uint8_t *cls3;
+    /* for two ASCII letters or digits (folded, alnum_index), the
+     * dictionary's third-character mask (ext_dict_third_bits); NULL when
+     * no organisations are looked for */
+    uint64_t *third2;
 } marks;
 
 enum { C_SLOW = 128 };
@@ -558,34 +619,6 @@ static int marks_grow(marks *mk)
     mk->cap = cap;
     return 0;
 }
-
-/* ASCII byte classes of the first pass. */
-enum { A_ALNUM = 1, A_DIGIT = 2, A_JOIN = 4 /* alnum, '.', '_' */ };
-
-#define AC_DIGIT (A_ALNUM | A_DIGIT | A_JOIN)
-#define AC_ALPHA (A_ALNUM | A_JOIN)
-static const uint8_t ascii_classes[128] = {
-    ['.'] = A_JOIN, ['_'] = A_JOIN,
-    ['0'] = AC_DIGIT, ['1'] = AC_DIGIT, ['2'] = AC_DIGIT, ['3'] = AC_DIGIT,
-    ['4'] = AC_DIGIT, ['5'] = AC_DIGIT, ['6'] = AC_DIGIT, ['7'] = AC_DIGIT,
-    ['8'] = AC_DIGIT, ['9'] = AC_DIGIT,
-    ['A'] = AC_ALPHA, ['B'] = AC_ALPHA, ['C'] = AC_ALPHA, ['D'] = AC_ALPHA,
-    ['E'] = AC_ALPHA, ['F'] = AC_ALPHA, ['G'] = AC_ALPHA, ['H'] = AC_ALPHA,
-    ['I'] = AC_ALPHA, ['J'] = AC_ALPHA, ['K'] = AC_ALPHA, ['L'] = AC_ALPHA,
-    ['M'] = AC_ALPHA, ['N'] = AC_ALPHA, ['O'] = AC_ALPHA, ['P'] = AC_ALPHA,
-    ['Q'] = AC_ALPHA, ['R'] = AC_ALPHA, ['S'] = AC_ALPHA, ['T'] = AC_ALPHA,
-    ['U'] = AC_ALPHA, ['V'] = AC_ALPHA, ['W'] = AC_ALPHA, ['X'] = AC_ALPHA,
-    ['Y'] = AC_ALPHA, ['Z'] = AC_ALPHA,
-    ['a'] = AC_ALPHA, ['b'] = AC_ALPHA, ['c'] = AC_ALPHA, ['d'] = AC_ALPHA,
-    ['e'] = AC_ALPHA, ['f'] = AC_ALPHA, ['g'] = AC_ALPHA, ['h'] = AC_ALPHA,
-    ['i'] = AC_ALPHA, ['j'] = AC_ALPHA, ['k'] = AC_ALPHA, ['l'] = AC_ALPHA,
-    ['m'] = AC_ALPHA, ['n'] = AC_ALPHA, ['o'] = AC_ALPHA, ['p'] = AC_ALPHA,
-    ['q'] = AC_ALPHA, ['r'] = AC_ALPHA, ['s'] = AC_ALPHA, ['t'] = AC_ALPHA,
-    ['u'] = AC_ALPHA, ['v'] = AC_ALPHA, ['w'] = AC_ALPHA, ['x'] = AC_ALPHA,
-    ['y'] = AC_ALPHA, ['z'] = AC_ALPHA};
-
-/* The A_* bits of an ASCII byte (alnum, digit, or '.'/'_'). */
-static inline unsigned ascii_class(unsigned char b) { return ascii_classes[b]; }
 
 /* The lists the first pass writes, and its script tally. */
 typedef struct mark_out {
@@ -736,6 +769,34 @@ static inline int near_number(marks *mk, size_t n, size_t i, int numeric)
     return (mk->q < mk->nnum ? mk->num[mk->q] : n) - i <= 18;
 }
 
+/* 0..35 for an ASCII digit or letter (letters without case), the index
+ * of a pair of them in marks.third2 by 36 * first + second. */
+static inline unsigned alnum_index(unsigned char b)
+{
+    return b <= '9' ? (unsigned)b - '0' : (b | 0x20u) - 'a' + 10;
+}
+
+/* Zero when no organisation alias can match at the ASCII byte s[0], a
+ * dictionary initial.  When s[0] and s[1] are both letters or digits,
+ * the two characters' bucket decides as ext_dict_match would before
+ * comparing any alias: none (no alias starts so), or a third character
+ * outside its mask ("AI大模型", "ASIC" against Airbus and ASML) refuses.
+ * Otherwise the pair filter (org_pair_ok) decides.  Non-zero says only
+ * that the dictionary may match. */
+static inline int org_may_start_ascii(const scan *sc, const marks *mk,
+                                      const char *s, size_t n)
+{
+    unsigned char b = (unsigned char)s[0];
+    if (n >= 2 && mk->third2 && alnum(b) && alnum((unsigned char)s[1])) {
+        uint64_t m = mk->third2[alnum_index(b) * 36 +
+                                alnum_index((unsigned char)s[1])];
+        size_t l;
+        uint32_t t = n == 2 ? 0xFFFD : fold(next_char(s + 2, n - 2, &l));
+        return (m >> (t & 63)) & 1; /* all ones: a two-character alias */
+    }
+    return org_pair_ok(sc, s, n, b, 1);
+}
+
 /* Tries the parsers at the ASCII byte s[i] (an alphanumeric run's start,
  * or '$'); returns the bytes matched or 0. */
 static size_t try_ascii(scan *sc, const char *s, size_t n, size_t i,
@@ -746,10 +807,12 @@ static size_t try_ascii(scan *sc, const char *s, size_t n, size_t i,
     if ((ticker_may_start_ascii(s + i, n - i) &&
          (m = try_ticker(sc, s + i, n - i))) ||
         (b <= '9' && near_number(mk, n, i, numeric) &&
+         numeric_may_match(sc, s + i, n - i, 0) &&
          (m = try_numeric(sc, s + i, n - i, 0))) ||
-        ((sc->cls[b] & C_ORG) && org_pair_ok(sc, s + i, n - i, b, 1) &&
+        ((sc->cls[b] & C_ORG) && org_may_start_ascii(sc, mk, s + i, n - i) &&
          (m = try_org(sc, s + i, n - i))) ||
         ((b > '9' || b == '$') && near_number(mk, n, i, numeric) &&
+         numeric_may_match(sc, s + i, n - i, 0) &&
          (m = try_numeric(sc, s + i, n - i, 0))))
         return m;
     return 0;
@@ -766,6 +829,7 @@ static size_t try_wide(scan *sc, const char *s, size_t n, size_t i,
         (((k & C_TICK) && (m = try_ticker(sc, s + i, n - i))) ||
          ((near_number(mk, n, i, numeric) ||
            (o->dates && (k & C_DAY) && day_word(s + i, n - i))) &&
+          numeric_may_match(sc, s + i, n - i, k & C_DAY) &&
           (m = try_numeric(sc, s + i, n - i, k & C_DAY)))))
         return m;
     if ((k & C_ORG) && (m = try_org(sc, s + i, n - i)))
@@ -859,16 +923,34 @@ static int scan_text(scan *sc, const char *s, size_t n, marks *mk)
     return 0;
 }
 
+/* Allocates and fills the third-character masks of d for every pair of
+ * ASCII letters or digits (marks.third2); returns them, or NULL when out
+ * of memory. */
+static uint64_t *third2_make(const ext_dict *d)
+{
+    static const char an[] = "0123456789abcdefghijklmnopqrstuvwxyz";
+    uint64_t *t = malloc(36 * 36 * sizeof *t);
+    for (size_t a = 0; t && a < 36; a++)
+        for (size_t b = 0; b < 36; b++)
+            t[alnum_index((unsigned char)an[a]) * 36 +
+              alnum_index((unsigned char)an[b])] =
+                ext_dict_third_bits(d, (unsigned char)an[a], (unsigned char)an[b]);
+    return t;
+}
+
 /* Makes the tables of a scanner: cls (65536 bytes, also stored in
- * *cls_out) and mk's cls3.  Returns 0, or -1 when out of memory (nothing
- * is then kept). */
+ * *cls_out), mk's cls3 and, when organisations are looked for, mk's
+ * third2.  Returns 0, or -1 when out of memory (nothing is then kept). */
 static int tables_make(const ext_ent_opts *o, marks *mk, uint8_t **cls_out)
 {
     uint8_t *cls = malloc(65536);
     if (!cls)
         return -1;
     fill_classes(cls, o->orgs && o->dict ? ext_dict_first_bits(o->dict) : NULL);
-    if (!(mk->cls3 = cls3_make(cls))) {
+    if (!(mk->cls3 = cls3_make(cls)) ||
+        (o->orgs && o->dict && !(mk->third2 = third2_make(o->dict)))) {
+        free(mk->cls3);
+        mk->cls3 = NULL;
         free(cls);
         return -1;
     }
@@ -930,6 +1012,7 @@ static void marks_free(marks *mk)
     free(mk->evk);
     free(mk->num);
     free(mk->cls3);
+    free(mk->third2);
 }
 
 int ext_entities_prepare(ext_ent_opts *o)

@@ -46,6 +46,12 @@ int ext_entities_json(const char *const *texts, const size_t *lens,
                       size_t ntexts, const ext_ent_opts *o,
                       const cJSON *user, ext_buf *out, const char **script);
 
+/* For tests: the bytes of the ticker the scanner reads at the ASCII byte
+ * s[0] (0 for none), asked through its pre-filter ticker_may_start_ascii
+ * (filtered != 0) or straight from the parsers.  The two agree on every
+ * input. */
+size_t ext_ticker_probe(const char *s, size_t n, int filtered);
+
 /* ---- meta.c --------------------------------------------------------------- */
 
 /* The article fields; each string is malloc'ed or NULL when unknown. */

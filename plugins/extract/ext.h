@@ -206,6 +206,19 @@ typedef struct ext_money {
 size_t ext_money_parse(const char *s, size_t n, int need_currency,
                        ext_money *out);
 
+/* Zero when ext_money_parse(s, n, 1, ...) returns 0 for sure: the run of
+ * money-grammar characters at s holds no currency, or nothing money can
+ * start with is at s.  Non-zero says only that the parse may match.  The
+ * same test the parse makes first, without its setup, so that a scanner
+ * trying many positions pays little for the refused ones. */
+int ext_money_may_match(const char *s, size_t n);
+
+/* For tests: the currency-run filter of ext_money_parse (non-zero when the
+ * run of money-grammar characters at s holds a currency), through the
+ * decoding loop that the parser uses (plain == 0) or the plain one it is
+ * checked against (plain != 0).  Both give the same answer. */
+int ext_money_run_check(const char *s, size_t n, int plain);
+
 /* Parses a percentage starting at s: 8.5%, 8.5％, 百分之二十.  Returns the
  * bytes consumed and the value in *value, or 0. */
 size_t ext_percent_parse(const char *s, size_t n, double *value);
@@ -245,6 +258,13 @@ int ext_dict_may_start(const ext_dict *d, uint32_t c);
  * position whose two characters miss either set starts no alias. */
 const uint8_t *ext_dict_first_bits(const ext_dict *d);
 const uint8_t *ext_dict_pair_bits(const ext_dict *d);
+
+/* The third-character mask ext_dict_match tests for texts beginning with
+ * the characters c0 c1 (ASCII letters compare without case): bit
+ * (third character & 63) of each longer alias starting with them, all
+ * ones when one of them has only these two characters, 0 when no alias
+ * starts with them (the match then fails at once). */
+uint64_t ext_dict_third_bits(const ext_dict *d, uint32_t c0, uint32_t c1);
 
 static inline unsigned ext_pair_hash(uint32_t a, uint32_t b)
 {

@@ -416,6 +416,44 @@ static int money_run_has_currency(const char *s, size_t n)
     return 0;
 }
 
+/* money_run_has_currency with the common characters read inline: an
+ * ASCII byte is looked up directly and a digit run is passed over a byte
+ * at a time, a three-byte character with an E1..EC or EE..EF lead and two
+ * continuation bytes (the decoder's own fast case) is decoded in place,
+ * and anything else goes through ext_utf8_next_slow.  The same answer as
+ * money_run_has_currency for every input (ext_money_run_check compares
+ * them). */
+static inline int money_run_fast(const char *str, size_t n)
+{
+    const unsigned char *s = (const unsigned char *)str;
+    size_t i = 0, l;
+    while (i < n) {
+        unsigned b = s[i], m;
+        if (b - '0' <= 9u) { /* digits are M_IN, never M_CUR */
+            i++;
+            continue;
+        }
+        if (b < 0x80) {
+            m = mclass[b];
+            i++;
+        } else if (n - i >= 3 && b - 0xE1 <= 0xEF - 0xE1 && b != 0xED &&
+                   ((s[i + 1] ^ 0x80u) | (s[i + 2] ^ 0x80u)) < 0x40) {
+            m = mclass[(b & 0x0Fu) << 12 | (s[i + 1] & 0x3Fu) << 6 |
+                       (s[i + 2] & 0x3Fu)];
+            i += 3;
+        } else {
+            uint32_t c = ext_utf8_next_slow(str + i, n - i, &l);
+            m = c < 65536 ? mclass[c] : 0;
+            i += l;
+        }
+        if (m & M_CUR)
+            return 1;
+        if (!(m & M_IN))
+            return 0;
+    }
+    return 0;
+}
+
 /* The first character and the length of each word of a currency table,
  * so that a lookup compares only the words starting like the text. */
 typedef struct word_index {
@@ -620,6 +658,18 @@ static int money_may_start(const char *s, size_t n)
     return (lead2[h >> 3] >> (h & 7)) & 1;
 }
 
+int ext_money_run_check(const char *s, size_t n, int plain)
+{
+    pthread_once(&cur_once, cur_init);
+    return plain ? money_run_has_currency(s, n) : money_run_fast(s, n);
+}
+
+int ext_money_may_match(const char *s, size_t n)
+{
+    pthread_once(&cur_once, cur_init);
+    return money_run_fast(s, n) && money_may_start(s, n);
+}
+
 size_t ext_money_parse(const char *s, size_t n, int need_currency,
                        ext_money *out)
 {
@@ -627,7 +677,7 @@ size_t ext_money_parse(const char *s, size_t n, int need_currency,
     int approx = 0;
     memset(out, 0, sizeof *out);
     pthread_once(&cur_once, cur_init);
-    if ((need_currency && !money_run_has_currency(s, n)) ||
+    if ((need_currency && !money_run_fast(s, n)) ||
         !money_may_start(s, n))
         return 0;
     int lead = may_start(mod_first, s, n);

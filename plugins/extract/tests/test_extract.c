@@ -292,6 +292,34 @@ static size_t rnd_text(uint64_t *st, char *buf, size_t cap)
     return n;
 }
 
+/* Calls fn(text, len, arg) on each seed text and JioNLP test file of the
+ * shared corpora ($TJ_SHARED, else ../shared) and returns how many were
+ * read. */
+static int each_corpus_text(void (*fn)(const char *, size_t, void *), void *arg)
+{
+    const char *shared = getenv("TJ_SHARED");
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "ls '%s'/seeds/*.txt '%s'/corpora/jionlp/*.py 2>/dev/null",
+             shared ? shared : "../shared", shared ? shared : "../shared");
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    char path[1024];
+    int files = 0;
+    while (fgets(path, sizeof path, p)) {
+        path[strcspn(path, "\n")] = 0;
+        FILE *f = fopen(path, "rb");
+        if (!f)
+            continue;
+        static char text[1 << 20];
+        size_t n = fread(text, 1, sizeof text, f);
+        fclose(f);
+        fn(text, n, arg);
+        files++;
+    }
+    pclose(p);
+    return files;
+}
+
 /* ext_json_str (eight bytes at a time) writes what cJSON prints for the
  * same C string, on random bytes. */
 static void json_str_agrees(void **s)
@@ -376,10 +404,64 @@ static void script_scan_agrees(void **s)
     ext_entities_release(&o);
 }
 
+/* What org_scan_agrees compares on one text: the scanner's organisation
+ * counts for buf[0..n) against the plain walk. */
+typedef struct org_check {
+    const ext_dict *d;
+    const ext_ent_opts *o;
+    int *want;
+    size_t norg;
+} org_check;
+
+static void org_counts_agree(const char *buf, size_t n, void *arg)
+{
+    const org_check *ck = arg;
+    const ext_dict *d = ck->d;
+    int *want = ck->want;
+    size_t norg = ck->norg;
+    /* the plain walk: an ASCII letter or digit is tried only at the
+     * start of a run (not after another one, '.' or '_'), or right
+     * after a match that ended in '.' or '_' */
+    memset(want, 0, norg * sizeof *want);
+    int matched = 0;
+    for (size_t i = 0, l; i < n; i += l) {
+        size_t org, m;
+        unsigned char b = (unsigned char)buf[i];
+        unsigned char pb = i ? (unsigned char)buf[i - 1] : 0;
+        int glued = isalnum(b) && i &&
+                    (isalnum(pb) || ((pb == '.' || pb == '_') && !matched));
+        ext_utf8_next(buf + i, n - i, &l);
+        matched = 0;
+        if (!glued && (m = ext_dict_match(d, buf + i, n - i, &org)) > 0) {
+            want[org]++;
+            l = m;
+            matched = 1;
+        }
+    }
+    const char *texts[] = {buf};
+    size_t lens[] = {n};
+    cJSON *out = cJSON_CreateObject();
+    assert_int_equal(ext_entities(texts, lens, 1, ck->o, out), 0);
+    size_t listed = 0;
+    for (size_t k = 0; k < norg; k++) {
+        if (!want[k])
+            continue;
+        listed++;
+        assert_int_equal(count_of(out, "organizations", "name",
+                                  ext_dict_name(d, k)), want[k]);
+    }
+    assert_int_equal(
+        cJSON_GetArraySize(cJSON_GetObjectItem(out, "organizations")),
+        listed);
+    cJSON_Delete(out);
+}
+
 /* The scanner's organisation counts (its first-character and pair
- * filters, read eight bytes at a time) equal a plain walk that tries the
- * dictionary at every character start and skips each match, on random
- * mixes of aliases, their cut-off pieces and broken UTF-8. */
+ * filters, read eight bytes at a time, and at ASCII letters the bucket's
+ * third-character mask) equal a plain walk that tries the dictionary at
+ * every character start and skips each match, on random mixes of
+ * aliases, their cut-off pieces, loose letters and digits and broken
+ * UTF-8. */
 static void org_scan_agrees(void **s)
 {
     char err[256];
@@ -400,14 +482,17 @@ static void org_scan_agrees(void **s)
     assert_true(na > 100);
     static const char *const filler[] = {
         "的", "在", "，", " ", "\x80", "\xE4\xBD", "\xED\xA0\x80",
-        "\xE0\x80\x80", "\xF0\x9F\x98\x80", "。", "和"};
+        "\xE0\x80\x80", "\xF0\x9F\x98\x80", "。", "和",
+        /* letters and digits against the ASCII pair-and-third filter */
+        "AI", "ai", "A", "r", "R", "b", "ASIC", "BL", "Bl", "ack", "x", "9",
+        "0", "-", ".", "_", "\xC3\xA9"};
     ext_ent_opts o = {0, 1, 0, 0, 0, 100, d, NULL, NULL, NULL};
     assert_int_equal(ext_entities_prepare(&o), 0);
     size_t norg = ext_dict_size(d);
     int *want = calloc(norg, sizeof *want);
     uint64_t st = 0xD1B54A32D192ED03ull;
     char buf[512];
-    for (int iter = 0; iter < 3000; iter++) {
+    for (int iter = 0; iter < 10000; iter++) {
         size_t n = 0, parts = rnd_next(&st) % 12;
         for (size_t k = 0; k < parts; k++) {
             const char *p;
@@ -426,47 +511,126 @@ static void org_scan_agrees(void **s)
             memcpy(buf + n, p, l);
             n += l;
         }
-        /* the plain walk: an ASCII letter or digit is tried only at the
-         * start of a run (not after another one, '.' or '_'), or right
-         * after a match that ended in '.' or '_' */
-        memset(want, 0, norg * sizeof *want);
-        int matched = 0;
-        for (size_t i = 0, l; i < n; i += l) {
-            size_t org, m;
-            unsigned char b = (unsigned char)buf[i];
-            unsigned char pb = i ? (unsigned char)buf[i - 1] : 0;
-            int glued = isalnum(b) && i &&
-                        (isalnum(pb) || ((pb == '.' || pb == '_') && !matched));
-            ext_utf8_next(buf + i, n - i, &l);
-            matched = 0;
-            if (!glued && (m = ext_dict_match(d, buf + i, n - i, &org)) > 0) {
-                want[org]++;
-                l = m;
-                matched = 1;
-            }
-        }
-        const char *texts[] = {buf};
-        size_t lens[] = {n};
-        cJSON *out = cJSON_CreateObject();
-        assert_int_equal(ext_entities(texts, lens, 1, &o, out), 0);
-        size_t listed = 0;
-        for (size_t k = 0; k < norg; k++) {
-            if (!want[k])
-                continue;
-            listed++;
-            assert_int_equal(count_of(out, "organizations", "name",
-                                      ext_dict_name(d, k)), want[k]);
-        }
-        assert_int_equal(
-            cJSON_GetArraySize(cJSON_GetObjectItem(out, "organizations")),
-            listed);
-        cJSON_Delete(out);
+        org_check ck = {d, &o, want, norg};
+        org_counts_agree(buf, n, &ck);
     }
+    org_check ck = {d, &o, want, norg};
+    assert_true(each_corpus_text(org_counts_agree, &ck) >= 5);
     free(want);
     for (size_t i = 0; i < na; i++)
         free(aliases[i]);
     ext_entities_release(&o);
     ext_dict_destroy(d);
+}
+
+/* Writes to buf (cap bytes) a random number of random pieces, fewer than
+ * `most` bytes; returns the length. */
+static size_t rnd_pieces(uint64_t *st, const char *const *pieces,
+                         size_t npieces, size_t most, char *buf, size_t cap)
+{
+    size_t n = 0, want = rnd_next(st) % most;
+    while (n < want) {
+        const char *q = pieces[rnd_next(st) % npieces];
+        size_t l = strlen(q);
+        if (n + l > cap)
+            break;
+        memcpy(buf + n, q, l);
+        n += l;
+    }
+    return n;
+}
+
+/* Random texts of money words and their neighbours: digits, numerals,
+ * units, currency words and signs, modifiers, range words, letters and
+ * Han characters outside the grammar, and broken UTF-8. */
+static size_t rnd_money_text(uint64_t *st, char *buf, size_t cap)
+{
+    static const char *const pieces[] = {
+        "1", "23", "0", "5.5", ",", "，", " ", "万", "亿", "千", "十", "一",
+        "两", "三", "几", "数", "多", "余", "元", "美元", "港币", "欧元",
+        "人民币", "块", "钱", "角", "分", "约", "近", "超过", "至", "到",
+        "-", "~", "——", "从", "(", "（", "含", "$", "US$", "HK$", "RMB",
+        "USD", "k", "w", "K", "W", "%", "％", "百分之", "英", "伟", "达",
+        "季", "度", "数据", "年", "月", "日", "a", "Q", "\xC3\xA9",
+        "\xF0\x9F\x98\x80", "\x80", "\xE4\xBD", "\xE0\x80\x80",
+        "\xED\xA0\x80", "\xFF"};
+    return rnd_pieces(st, pieces, sizeof pieces / sizeof *pieces, 40, buf,
+                      cap);
+}
+
+/* At every byte of s: the money filter's inline decoding loop answers
+ * like the plain one, and ext_money_may_match never refuses a position
+ * where the parser (currency required) finds money. */
+static void money_filter_at_each(const char *s, size_t n, void *arg)
+{
+    size_t *checked = arg;
+    for (size_t i = 0; i < n; i++) {
+        ext_money m;
+        assert_int_equal(ext_money_run_check(s + i, n - i, 0),
+                         ext_money_run_check(s + i, n - i, 1));
+        if (!ext_money_may_match(s + i, n - i))
+            assert_int_equal(ext_money_parse(s + i, n - i, 1, &m), 0);
+        (*checked)++;
+    }
+}
+
+static void money_filter_agrees(void **s)
+{
+    uint64_t st = 0x6A09E667F3BCC909ull;
+    char buf[256];
+    size_t checked = 0, found = 0;
+    for (int iter = 0; iter < 20000; iter++) {
+        size_t n = rnd_money_text(&st, buf, sizeof buf);
+        money_filter_at_each(buf, n, &checked);
+        ext_money m;
+        found += n && ext_money_parse(buf, n, 1, &m) > 0;
+    }
+    assert_true(found > 500); /* the texts do hold money */
+    assert_true(each_corpus_text(money_filter_at_each, &checked) >= 5);
+    printf("# money filter: %zu positions\n", checked);
+}
+
+/* Random texts of ticker pieces: exchange names (and their look-alikes),
+ * colons, blanks, symbols, dots and markets, letters, digits, Han and
+ * broken UTF-8. */
+static size_t rnd_ticker_text(uint64_t *st, char *buf, size_t cap)
+{
+    static const char *const pieces[] = {
+        "NASDAQ", "Nasdaq", "NYSE", "AMEX", "HKEX", "SEHK", "HK", "SSE",
+        "SZSE", "NAS", "AM", "S", "N", "A", "H", ":", "：", " ", "  ",
+        "(", ")", "（", "NVDA", "nvda", "BABA", "0700", "00700", "600519",
+        "1234567", ".", ".US", ".us", ".HK", ".SH", ".SS", ".SZ", ".BJ",
+        "_", "x", "7", "AI", "大", "纳斯达克", "港交所", "\xEF\xBC",
+        "\xC3\xA9", "\x80", "\xFF"};
+    return rnd_pieces(st, pieces, sizeof pieces / sizeof *pieces, 32, buf,
+                      cap);
+}
+
+/* At every byte of s: the scanner's ticker pre-filter never refuses a
+ * position where the ticker parsers read one. */
+static void ticker_filter_at_each(const char *s, size_t n, void *arg)
+{
+    size_t *found = arg;
+    for (size_t i = 0; i < n; i++) {
+        size_t want = ext_ticker_probe(s + i, n - i, 0);
+        assert_int_equal(ext_ticker_probe(s + i, n - i, 1), want);
+        *found += want > 0;
+    }
+}
+
+static void ticker_filter_agrees(void **s)
+{
+    uint64_t st = 0xBB67AE8584CAA73Bull;
+    char buf[256];
+    size_t found = 0, corpus = 0;
+    for (int iter = 0; iter < 40000; iter++) {
+        size_t n = rnd_ticker_text(&st, buf, sizeof buf);
+        ticker_filter_at_each(buf, n, &found);
+    }
+    assert_true(found > 2000); /* every form turns up */
+    assert_true(each_corpus_text(ticker_filter_at_each, &corpus) >= 5);
+    printf("# ticker filter: %zu random tickers, %zu in the corpora\n", found,
+           corpus);
 }
 
 /* ---- article fields ------------------------------------------------------- */
@@ -657,6 +821,8 @@ int main(void)
         cmocka_unit_test(counts_and_words_agree),
         cmocka_unit_test(org_scan_agrees),
         cmocka_unit_test(script_scan_agrees),
+        cmocka_unit_test(money_filter_agrees),
+        cmocka_unit_test(ticker_filter_agrees),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
