@@ -964,7 +964,9 @@ piece_impl(tc_conv *cv, const unsigned char *p, size_t len, tc_out *o,
             if (p == from)
                 tight = 0; /* until a character could have gone this way */
             else if (p != np && !(protect && p == kp))
-                continue; /* next step: room check, ASCII, ... */
+                continue; /* next step: room check, ASCII, ... (a run
+                             stopped at kp goes on to the general step
+                             now, not after one more empty run) */
         }
         if (p == np) {
             c = nc;

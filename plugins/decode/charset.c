@@ -233,8 +233,6 @@ const char cs_gb_common[] =
 static unsigned char gb_common_bits[(0x7E * 0xBF + 7) / 8];
 static pthread_once_t gb_common_once = PTHREAD_ONCE_INIT;
 
-#define ASCII_MASK 0x8080808080808080ull
-
 static size_t gb_index(unsigned lead, unsigned trail)
 {
     return (lead - 0x81) * 0xBF + (trail - 0x40);
@@ -256,24 +254,19 @@ int cs_gb_sure(const unsigned char *s, size_t n)
     if (n > CS_GB_WINDOW)
         n = CS_GB_WINDOW;
     for (size_t i = 0; i < n && codes < CS_GB_CODES;) {
-        unsigned c = s[i], d;
-        if (c < 0x80) { /* ASCII, skipped eight bytes at a time */
-            uint64_t w;
+        unsigned c = s[i], d = i + 1 < n ? s[i + 1] : 0;
+        if (c < 0x80) {
             i++;
-            while (i + 8 <= n && (memcpy(&w, s + i, 8), !(w & ASCII_MASK)))
-                i += 8;
-            continue;
-        }
-        d = i + 1 < n ? s[i + 1] : 0;
-        if (c <= 0xFE && d >= 0x40 && d <= 0xFE && d != 0x7F &&
-                   c != 0x80) {
+        } else if (c == 0x80 || c == 0xFF) { /* never a lead byte */
+            bad++;
+            i++;
+        } else if (d >= 0x40 && d <= 0xFE && d != 0x7F) {
             size_t k = gb_index(c, d);
             codes++;
             common += (gb_common_bits[k / 8] >> (k % 8)) & 1;
             i += 2;
-        } else if (c != 0x80 && c <= 0xFE && d >= 0x30 && d <= 0x39 &&
-                   i + 3 < n && s[i + 2] >= 0x81 && s[i + 2] <= 0xFE &&
-                   s[i + 3] >= 0x30 && s[i + 3] <= 0x39) {
+        } else if (d >= 0x30 && d <= 0x39 && i + 3 < n && s[i + 2] >= 0x81 &&
+                   s[i + 2] <= 0xFE && s[i + 3] >= 0x30 && s[i + 3] <= 0x39) {
             codes++; /* a four-byte GB18030 code */
             i += 4;
         } else {
