@@ -5,6 +5,8 @@
 #include <stddef.h>
 #include <cmocka.h>
 #include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,8 +33,8 @@ static int teardown(void **st)
     return system(cmd);
 }
 
-/* Runs head + body with $D replaced by the temp dir. */
-static int run(const char *body, tj_run_result *res)
+/* Runs head + body with $D replaced by the temp dir, with options opts. */
+static int run_with(const char *body, const tj_run_opts *opts, tj_run_result *res)
 {
     char text[8192], expanded[8192];
     snprintf(text, sizeof text, "%s%s", head, body);
@@ -53,10 +55,14 @@ static int run(const char *body, tj_run_result *res)
         res->failed = true;
         return rc;
     }
-    tj_run_opts opts = {0};
-    rc = tj__run(p, &opts, res);
+    rc = tj__run(p, opts, res);
     tj__pipeline_free(p);
     return rc;
+}
+
+static int run(const char *body, tj_run_result *res)
+{
+    return run_with(body, &(tj_run_opts){0}, res);
 }
 
 static char *slurp(const char *name)
@@ -250,6 +256,38 @@ static void test_stop_drains_without_loss(void **st)
     free(out);
 }
 
+static atomic_int urgs;
+static void count_urg(int sig) { atomic_fetch_add(&urgs, 1); }
+
+/* With handle_signals the last instance wakes the supervisor with SIGURG
+ * (so a run returns when its work ends, not on the next tick).  That
+ * wake-up must stay inside the run: a caller's SIGURG handler never sees
+ * it, and the caller's signal mask comes back as it was. */
+static void test_signal_wakeup_stays_inside(void **st)
+{
+    struct sigaction sa = {.sa_handler = count_urg}, old_sa;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGURG, &sa, &old_sa);
+    tj_run_opts o = {.handle_signals = true};
+    for (int i = 0; i < 20; i++) {
+        tj_run_result res;
+        assert_int_equal(run_with("stages:\n  - use: gen\n    with: {count: 50}\n"
+                                  "  - use: xform\n    workers: 2\n"
+                                  "  - use: collect\n    with: {path: $D/u}\n",
+                                  &o, &res), 0);
+        assert_false(res.failed);
+        sigset_t now;
+        pthread_sigmask(SIG_SETMASK, NULL, &now);
+        assert_false(sigismember(&now, SIGURG));
+        assert_false(sigismember(&now, SIGINT));
+    }
+    char *out = slurp("u");
+    assert_int_equal(count_lines(out), 50);
+    free(out);
+    assert_int_equal(atomic_load(&urgs), 0);
+    sigaction(SIGURG, &old_sa, NULL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -263,6 +301,7 @@ int main(void)
         cmocka_unit_test(test_init_failure_message),
         cmocka_unit_test(test_stop_drains_without_loss),
         cmocka_unit_test(test_several_sinks_each_get_every_record),
+        cmocka_unit_test(test_signal_wakeup_stays_inside),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
