@@ -223,6 +223,11 @@ extern const char cl_rx_pinyin_han[], cl_rx_pinyin_any[];
  * count the lines let go and all lines. */
 long cl_check_mark_skips(cl_rules *r, const char *s, size_t n,
                          size_t *skipped, size_t *lines);
+/* For tests: step 1 (characters) on s[0..n) with and without its
+ * sixteen-byte skip; 0 when both give the same text and counts, 1 when
+ * not, -1 when out of memory.  *skipped: the bytes the skip takes when
+ * tried at every byte it leaves (0 without SSE2). */
+long cl_check_normalize(const char *s, size_t n, size_t *skipped);
 
 /* ---- HTML --------------------------------------------------------------- */
 /* The tree of a page (dom.c): libxml2's HTML tree, node for node, built

@@ -18,6 +18,9 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <libxml/HTMLparser.h>
@@ -328,17 +331,91 @@ static inline int lead_hanzi(const unsigned char *u, size_t i, size_t n)
     return cl_three_at(u, i, n, 0xE4, 0xE9);
 }
 
+#ifdef __SSE2__
+/* Lanes of v in lo..hi, compared as signed bytes: lo..hi must lie in
+ * 0x01..0x7E or in 0x81..0xFE. */
+static inline __m128i in_range(__m128i v, int lo, int hi)
+{
+    return _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8((char)(lo - 1))),
+                         _mm_cmplt_epi8(v, _mm_set1_epi8((char)(hi + 1))));
+}
+
+/* Step 1 mostly skips: how far from i (a character boundary) does the
+ * text stay as it is, read sixteen bytes a step?  A block is taken whole
+ * when it is made of printable ASCII and '\n', and of whole characters
+ * keeps_char keeps: two-byte leads C3..C7 (U+00C0..U+01FF: pinyin's tone
+ * marks), three-byte leads E4..E9 (hanzi), E3 but U+3000 (CJK punctuation,
+ * kana), EF BC 80..8F and 9A..A0 (full-width punctuation, no letters or
+ * digits), E2 80 90..A7 (dashes, quotes, ellipsis).  A lead's continuation
+ * bytes may lie in the next block.  Returns a character boundary at or
+ * after i, before the first byte not taken, and sets *bad to that byte
+ * (to n when the text ran out). */
+static size_t plain_blocks(const unsigned char *u, size_t i, size_t n,
+                           size_t *bad)
+{
+    unsigned owed = 0; /* continuation bytes due in this block, from the last */
+    size_t back = 0;   /* how far before the block the lead owing them is */
+    while (i + 18 <= n) { /* the second and third byte of every lane's lead */
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(u + i));
+        __m128i v1 = _mm_loadu_si128((const __m128i *)(const void *)(u + i + 1));
+        __m128i v2 = _mm_loadu_si128((const __m128i *)(const void *)(u + i + 2));
+        __m128i ascii = _mm_or_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8(0x1F)),
+                                     _mm_cmpeq_epi8(v, _mm_set1_epi8('\n')));
+        __m128i lead = in_range(v, 0xE4, 0xE9);
+        __m128i b1x80 = _mm_cmpeq_epi8(v1, _mm_set1_epi8((char)0x80));
+        lead = _mm_or_si128(lead, _mm_andnot_si128(
+            _mm_and_si128(b1x80, _mm_cmpeq_epi8(v2, _mm_set1_epi8((char)0x80))),
+            _mm_cmpeq_epi8(v, _mm_set1_epi8((char)0xE3))));
+        lead = _mm_or_si128(lead, _mm_and_si128(
+            _mm_and_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8((char)0xEF)),
+                          _mm_cmpeq_epi8(v1, _mm_set1_epi8((char)0xBC))),
+            _mm_or_si128(_mm_cmplt_epi8(v2, _mm_set1_epi8((char)0x90)),
+                         in_range(v2, 0x9A, 0xA0))));
+        lead = _mm_or_si128(lead, _mm_and_si128(
+            _mm_and_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8((char)0xE2)), b1x80),
+            in_range(v2, 0x90, 0xA7)));
+        unsigned a = (unsigned)_mm_movemask_epi8(ascii);
+        unsigned l = (unsigned)_mm_movemask_epi8(lead);
+        unsigned l2 = (unsigned)_mm_movemask_epi8(in_range(v, 0xC3, 0xC7));
+        unsigned c = (unsigned)_mm_movemask_epi8(
+            _mm_cmplt_epi8(v, _mm_set1_epi8((char)0xC0)));
+        unsigned due = l << 1 | l << 2 | l2 << 1;
+        unsigned wrong = (~(a | l | l2 | c) | (c ^ (due | owed))) & 0xFFFF;
+        if (wrong) {
+            *bad = i + (size_t)__builtin_ctz(wrong);
+            return i - back;
+        }
+        owed = due >> 16;
+        back = (l | l2) >> 15 ? 1 : l >> 14 & 1 ? 2 : 0;
+        i += 16;
+    }
+    *bad = n;
+    return i - back; /* a lead at the end of the last block: the caller's */
+}
+#endif
+
 /* Copies in[0..n) to out, fixing characters one by one (step 1).  Runs of
  * characters that stay (printable ASCII, hanzi U+4000..U+9FFF, any valid
- * character keeps_char accepts) are copied whole. */
+ * character keeps_char accepts) are copied whole; plain_blocks skips most
+ * of them when `wide` (off only in cl_check_normalize's reference run),
+ * tried again once the loop is past the byte that stopped it. */
 static void normalize_chars(const char *in, size_t n, cl_buf *out,
-                            cl_stats *st)
+                            cl_stats *st, int wide)
 {
     const unsigned char *u = (const unsigned char *)in;
     size_t i = 0, run = 0; /* in[run..i) stays as it is */
+    size_t bad, retry = 0;
     while (i < n) {
         uint32_t cp;
         int k;
+#ifdef __SSE2__
+        if (wide && i >= retry) {
+            i = plain_blocks(u, i, n, &bad);
+            retry = bad + 1;
+            if (i >= n)
+                break;
+        }
+#endif
         if (u[i] >= 0x20 && u[i] < 0x80) {
             i++;
             while (i + 8 <= n) { /* printable ASCII, eight bytes at a time */
@@ -1115,6 +1192,28 @@ static size_t mark_line(const uint32_t *v, size_t n, const doc_info *d,
     return marked;
 }
 
+long cl_check_normalize(const char *s, size_t n, size_t *skipped)
+{
+    cl_buf a = {0}, b = {0};
+    cl_stats sa = {0}, sb = {0};
+    long rc;
+    *skipped = 0;
+#ifdef __SSE2__
+    for (size_t i = 0, j, bad; i < n; i = j > i ? j : i + 1) {
+        j = plain_blocks((const unsigned char *)s, i, n, &bad);
+        *skipped += j - i;
+    }
+#endif
+    normalize_chars(s, n, &a, &sa, 1);
+    normalize_chars(s, n, &b, &sb, 0);
+    rc = a.oom || b.oom ? -1
+         : a.len != b.len || (a.len && memcmp(a.p, b.p, a.len)) ||
+                   sa.normalized_chars != sb.normalized_chars;
+    cl_buf_free(&a);
+    cl_buf_free(&b);
+    return rc;
+}
+
 long cl_check_mark_skips(cl_rules *r, const char *s, size_t n,
                          size_t *skipped, size_t *lines)
 {
@@ -1818,7 +1917,7 @@ int cl_clean_text(cl_rules *r, const cl_text_opts *o, const char *in,
     cl_buf_reserve(tmp, n);
     cl_buf_reserve(out, n);
     st->chars_in += (long)cl_utf8_count(in, n);
-    normalize_chars(in, n, cur, st);                       /* 1 */
+    normalize_chars(in, n, cur, st, 1);                    /* 1 */
     if (cur->oom)
         goto done;
     /* without '&' the text has no entity: no copy into tmp to throw away */

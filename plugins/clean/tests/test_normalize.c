@@ -1,0 +1,112 @@
+/*
+ * test_normalize.c - step 1 of the text pass (characters) skips the text
+ * it leaves alone sixteen bytes at a time (plain_blocks in text.c).  The
+ * skip must change nothing: the text and the counts come out as the byte
+ * loop alone makes them, on the seeds, the corpora pages and random texts
+ * built around what the skip must refuse (U+3000, full-width letters and
+ * digits, zero-width marks, spaces, broken and truncated sequences), every
+ * kind landing at every offset of a block.
+ */
+#include "clean_test.h" /* before cmocka.h: its fail() macro */
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "clean.h"
+
+typedef struct tally {
+    size_t bytes, skipped, wrong;
+} tally;
+
+static void check(tally *t, const char *what, const char *s, size_t n)
+{
+    size_t skipped = 0;
+    long wrong = cl_check_normalize(s, n, &skipped);
+    assert_true(wrong >= 0);
+    if (wrong > 0 && t->wrong < 10)
+        print_message("%s: the skip changed the text: \"%.80s\"\n", what, s);
+    t->wrong += (size_t)wrong;
+    t->skipped += skipped;
+    t->bytes += n;
+}
+
+static void on_page(const char *path, const char *html, size_t n, void *arg)
+{
+    check(arg, path, html, n);
+}
+
+static void test_seeds_and_pages(void **st)
+{
+    (void)st;
+    tally t = {0};
+    assert_int_equal(each_seed(on_page, &t), 5);
+    assert_true(each_page(on_page, &t) >= 40);
+    print_message("# %zu bytes, %zu skipped\n", t.bytes, t.skipped);
+    assert_int_equal(t.wrong, 0);
+#ifdef __SSE2__
+    assert_true(t.skipped > t.bytes / 2); /* not vacuous */
+#endif
+}
+
+static unsigned rnd(unsigned *seed)
+{
+    *seed = *seed * 1103515245u + 12345u;
+    return *seed >> 16;
+}
+
+/* Hanzi text broken now and then by one of `odd`: characters the skip
+ * takes (its punctuation, kana, tone marks, ASCII) and ones it must leave
+ * to the byte loop, changed or not. */
+static void test_random_texts(void **st)
+{
+    (void)st;
+    static const char *const han[] = {"中", "国", "經", "济", "的", "一", "䷀", "鿿"};
+    static const char *const odd[] = {
+        "，", "。", "、", "“", "”", "‘", "’", "—", "…", "！", "？", "：", "；",
+        "（", "）", "＠", "［", "あ", "ア", "ǎ", "ì", "ü", "À", "ǿ", "a", "Z",
+        "7", " ", "\n", "~", "\x7F",
+        "\xE3\x80\x80", "\xEF\xBC\x90", "\xEF\xBC\x99", "\xEF\xBC\xA1",
+        "\xEF\xBC\xBA", "\xEF\xBD\x81", "\xEF\xBC\x8D", "\xE2\x80\x8B",
+        "\xE2\x80\x80", "\xE2\x80\x8F", "\xE2\x80\xA8", "\xE2\x80\xAF",
+        "\xE2\x80\x93", "\xEF\xBF\xBF", "\xEF\xBB\xBF", "\xC2\xA0", "\xC2\xAD",
+        "\xC2\xB7", "\xC8\x80", "\t", "\r", "\r\n", "\x01", "\xE4\xB8", "\xE3",
+        "\xEF\xBC", "\xE2\x80", "\xC3", "\x80", "\xBF\xBF", "\xE0\x80\x80",
+        "\xED\xA0\x80", "\xC0\xAF", "\xF0\x9F\x98\x80", "\xE2\xBC\x80",
+        "\xEF\xA4\x80", "\xE9\xBF"};
+    enum { NH = sizeof han / sizeof *han, NO = sizeof odd / sizeof *odd };
+    static char buf[4096];
+    unsigned seed = 2024;
+    tally t = {0};
+    for (int doc = 0; doc < 30000; doc++) {
+        size_t len = 0;
+        int chars = 1 + (int)(rnd(&seed) % 300);
+        unsigned rate = (unsigned[]){1, 3, 10, 40}[rnd(&seed) % 4];
+        for (int i = 0; i < chars; i++) {
+            const char *c = rnd(&seed) % 100 < rate ? odd[rnd(&seed) % NO]
+                                                   : han[rnd(&seed) % NH];
+            size_t cl = strlen(c);
+            memcpy(buf + len, c, cl);
+            len += cl;
+        }
+        buf[len] = 0;
+        check(&t, "random", buf, len);
+    }
+    print_message("# %zu bytes, %zu skipped\n", t.bytes, t.skipped);
+    assert_int_equal(t.wrong, 0);
+#ifdef __SSE2__
+    assert_true(t.skipped > t.bytes / 3);
+#endif
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_seeds_and_pages),
+        cmocka_unit_test(test_random_texts),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
