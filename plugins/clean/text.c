@@ -18,9 +18,6 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#ifdef __SSE2__
-#include <emmintrin.h>
-#endif
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <libxml/HTMLparser.h>
@@ -332,14 +329,6 @@ static inline int lead_hanzi(const unsigned char *u, size_t i, size_t n)
 }
 
 #ifdef __SSE2__
-/* Lanes of v in lo..hi, compared as signed bytes: lo..hi must lie in
- * 0x01..0x7E or in 0x81..0xFE. */
-static inline __m128i in_range(__m128i v, int lo, int hi)
-{
-    return _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8((char)(lo - 1))),
-                         _mm_cmplt_epi8(v, _mm_set1_epi8((char)(hi + 1))));
-}
-
 /* Step 1 mostly skips: how far from i (a character boundary) does the
  * text stay as it is, read sixteen bytes a step?  A block is taken whole
  * when it is made of printable ASCII and '\n', and of whole characters
@@ -361,7 +350,7 @@ static size_t plain_blocks(const unsigned char *u, size_t i, size_t n,
         __m128i v2 = _mm_loadu_si128((const __m128i *)(const void *)(u + i + 2));
         __m128i ascii = _mm_or_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8(0x1F)),
                                      _mm_cmpeq_epi8(v, _mm_set1_epi8('\n')));
-        __m128i lead = in_range(v, 0xE4, 0xE9);
+        __m128i lead = cl_in_range(v, 0xE4, 0xE9);
         __m128i b1x80 = _mm_cmpeq_epi8(v1, _mm_set1_epi8((char)0x80));
         lead = _mm_or_si128(lead, _mm_andnot_si128(
             _mm_and_si128(b1x80, _mm_cmpeq_epi8(v2, _mm_set1_epi8((char)0x80))),
@@ -370,13 +359,13 @@ static size_t plain_blocks(const unsigned char *u, size_t i, size_t n,
             _mm_and_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8((char)0xEF)),
                           _mm_cmpeq_epi8(v1, _mm_set1_epi8((char)0xBC))),
             _mm_or_si128(_mm_cmplt_epi8(v2, _mm_set1_epi8((char)0x90)),
-                         in_range(v2, 0x9A, 0xA0))));
+                         cl_in_range(v2, 0x9A, 0xA0))));
         lead = _mm_or_si128(lead, _mm_and_si128(
             _mm_and_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8((char)0xE2)), b1x80),
-            in_range(v2, 0x90, 0xA7)));
+            cl_in_range(v2, 0x90, 0xA7)));
         unsigned a = (unsigned)_mm_movemask_epi8(ascii);
         unsigned l = (unsigned)_mm_movemask_epi8(lead);
-        unsigned l2 = (unsigned)_mm_movemask_epi8(in_range(v, 0xC3, 0xC7));
+        unsigned l2 = (unsigned)_mm_movemask_epi8(cl_in_range(v, 0xC3, 0xC7));
         unsigned c = (unsigned)_mm_movemask_epi8(
             _mm_cmplt_epi8(v, _mm_set1_epi8((char)0xC0)));
         unsigned due = l << 1 | l << 2 | l2 << 1;

@@ -1,11 +1,13 @@
 /*
- * test_normalize.c - step 1 of the text pass (characters) skips the text
- * it leaves alone sixteen bytes at a time (plain_blocks in text.c).  The
- * skip must change nothing: the text and the counts come out as the byte
- * loop alone makes them, on the seeds, the corpora pages and random texts
- * built around what the skip must refuse (U+3000, full-width letters and
- * digits, zero-width marks, spaces, broken and truncated sequences), every
- * kind landing at every offset of a block.
+ * test_skips.c - two byte loops of the clean stage take most of their text
+ * sixteen bytes at a time: step 1 of the text pass (characters, skipping
+ * what it keeps: plain_blocks in text.c) and the text counts that score
+ * the page's elements (count_blocks in html.c).  Neither may change a
+ * thing: the text and counts come out as the byte loops alone make them,
+ * on the seeds, the corpora pages and random texts built around what the
+ * lanes must refuse (U+3000, full-width letters and digits, zero-width
+ * marks, spaces, hexagrams, punctuation the counts look up, broken and
+ * truncated sequences), every kind landing at every offset of a block.
  */
 #include "clean_test.h" /* before cmocka.h: its fail() macro */
 
@@ -19,9 +21,11 @@
 #include "clean.h"
 
 typedef struct tally {
-    size_t bytes, skipped, wrong;
+    size_t bytes, skipped, wrong;     /* step 1 */
+    size_t cskipped, cwrong;          /* the counts */
 } tally;
 
+/* s[0..n) is NUL-terminated; the counts read it up to its first NUL. */
 static void check(tally *t, const char *what, const char *s, size_t n)
 {
     size_t skipped = 0;
@@ -32,6 +36,11 @@ static void check(tally *t, const char *what, const char *s, size_t n)
     t->wrong += (size_t)wrong;
     t->skipped += skipped;
     t->bytes += n;
+    wrong = cl_check_count_text(s, &skipped);
+    if (wrong > 0 && t->cwrong < 10)
+        print_message("%s: the lane changed the counts: \"%.80s\"\n", what, s);
+    t->cwrong += (size_t)wrong;
+    t->cskipped += skipped;
 }
 
 static void on_page(const char *path, const char *html, size_t n, void *arg)
@@ -45,10 +54,13 @@ static void test_seeds_and_pages(void **st)
     tally t = {0};
     assert_int_equal(each_seed(on_page, &t), 5);
     assert_true(each_page(on_page, &t) >= 40);
-    print_message("# %zu bytes, %zu skipped\n", t.bytes, t.skipped);
+    print_message("# %zu bytes, %zu skipped, %zu counted by blocks\n",
+                  t.bytes, t.skipped, t.cskipped);
     assert_int_equal(t.wrong, 0);
+    assert_int_equal(t.cwrong, 0);
 #ifdef __SSE2__
     assert_true(t.skipped > t.bytes / 2); /* not vacuous */
+    assert_true(t.cskipped > t.bytes / 4);
 #endif
 }
 
@@ -67,8 +79,11 @@ static void test_random_texts(void **st)
     static const char *const han[] = {"中", "国", "經", "济", "的", "一", "䷀", "鿿"};
     static const char *const odd[] = {
         "，", "。", "、", "“", "”", "‘", "’", "—", "…", "！", "？", "：", "；",
-        "（", "）", "＠", "［", "あ", "ア", "ǎ", "ì", "ü", "À", "ǿ", "a", "Z",
-        "7", " ", "\n", "~", "\x7F",
+        "（", "）", "＠", "［", "〈", "》", "「", "】", "〔", "〟", "〠", "〃",
+        "〄", "〒", "〓", "＃", "＋", "＇", "＂", "／", "．", "－", "―", "‖",
+        "‚", "„", "•", "‧", "‰", "あ", "ア", "ǎ", "ì", "ü", "À", "ǿ", "a", "Z",
+        "7", " ", "\n", "~", "\x7F", ",", ".", "!", "?", ";", ":", "\"", "'",
+        "\xE4\xB7\x80", "\xE4\xB6\xBF", "\xE3\x90\x80", "\xE3\x80\x87",
         "\xE3\x80\x80", "\xEF\xBC\x90", "\xEF\xBC\x99", "\xEF\xBC\xA1",
         "\xEF\xBC\xBA", "\xEF\xBD\x81", "\xEF\xBC\x8D", "\xE2\x80\x8B",
         "\xE2\x80\x80", "\xE2\x80\x8F", "\xE2\x80\xA8", "\xE2\x80\xAF",
@@ -95,10 +110,13 @@ static void test_random_texts(void **st)
         buf[len] = 0;
         check(&t, "random", buf, len);
     }
-    print_message("# %zu bytes, %zu skipped\n", t.bytes, t.skipped);
+    print_message("# %zu bytes, %zu skipped, %zu counted by blocks\n",
+                  t.bytes, t.skipped, t.cskipped);
     assert_int_equal(t.wrong, 0);
+    assert_int_equal(t.cwrong, 0);
 #ifdef __SSE2__
     assert_true(t.skipped > t.bytes / 3);
+    assert_true(t.cskipped > t.bytes / 4);
 #endif
 }
 
