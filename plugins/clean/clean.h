@@ -246,6 +246,11 @@ long cl_check_normalize(const char *s, size_t n, size_t *skipped);
  * text node) with and without count_text's sixteen-byte lane; 0 when they
  * agree, 1 when not.  *skipped as for cl_check_normalize. */
 long cl_check_count_text(const char *s, size_t *skipped);
+/* For tests: where the veil's run of safe characters from s[a] ends (and
+ * whether it met invalid UTF-8), with and without its sixteen-byte lane;
+ * 0 when both agree, 1 when not.  *skipped: the bytes the lane takes
+ * from a on, tried at every byte it leaves (0 without SSE2). */
+long cl_check_safe_end(const char *s, size_t n, size_t a, size_t *skipped);
 
 /* ---- HTML --------------------------------------------------------------- */
 /* The tree of a page (dom.c): libxml2's HTML tree, node for node, built

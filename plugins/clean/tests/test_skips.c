@@ -1,8 +1,9 @@
 /*
- * test_skips.c - two byte loops of the clean stage take most of their text
+ * test_skips.c - three byte loops of the clean stage take most of their text
  * sixteen bytes at a time: step 1 of the text pass (characters, skipping
  * what it keeps: plain_blocks in text.c) and the text counts that score
- * the page's elements (count_blocks in html.c).  Neither may change a
+ * the page's elements (count_blocks in html.c), and the veil's runs of
+ * safe characters (safe_blocks in veil.c).  None may change a
  * thing: the text and counts come out as the byte loops alone make them,
  * on the seeds, the corpora pages and random texts built around what the
  * lanes must refuse (U+3000, full-width letters and digits, zero-width
@@ -23,6 +24,7 @@
 typedef struct tally {
     size_t bytes, skipped, wrong;     /* step 1 */
     size_t cskipped, cwrong;          /* the counts */
+    size_t vtried, vskipped, vwrong;  /* the veil's safe runs */
 } tally;
 
 /* s[0..n) is NUL-terminated; the counts read it up to its first NUL. */
@@ -41,6 +43,18 @@ static void check(tally *t, const char *what, const char *s, size_t n)
         print_message("%s: the lane changed the counts: \"%.80s\"\n", what, s);
     t->cwrong += (size_t)wrong;
     t->cskipped += skipped;
+    /* runs start after a '>' in the veil; anywhere else tries more */
+    for (size_t a = 0; a < n; a++) {
+        if (a % 61 && (a == 0 || s[a - 1] != '>'))
+            continue;
+        wrong = cl_check_safe_end(s, n, a, &skipped);
+        if (wrong > 0 && t->vwrong < 10)
+            print_message("%s: the lane moved a safe run's end at %zu: \"%.60s\"\n",
+                          what, a, s + a);
+        t->vwrong += (size_t)wrong;
+        t->vskipped += skipped;
+        t->vtried++;
+    }
 }
 
 static void on_page(const char *path, const char *html, size_t n, void *arg)
@@ -58,9 +72,13 @@ static void test_seeds_and_pages(void **st)
                   t.bytes, t.skipped, t.cskipped);
     assert_int_equal(t.wrong, 0);
     assert_int_equal(t.cwrong, 0);
+    print_message("# %zu safe runs, %zu bytes taken by blocks\n", t.vtried,
+                  t.vskipped);
+    assert_int_equal(t.vwrong, 0);
 #ifdef __SSE2__
     assert_true(t.skipped > t.bytes / 2); /* not vacuous */
     assert_true(t.cskipped > t.bytes / 4);
+    assert_true(t.vskipped > t.vtried * 16);
 #endif
 }
 
@@ -84,6 +102,9 @@ static void test_random_texts(void **st)
         "‚", "„", "•", "‧", "‰", "あ", "ア", "ǎ", "ì", "ü", "À", "ǿ", "a", "Z",
         "7", " ", "\n", "~", "\x7F", ",", ".", "!", "?", ";", ":", "\"", "'",
         "\xE4\xB7\x80", "\xE4\xB6\xBF", "\xE3\x90\x80", "\xE3\x80\x87",
+        "<", ">", "&", "\xEF\xB7\x90", "\xEF\xB7\x91", "\xEF\xBF\xBE",
+        "\xEE\x80\x80", "\xDF\xBF", "\xC2\x80", "\xE1\x80\x80",
+        "\xEC\xBF\xBF", "\xED\x9F\xBF", "\xE0\xA0\x80", "\xC1\xBF",
         "\xE3\x80\x80", "\xEF\xBC\x90", "\xEF\xBC\x99", "\xEF\xBC\xA1",
         "\xEF\xBC\xBA", "\xEF\xBD\x81", "\xEF\xBC\x8D", "\xE2\x80\x8B",
         "\xE2\x80\x80", "\xE2\x80\x8F", "\xE2\x80\xA8", "\xE2\x80\xAF",
@@ -114,9 +135,13 @@ static void test_random_texts(void **st)
                   t.bytes, t.skipped, t.cskipped);
     assert_int_equal(t.wrong, 0);
     assert_int_equal(t.cwrong, 0);
+    print_message("# %zu safe runs, %zu bytes taken by blocks\n", t.vtried,
+                  t.vskipped);
+    assert_int_equal(t.vwrong, 0);
 #ifdef __SSE2__
     assert_true(t.skipped > t.bytes / 3);
     assert_true(t.cskipped > t.bytes / 4);
+    assert_true(t.vskipped > t.vtried * 16);
 #endif
 }
 
