@@ -117,6 +117,12 @@ static inline __m128i cl_lanes_eq(__m128i v, int b)
 {
     return _mm_cmpeq_epi8(v, _mm_set1_epi8((char)b));
 }
+/* The sum of the sixteen unsigned byte lanes of v. */
+static inline long cl_lanes_sum(__m128i v)
+{
+    v = _mm_sad_epu8(v, _mm_setzero_si128());
+    return _mm_cvtsi128_si32(v) + _mm_cvtsi128_si32(_mm_srli_si128(v, 8));
+}
 #endif
 /* Eight bytes at a time (exact as yes/no answers): does word w hold a
  * byte below n (n <= 128)?  A byte equal to c?  A byte of 0x80 or more? */

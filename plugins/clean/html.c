@@ -552,6 +552,8 @@ static const unsigned char ascii_symbol[128] = {
  * the commonest punctuation (cl_is_cjk_punct): 、。〈〉《》「」『』【】〔〕
  * and the rest of U+3014..301F (E3 80), ！（），：；＜＝＞？ (EF BC), —―‘’“”…
  * (E2 80).
+ * A block with a blank fails at once, and the punctuation is looked for
+ * only in a block the cheaper test (ASCII and E4..E9 leads) refused.
  * Adds the block's characters to *nc and punctuation to *np; returns the
  * character boundary it stopped at (a lead whose continuation bytes the
  * next block failed is given back, counts and all) and sets *bad to the
@@ -561,62 +563,76 @@ static size_t count_blocks(const unsigned char *u, size_t i, size_t n,
 {
     unsigned owed = 0; /* continuation bytes due in this block, from the last */
     size_t back = 0;   /* how far before the block the lead owing them is */
-    int back_punct = 0;
-    long c_chars = 0, c_punct = 0;
+    int back_punct = 0, steps = 0;
+    const __m128i zero = _mm_setzero_si128();
+    __m128i chars = zero, puncts = zero; /* per lane, under 256 steps */
+    *bad = n;
     while (i + 18 <= n) {
         __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(u + i));
-        __m128i v1 = _mm_loadu_si128((const __m128i *)(const void *)(u + i + 1));
-        __m128i v2 = _mm_loadu_si128((const __m128i *)(const void *)(u + i + 2));
-        __m128i sym = _mm_or_si128(
-            _mm_or_si128(_mm_or_si128(cl_lanes_eq(v, ','), cl_lanes_eq(v, '.')),
-                         _mm_or_si128(cl_lanes_eq(v, '!'), cl_lanes_eq(v, '?'))),
-            _mm_or_si128(_mm_or_si128(cl_lanes_eq(v, ';'), cl_lanes_eq(v, ':')),
-                         _mm_or_si128(cl_lanes_eq(v, '"'), cl_lanes_eq(v, '\''))));
-        __m128i b1x80 = cl_lanes_eq(v1, 0x80);
-        __m128i han = cl_in_range(v, 0xE4, 0xE9);
-        __m128i e3 = _mm_and_si128(
-            _mm_and_si128(cl_lanes_eq(v, 0xE3), b1x80),
-            _mm_or_si128(_mm_or_si128(cl_in_range(v2, 0x81, 0x82),
-                                      cl_in_range(v2, 0x88, 0x91)),
-                         cl_in_range(v2, 0x94, 0x9F)));
-        __m128i ef = _mm_and_si128(
-            _mm_and_si128(cl_lanes_eq(v, 0xEF), cl_lanes_eq(v1, 0xBC)),
-            _mm_or_si128(_mm_or_si128(cl_lanes_eq(v2, 0x81), cl_lanes_eq(v2, 0x8C)),
-                         _mm_or_si128(cl_in_range(v2, 0x88, 0x89),
-                                      cl_in_range(v2, 0x9A, 0x9F))));
-        __m128i e2 = _mm_and_si128(cl_lanes_eq(v, 0xE2), b1x80);
-        __m128i e2p = _mm_and_si128(e2, _mm_or_si128(
-            _mm_or_si128(cl_in_range(v2, 0x94, 0x95), cl_in_range(v2, 0x98, 0x99)),
-            _mm_or_si128(cl_in_range(v2, 0x9C, 0x9D), cl_lanes_eq(v2, 0xA6))));
-        __m128i punct3 = _mm_or_si128(_mm_or_si128(e3, ef), e2p);
-        __m128i lead = _mm_or_si128(han, punct3);
-        unsigned a = (unsigned)_mm_movemask_epi8(_mm_cmpgt_epi8(v, _mm_set1_epi8(' ')));
-        unsigned l = (unsigned)_mm_movemask_epi8(lead);
-        unsigned p = (unsigned)_mm_movemask_epi8(punct3);
-        unsigned c = (unsigned)_mm_movemask_epi8(
-            _mm_cmplt_epi8(v, _mm_set1_epi8((char)0xC0)));
-        unsigned due = l << 1 | l << 2;
-        unsigned wrong = (~(a | l | c) | (c ^ (due | owed))) & 0xFFFF;
-        if (wrong) {
-            *bad = i + (size_t)__builtin_ctz(wrong);
+        __m128i ascii = _mm_cmpgt_epi8(v, _mm_set1_epi8(' '));
+        unsigned a = (unsigned)_mm_movemask_epi8(ascii);
+        unsigned taken = a | (unsigned)_mm_movemask_epi8(_mm_cmplt_epi8(v, zero));
+        if (taken != 0xFFFF) { /* a blank or a control: the byte loop's */
+            *bad = i + (size_t)__builtin_ctz(~taken);
             break;
         }
-        c_chars += __builtin_popcount(a | l);
-        c_punct += __builtin_popcount(p) +
-                   __builtin_popcount((unsigned)_mm_movemask_epi8(sym));
-        owed = due >> 16;
+        unsigned c = (unsigned)_mm_movemask_epi8(
+            _mm_cmplt_epi8(v, _mm_set1_epi8((char)0xC0)));
+        __m128i lead = cl_in_range(v, 0xE4, 0xE9), punct = zero;
+        unsigned l = (unsigned)_mm_movemask_epi8(lead), p = 0;
+        unsigned wrong = (~(a | l | c) | (c ^ (l << 1 | l << 2 | owed))) & 0xFFFF;
+        if (wrong) { /* punctuation, perhaps: it needs the next two bytes */
+            __m128i v1 = _mm_loadu_si128((const __m128i *)(const void *)(u + i + 1));
+            __m128i v2 = _mm_loadu_si128((const __m128i *)(const void *)(u + i + 2));
+            __m128i b1x80 = cl_lanes_eq(v1, 0x80);
+            __m128i e3 = _mm_and_si128(
+                _mm_and_si128(cl_lanes_eq(v, 0xE3), b1x80),
+                _mm_or_si128(_mm_or_si128(cl_in_range(v2, 0x81, 0x82),
+                                          cl_in_range(v2, 0x88, 0x91)),
+                             cl_in_range(v2, 0x94, 0x9F)));
+            __m128i ef = _mm_and_si128(
+                _mm_and_si128(cl_lanes_eq(v, 0xEF), cl_lanes_eq(v1, 0xBC)),
+                _mm_or_si128(_mm_or_si128(cl_lanes_eq(v2, 0x81), cl_lanes_eq(v2, 0x8C)),
+                             _mm_or_si128(cl_in_range(v2, 0x88, 0x89),
+                                          cl_in_range(v2, 0x9A, 0x9F))));
+            __m128i e2 = _mm_and_si128(
+                _mm_and_si128(cl_lanes_eq(v, 0xE2), b1x80),
+                _mm_or_si128(_mm_or_si128(cl_in_range(v2, 0x94, 0x95),
+                                          cl_in_range(v2, 0x98, 0x99)),
+                             _mm_or_si128(cl_in_range(v2, 0x9C, 0x9D),
+                                          cl_lanes_eq(v2, 0xA6))));
+            punct = _mm_or_si128(_mm_or_si128(e3, ef), e2);
+            p = (unsigned)_mm_movemask_epi8(punct);
+            l |= p;
+            wrong = (~(a | l | c) | (c ^ (l << 1 | l << 2 | owed))) & 0xFFFF;
+            if (wrong) {
+                *bad = i + (size_t)__builtin_ctz(wrong);
+                break;
+            }
+        }
+        if (a) /* the ASCII symbols */
+            punct = _mm_or_si128(punct, _mm_or_si128(
+                _mm_or_si128(_mm_or_si128(cl_lanes_eq(v, ','), cl_lanes_eq(v, '.')),
+                             _mm_or_si128(cl_lanes_eq(v, '!'), cl_lanes_eq(v, '?'))),
+                _mm_or_si128(_mm_or_si128(cl_lanes_eq(v, ';'), cl_lanes_eq(v, ':')),
+                             _mm_or_si128(cl_lanes_eq(v, '"'), cl_lanes_eq(v, '\'')))));
+        /* a character per byte but continuation bytes; lanes of -1 */
+        chars = _mm_sub_epi8(chars, _mm_cmpgt_epi8(v, _mm_set1_epi8((char)0xBF)));
+        puncts = _mm_sub_epi8(puncts, punct);
+        if (++steps == 255) {
+            *nc += cl_lanes_sum(chars);
+            *np += cl_lanes_sum(puncts);
+            chars = puncts = zero;
+            steps = 0;
+        }
+        owed = (l << 1 | l << 2) >> 16;
         back = l >> 15 ? 1 : l >> 14 & 1 ? 2 : 0;
         back_punct = back ? (int)(p >> (16 - back) & 1) : 0;
         i += 16;
     }
-    if (i + 18 > n)
-        *bad = n;
-    if (back) { /* its continuation bytes were not checked: the caller's */
-        c_chars--;
-        c_punct -= back_punct;
-    }
-    *nc += c_chars;
-    *np += c_punct;
+    /* a lead whose continuation bytes were not checked: the caller's */
+    *nc += cl_lanes_sum(chars) - (back > 0);
+    *np += cl_lanes_sum(puncts) - back_punct;
     return i - back;
 }
 #endif
