@@ -642,10 +642,11 @@ static size_t count_blocks(const unsigned char *u, size_t i, size_t n,
  * separate their clauses with them).  count_blocks takes most of the text
  * when `wide` (off only in cl_check_count_text's reference run), tried
  * again once the loop is past the byte that stopped it. */
-static void count_text(const char *s, long *chars, long *punct, int wide)
+static void count_text(const char *s, size_t n, long *chars, long *punct,
+                       int wide)
 {
     const unsigned char *u = (const unsigned char *)s;
-    size_t n = strlen(s), i = 0, bad, retry = 0;
+    size_t i = 0, bad, retry = 0;
     uint32_t prev = 0;
     int gap = 0;
     long nc = 0, np = 0; /* in registers: the callers' counters may alias */
@@ -728,8 +729,8 @@ long cl_check_count_text(const char *s, size_t *skipped)
         *skipped += j - i;
     }
 #endif
-    count_text(s, &c1, &p1, 1);
-    count_text(s, &c0, &p0, 0);
+    count_text(s, strlen(s), &c1, &p1, 1);
+    count_text(s, strlen(s), &c0, &p0, 0);
     return c1 != c0 || p1 != p0;
 }
 
@@ -744,7 +745,7 @@ static void text_counts(hx *h, cl_node *t, long *chars, long *punct)
         return;
     }
     *chars = *punct = 0;
-    count_text(t->content, chars, punct, 1);
+    count_text(t->content, t->len, chars, punct, 1); /* text holds no NUL */
     if (h->ntc == h->captc) {
         size_t cap = h->captc ? h->captc * 2 : 256;
         long(*p)[2] = realloc(h->tcount, cap * sizeof *p);
