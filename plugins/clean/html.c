@@ -548,7 +548,8 @@ static const unsigned char ascii_symbol[128] = {
  * blank pending: a block is taken whole when it holds no blank and only
  * characters whose counts need no neighbour: ASCII (its symbols counted
  * as punctuation), leads E4..E9 (hanzi, and hexagrams: with no blank
- * pending, a character that is no punctuation either way), and
+ * pending, a character that is no punctuation either way), leads C3..C7
+ * (U+00C0..U+01FF: letters, pinyin's among them, and × ÷), and
  * the commonest punctuation (cl_is_cjk_punct): 、。〈〉《》「」『』【】〔〕
  * and the rest of U+3014..301F (E3 80), ！（），：；＜＝＞？ (EF BC), —―‘’“”…
  * (E2 80).
@@ -578,9 +579,11 @@ static size_t count_blocks(const unsigned char *u, size_t i, size_t n,
         }
         unsigned c = (unsigned)_mm_movemask_epi8(
             _mm_cmplt_epi8(v, _mm_set1_epi8((char)0xC0)));
-        __m128i lead = cl_in_range(v, 0xE4, 0xE9), punct = zero;
-        unsigned l = (unsigned)_mm_movemask_epi8(lead), p = 0;
-        unsigned wrong = (~(a | l | c) | (c ^ (l << 1 | l << 2 | owed))) & 0xFFFF;
+        unsigned l = (unsigned)_mm_movemask_epi8(cl_in_range(v, 0xE4, 0xE9)), p = 0;
+        unsigned l2 = (unsigned)_mm_movemask_epi8(cl_in_range(v, 0xC3, 0xC7));
+        __m128i punct = zero;
+        unsigned wrong = (~(a | l | l2 | c) |
+                          (c ^ (l << 1 | l << 2 | l2 << 1 | owed))) & 0xFFFF;
         if (wrong) { /* punctuation, perhaps: it needs the next two bytes */
             __m128i v1 = _mm_loadu_si128((const __m128i *)(const void *)(u + i + 1));
             __m128i v2 = _mm_loadu_si128((const __m128i *)(const void *)(u + i + 2));
@@ -604,7 +607,8 @@ static size_t count_blocks(const unsigned char *u, size_t i, size_t n,
             punct = _mm_or_si128(_mm_or_si128(e3, ef), e2);
             p = (unsigned)_mm_movemask_epi8(punct);
             l |= p;
-            wrong = (~(a | l | c) | (c ^ (l << 1 | l << 2 | owed))) & 0xFFFF;
+            wrong = (~(a | l | l2 | c) |
+                     (c ^ (l << 1 | l << 2 | l2 << 1 | owed))) & 0xFFFF;
             if (wrong) {
                 *bad = i + (size_t)__builtin_ctz(wrong);
                 break;
@@ -625,8 +629,8 @@ static size_t count_blocks(const unsigned char *u, size_t i, size_t n,
             chars = puncts = zero;
             steps = 0;
         }
-        owed = (l << 1 | l << 2) >> 16;
-        back = l >> 15 ? 1 : l >> 14 & 1 ? 2 : 0;
+        owed = (l << 1 | l << 2 | l2 << 1) >> 16;
+        back = (l | l2) >> 15 ? 1 : l >> 14 & 1 ? 2 : 0;
         back_punct = back ? (int)(p >> (16 - back) & 1) : 0;
         i += 16;
     }
