@@ -1620,37 +1620,37 @@ typedef struct line_ctx {
     cl_buf *out;
     cJSON *byline;
     cl_stats *st;
-    char **seen;  /* kept lines, for duplicates */
-    size_t *seenlen;
+    size_t (*seen)[2]; /* kept lines, for duplicates: offset in out, length */
     size_t nseen, capseen;
     int closed;   /* a closing notice was met */
     unsigned char *marks; /* fix_mojibake's scratch, one per code point */
     size_t capmarks;
 } line_ctx;
 
-/* Has the line s[0..n) been kept before?  Remembers it when not. */
-static int seen_before(line_ctx *c, const char *s, size_t n)
+/* Has the line s[0..n) been kept before?  The kept lines are in c->out
+ * (unless it ran out of memory: then the text is lost anyway). */
+static int seen_before(const line_ctx *c, const char *s, size_t n)
 {
-    char **grown;
-    size_t *lens;
-    for (size_t i = 0; i < c->nseen; i++)
-        if (c->seenlen[i] == n && !memcmp(c->seen[i], s, n))
+    for (size_t i = 0; i < c->nseen && !c->out->oom; i++)
+        if (c->seen[i][1] == n && !memcmp(c->out->p + c->seen[i][0], s, n))
             return 1;
+    return 0;
+}
+
+/* Remembers the line kept at c->out->p[off..off+n). */
+static void remember(line_ctx *c, size_t off, size_t n)
+{
     if (c->nseen == c->capseen) {
         size_t cap = c->capseen ? c->capseen * 2 : 32;
-        if (!(grown = realloc(c->seen, cap * sizeof *grown)))
-            return 0;
+        size_t(*grown)[2] = realloc(c->seen, cap * sizeof *grown);
+        if (!grown)
+            return; /* a later copy of it is kept too */
         c->seen = grown;
-        if (!(lens = realloc(c->seenlen, cap * sizeof *lens)))
-            return 0;
-        c->seenlen = lens;
         c->capseen = cap;
     }
-    if ((c->seen[c->nseen] = strndup(s, n))) {
-        c->seenlen[c->nseen] = strlen(c->seen[c->nseen]);
-        c->nseen++;
-    }
-    return 0;
+    c->seen[c->nseen][0] = off;
+    c->seen[c->nseen][1] = n;
+    c->nseen++;
 }
 
 /* Decides what becomes of one repaired line (UTF-8 in lb) and appends it to
@@ -1697,6 +1697,8 @@ static void line_fate(line_ctx *c, cl_buf *lb, size_t pos, size_t total)
     }
     if (c->out->len)
         cl_buf_putc(c->out, '\n');
+    if (cps >= 6 && !c->out->oom)
+        remember(c, c->out->len, lb->len);
     cl_buf_put(c->out, lb->p, lb->len);
     c->st->paragraphs++;
 }
@@ -1875,8 +1877,8 @@ int cl_clean_text(cl_rules *r, const cl_text_opts *o, const char *in,
                   size_t n, cl_buf *out, cJSON *byline, cl_stats *st)
 {
     cl_buf *cur = &r->a, *tmp = &r->b;
-    line_ctx c = {r,    o,    out, byline, st,         NULL,
-                  NULL, 0,    0,   0,      r->marks, r->capmarks};
+    line_ctx c = {.r = r, .o = o, .out = out, .byline = byline, .st = st,
+                  .marks = r->marks, .capmarks = r->capmarks};
     doc_info d;
     int rc = TJ_ENOMEM;
     long k, nl;
@@ -1913,10 +1915,7 @@ int cl_clean_text(cl_rules *r, const cl_text_opts *o, const char *in,
         rc = TJ_ENOMEM;
     st->chars_out += (long)cl_utf8_count(out->p ? out->p : "", out->len);
 done:
-    for (size_t i = 0; i < c.nseen; i++)
-        free(c.seen[i]);
     free(c.seen);
-    free(c.seenlen);
     r->marks = c.marks;
     r->capmarks = c.capmarks;
     scratch_trim(&r->a);

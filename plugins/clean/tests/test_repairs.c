@@ -117,6 +117,21 @@ static void test_boilerplate_rules(void **st)
                 "正文第一段落的内容。\n正文第二段落的内容。\n正文第三段落的内容。");
 }
 
+/* A paragraph repeated (a pull quote, a reprint's second copy) is kept
+ * once; a line of under six characters ("图片", "（完）") may repeat; a
+ * line that is only the start of a kept one is no repeat of it. */
+static void test_duplicate_lines(void **st)
+{
+    (void)st;
+    EXPECT_TEXT("第一段落写的是这件事。\n第二段落写的是那件事。\n"
+                "第一段落写的是这件事。\n第二段落写的是那件事。\n第三段。",
+                "第一段落写的是这件事。\n第二段落写的是那件事。\n第三段。");
+    EXPECT_TEXT("图片\n正文第一段落。\n图片\n正文第二段落。",
+                "图片\n正文第一段落。\n图片\n正文第二段落。");
+    EXPECT_TEXT("正文第一段落写得很长。\n正文第一段落\n正文第一段落写得很长。",
+                "正文第一段落写得很长。\n正文第一段落");
+}
+
 static void test_bylines(void **st)
 {
     tj_record *r;
@@ -488,6 +503,7 @@ int main(void)
         cmocka_unit_test(test_pinyin),
         cmocka_unit_test(test_radicals_and_width),
         cmocka_unit_test(test_punctuation),
+        cmocka_unit_test(test_duplicate_lines),
         cmocka_unit_test(test_markup),
         cmocka_unit_test(test_lost_and_mojibake),
         cmocka_unit_test(test_boilerplate_rules),
