@@ -243,6 +243,10 @@ extern const char cl_rx_pinyin_han[], cl_rx_pinyin_any[];
  * count the lines let go and all lines. */
 long cl_check_mark_skips(cl_rules *r, const char *s, size_t n,
                          size_t *skipped, size_t *lines);
+/* For tests: the survey's counts (hanzi by commonness, kana, others) of
+ * the text s[0..n) as the line pass loads it, against a count character
+ * by character; 0 when they agree, 1 when not, -1 when out of memory. */
+long cl_check_survey(cl_rules *r, const char *s, size_t n);
 /* For tests: step 1 (characters) on s[0..n) with and without its
  * sixteen-byte skip; 0 when both give the same text and counts, 1 when
  * not, -1 when out of memory.  *skipped: the bytes the skip takes when

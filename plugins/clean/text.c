@@ -913,6 +913,15 @@ static inline int mark_of_asked(uint32_t cp)
              (cp >= 0xFF00 && cp <= 0xFF65));
 }
 
+/* Adds the survey counts packed twelve bits per class in t to k.  A run
+ * of hanzi counts this way: k[class]++ in memory made each character
+ * wait for the last one's store. */
+static inline void tally_add(size_t *k, uint64_t t)
+{
+    for (int c = 0; c < SV_N; c++)
+        k[c] += (size_t)(t >> 12 * c & 0xFFF);
+}
+
 /* Decodes the line s[0..n) (n bytes never hold more than n code points)
  * onto the end of c, and onto trig the index in the line and byte offset
  * of each space and fix_punct trigger (two entries each); adds the survey
@@ -936,17 +945,28 @@ static int cpvec_append(cpvec *c, cpvec *trig, const char *s, size_t n,
         } else if (survey_map && lead_hanzi(u, i, n)) {
             /* a run of U+4000..U+9FFF: no trigger, only hanzi flags; a
              * letter between a hanzi and the run is CP_LETTER */
-            const uint32_t *v = c->v + c->n;
-            if (c->n - base >= 2 && is_ascii_letter(v[-1]) && cl_is_han(v[-2]))
+            uint32_t *v = c->v;
+            size_t vn = c->n;  /* in registers, not stored per character */
+            uint64_t tally = 0; /* twelve bits per survey class */
+            unsigned flags = 0, left = 4095;
+            if (vn - base >= 2 && is_ascii_letter(v[vn - 1]) && cl_is_han(v[vn - 2]))
                 seen |= CP_LETTER;
             do {
                 cp = (uint32_t)(u[i] & 0x0F) << 12 |
                      (uint32_t)(u[i + 1] & 0x3F) << 6 | (u[i + 2] & 0x3F);
-                k[survey_map[cp] & 7]++;
-                seen |= survey_map[cp] & (CP_HAN_GB | CP_HAN_B5 | CP_HAN_RARE);
-                c->v[c->n++] = cp;
+                tally += 1ull << 12 * (survey_map[cp] & 7);
+                flags |= survey_map[cp];
+                v[vn++] = cp;
                 i += 3;
+                if (!--left) {
+                    tally_add(k, tally);
+                    tally = 0;
+                    left = 4095;
+                }
             } while (lead_hanzi(u, i, n));
+            tally_add(k, tally);
+            c->n = vn;
+            seen |= flags & (CP_HAN_GB | CP_HAN_B5 | CP_HAN_RARE);
             continue;
         } else {
             int len = cl_utf8_next(s + i, n - i, &cp);
@@ -974,9 +994,10 @@ static int cpvec_append(cpvec *c, cpvec *trig, const char *s, size_t n,
  * the survey of its characters (a code point never spans a '\n', so the
  * lines hold the characters of the whole).  Returns the number of lines,
  * or -1 when out of memory. */
-static long doc_load(cl_rules *r, const char *s, size_t n, doc_info *d)
+static long doc_load(cl_rules *r, const char *s, size_t n, doc_info *d,
+                     size_t k[SV_N])
 {
-    size_t i = 0, nl = 0, k[SV_N] = {0};
+    size_t i = 0, nl = 0;
     pthread_once(&survey_once, survey_build);
     r->all.n = r->alltrig.n = 0;
     if (cpvec_reserve(&r->all, n) < 0)
@@ -1183,11 +1204,28 @@ long cl_check_normalize(const char *s, size_t n, size_t *skipped)
     return rc;
 }
 
+long cl_check_survey(cl_rules *r, const char *s, size_t n)
+{
+    size_t k[SV_N] = {0}, want[SV_N] = {0};
+    doc_info d;
+    if (doc_load(r, s, n, &d, k) < 0)
+        return -1;
+    for (size_t i = 0; i < n;) {
+        uint32_t cp;
+        int len = cl_utf8_next(s + i, n - i, &cp);
+        if (cp >= 0x80)
+            want[survey_class(cp)]++;
+        i += (size_t)len;
+    }
+    return memcmp(k, want, sizeof k) != 0;
+}
+
 long cl_check_mark_skips(cl_rules *r, const char *s, size_t n,
                          size_t *skipped, size_t *lines)
 {
     doc_info d;
-    long nl = doc_load(r, s, n, &d), wrong = 0;
+    size_t k[SV_N] = {0};
+    long nl = doc_load(r, s, n, &d, k), wrong = 0;
     unsigned char *m;
     if (nl < 0 || !(m = malloc(r->all.n + 1)))
         return -1;
@@ -1881,7 +1919,8 @@ int cl_clean_text(cl_rules *r, const cl_text_opts *o, const char *in,
                   .marks = r->marks, .capmarks = r->capmarks};
     doc_info d;
     int rc = TJ_ENOMEM;
-    long k, nl;
+    size_t k[SV_N] = {0};
+    long nk, nl;
     scratch_reset(cur);
     scratch_reset(tmp);
     cl_buf_reserve(cur, n); /* the text rarely grows: no realloc chain */
@@ -1892,12 +1931,12 @@ int cl_clean_text(cl_rules *r, const cl_text_opts *o, const char *in,
     if (cur->oom)
         goto done;
     /* without '&' the text has no entity: no copy into tmp to throw away */
-    k = cur->len && memchr(cur->p, '&', cur->len)
-            ? decode_entities(cur->p, cur->len, tmp)
-            : 0;
-    st->entities_decoded += k;
-    st->tags_removed += k;
-    if (k > 0) { /* "&amp;nbsp;" needs a second round */
+    nk = cur->len && memchr(cur->p, '&', cur->len)
+             ? decode_entities(cur->p, cur->len, tmp)
+             : 0;
+    st->entities_decoded += nk;
+    st->tags_removed += nk;
+    if (nk > 0) { /* "&amp;nbsp;" needs a second round */
         cur->len = 0;
         st->tags_removed += decode_entities(tmp->p, tmp->len, cur);
     } else {
@@ -1908,7 +1947,7 @@ int cl_clean_text(cl_rules *r, const cl_text_opts *o, const char *in,
     st->pinyin_removed += strip_pinyin(r, &cur, &tmp);     /* 3 */
     if (cur->oom || tmp->oom)
         goto done;
-    if ((nl = doc_load(r, cur->p ? cur->p : "", cur->len, &d)) < 0)
+    if ((nl = doc_load(r, cur->p ? cur->p : "", cur->len, &d, k)) < 0)
         goto done;
     rc = clean_lines(&c, &d, cur->p ? cur->p : "", (size_t)nl); /* 4-6 */
     if (out->oom)

@@ -26,6 +26,7 @@ static void check(tally *t, const char *what, const char *s, size_t n)
     size_t skipped = 0, lines = 0;
     long wrong = cl_check_mark_skips(t->rules, s, n, &skipped, &lines);
     assert_true(wrong >= 0);
+    assert_int_equal(cl_check_survey(t->rules, s, n), 0);
     if (wrong > 0 && t->wrong < 10)
         print_message("%s: %ld lines skipped but marked: \"%.60s\"\n", what,
                       wrong, s);
@@ -109,11 +110,37 @@ static void test_random_texts(void **st)
     cl_rules_destroy(t.rules);
 }
 
+/* The survey counts a run of hanzi in a register, twelve bits a class,
+ * added up every 4095 characters: runs far longer than that, of hanzi of
+ * every class, count as character by character. */
+static void test_long_runs(void **st)
+{
+    (void)st;
+    /* all of lead E4..E9: one run */
+    static const char *const han[] = {"这", "這", "中", "丂", "龥", "䷀", "的"};
+    static char buf[3 * 20000 + 64];
+    char *err = NULL;
+    cl_rules *r = cl_rules_create(NULL, 0, &err);
+    unsigned seed = 99;
+    assert_non_null(r);
+    for (int len = 4090; len < 20000; len += 4093) {
+        size_t n = 0;
+        for (int i = 0; i < len; i++) {
+            const char *c = han[rnd(&seed) % 7];
+            memcpy(buf + n, c, strlen(c));
+            n += strlen(c);
+        }
+        assert_int_equal(cl_check_survey(r, buf, n), 0);
+    }
+    cl_rules_destroy(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_seeds_and_pages),
         cmocka_unit_test(test_random_texts),
+        cmocka_unit_test(test_long_runs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
