@@ -106,6 +106,22 @@ static inline int cl_three_at(const unsigned char *u, size_t i, size_t n,
 }
 #ifdef __SSE2__
 #include <emmintrin.h>
+/* The byte lanes (lanes.c): each takes, from the character boundary i, a
+ * block of bytes at a time while every byte of a block is one its byte
+ * loop passes over the same way, and returns the character boundary where
+ * it stopped, leaving the rest to that loop.  *bad / *stop: the byte that
+ * stopped it (n when the text ran out). */
+size_t cl_plain_blocks(const unsigned char *u, size_t i, size_t n, size_t *bad);
+/* ... adding the characters to *nc and the punctuation to *np; from a
+ * place with no blank pending (count_text's gap). */
+size_t cl_count_blocks(const unsigned char *u, size_t i, size_t n, long *nc,
+                       long *np, size_t *bad);
+size_t cl_safe_blocks(const unsigned char *s, size_t n, size_t a, size_t *stop);
+/* The first '(', "（" or (when q) '?' at or after i, or where the byte loop
+ * must go on looking (near the end). */
+size_t cl_pin_blocks(const unsigned char *u, size_t i, size_t n, int q);
+/* Set (by tests) to keep to the SSE2 lanes on a CPU with AVX2. */
+extern int cl_lanes_sse2_only;
 /* Lanes of v in lo..hi, compared as signed bytes: lo..hi must lie in
  * 0x01..0x7E or in 0x81..0xFE. */
 static inline __m128i cl_in_range(__m128i v, int lo, int hi)

@@ -543,107 +543,10 @@ static const unsigned char ascii_symbol[128] = {
     [','] = 1, ['.'] = 1, ['!'] = 1, ['?'] = 1,
     [';'] = 1, [':'] = 1, ['"'] = 1, ['\''] = 1};
 
-#ifdef __SSE2__
-/* count_text sixteen bytes a step, from a character boundary i with no
- * blank pending: a block is taken whole when it holds no blank and only
- * characters whose counts need no neighbour: ASCII (its symbols counted
- * as punctuation), leads E4..E9 (hanzi, and hexagrams: with no blank
- * pending, a character that is no punctuation either way), leads C3..C7
- * (U+00C0..U+01FF: letters, pinyin's among them, and × ÷), and
- * the commonest punctuation (cl_is_cjk_punct): 、。〈〉《》「」『』【】〔〕
- * and the rest of U+3014..301F (E3 80), ！（），：；＜＝＞？ (EF BC), —―‘’“”…
- * (E2 80).
- * A block with a blank fails at once, and the punctuation is looked for
- * only in a block the cheaper test (ASCII and E4..E9 leads) refused.
- * Adds the block's characters to *nc and punctuation to *np; returns the
- * character boundary it stopped at (a lead whose continuation bytes the
- * next block failed is given back, counts and all) and sets *bad to the
- * byte that stopped it (n when the text ran out). */
-static size_t count_blocks(const unsigned char *u, size_t i, size_t n,
-                           long *nc, long *np, size_t *bad)
-{
-    unsigned owed = 0; /* continuation bytes due in this block, from the last */
-    size_t back = 0;   /* how far before the block the lead owing them is */
-    int back_punct = 0, steps = 0;
-    const __m128i zero = _mm_setzero_si128();
-    __m128i chars = zero, puncts = zero; /* per lane, under 256 steps */
-    *bad = n;
-    while (i + 18 <= n) {
-        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(u + i));
-        __m128i ascii = _mm_cmpgt_epi8(v, _mm_set1_epi8(' '));
-        unsigned a = (unsigned)_mm_movemask_epi8(ascii);
-        unsigned taken = a | (unsigned)_mm_movemask_epi8(_mm_cmplt_epi8(v, zero));
-        if (taken != 0xFFFF) { /* a blank or a control: the byte loop's */
-            *bad = i + (size_t)__builtin_ctz(~taken);
-            break;
-        }
-        unsigned c = (unsigned)_mm_movemask_epi8(
-            _mm_cmplt_epi8(v, _mm_set1_epi8((char)0xC0)));
-        unsigned l = (unsigned)_mm_movemask_epi8(cl_in_range(v, 0xE4, 0xE9)), p = 0;
-        unsigned l2 = (unsigned)_mm_movemask_epi8(cl_in_range(v, 0xC3, 0xC7));
-        __m128i punct = zero;
-        unsigned wrong = (~(a | l | l2 | c) |
-                          (c ^ (l << 1 | l << 2 | l2 << 1 | owed))) & 0xFFFF;
-        if (wrong) { /* punctuation, perhaps: it needs the next two bytes */
-            __m128i v1 = _mm_loadu_si128((const __m128i *)(const void *)(u + i + 1));
-            __m128i v2 = _mm_loadu_si128((const __m128i *)(const void *)(u + i + 2));
-            __m128i b1x80 = cl_lanes_eq(v1, 0x80);
-            __m128i e3 = _mm_and_si128(
-                _mm_and_si128(cl_lanes_eq(v, 0xE3), b1x80),
-                _mm_or_si128(_mm_or_si128(cl_in_range(v2, 0x81, 0x82),
-                                          cl_in_range(v2, 0x88, 0x91)),
-                             cl_in_range(v2, 0x94, 0x9F)));
-            __m128i ef = _mm_and_si128(
-                _mm_and_si128(cl_lanes_eq(v, 0xEF), cl_lanes_eq(v1, 0xBC)),
-                _mm_or_si128(_mm_or_si128(cl_lanes_eq(v2, 0x81), cl_lanes_eq(v2, 0x8C)),
-                             _mm_or_si128(cl_in_range(v2, 0x88, 0x89),
-                                          cl_in_range(v2, 0x9A, 0x9F))));
-            __m128i e2 = _mm_and_si128(
-                _mm_and_si128(cl_lanes_eq(v, 0xE2), b1x80),
-                _mm_or_si128(_mm_or_si128(cl_in_range(v2, 0x94, 0x95),
-                                          cl_in_range(v2, 0x98, 0x99)),
-                             _mm_or_si128(cl_in_range(v2, 0x9C, 0x9D),
-                                          cl_lanes_eq(v2, 0xA6))));
-            punct = _mm_or_si128(_mm_or_si128(e3, ef), e2);
-            p = (unsigned)_mm_movemask_epi8(punct);
-            l |= p;
-            wrong = (~(a | l | l2 | c) |
-                     (c ^ (l << 1 | l << 2 | l2 << 1 | owed))) & 0xFFFF;
-            if (wrong) {
-                *bad = i + (size_t)__builtin_ctz(wrong);
-                break;
-            }
-        }
-        if (a) /* the ASCII symbols */
-            punct = _mm_or_si128(punct, _mm_or_si128(
-                _mm_or_si128(_mm_or_si128(cl_lanes_eq(v, ','), cl_lanes_eq(v, '.')),
-                             _mm_or_si128(cl_lanes_eq(v, '!'), cl_lanes_eq(v, '?'))),
-                _mm_or_si128(_mm_or_si128(cl_lanes_eq(v, ';'), cl_lanes_eq(v, ':')),
-                             _mm_or_si128(cl_lanes_eq(v, '"'), cl_lanes_eq(v, '\'')))));
-        /* a character per byte but continuation bytes; lanes of -1 */
-        chars = _mm_sub_epi8(chars, _mm_cmpgt_epi8(v, _mm_set1_epi8((char)0xBF)));
-        puncts = _mm_sub_epi8(puncts, punct);
-        if (++steps == 255) {
-            *nc += cl_lanes_sum(chars);
-            *np += cl_lanes_sum(puncts);
-            chars = puncts = zero;
-            steps = 0;
-        }
-        owed = (l << 1 | l << 2 | l2 << 1) >> 16;
-        back = (l | l2) >> 15 ? 1 : l >> 14 & 1 ? 2 : 0;
-        back_punct = back ? (int)(p >> (16 - back) & 1) : 0;
-        i += 16;
-    }
-    /* a lead whose continuation bytes were not checked: the caller's */
-    *nc += cl_lanes_sum(chars) - (back > 0);
-    *np += cl_lanes_sum(puncts) - back_punct;
-    return i - back;
-}
-#endif
 
 /* Counts the non-space characters and the symbols of a text node:
  * punctuation, and spaces between two hanzi (blogs that write no commas
- * separate their clauses with them).  count_blocks takes most of the text
+ * separate their clauses with them).  cl_count_blocks takes most of the text
  * when `wide` (off only in cl_check_count_text's reference run), tried
  * again once the loop is past the byte that stopped it. */
 static void count_text(const char *s, size_t n, long *chars, long *punct,
@@ -659,13 +562,16 @@ static void count_text(const char *s, size_t n, long *chars, long *punct,
         unsigned char b;
 #ifdef __SSE2__
         if (wide && !gap && i >= retry) { /* no blank waits for its verdict */
-            size_t j = count_blocks(u, i, n, &nc, &np, &bad);
+            size_t j = cl_count_blocks(u, i, n, &nc, &np, &bad);
             retry = bad + 1;
             if (j > i) {
+                /* the last character the lanes took: ASCII, two bytes
+                 * (lead C3..C7) or three */
                 prev = u[j - 1] < 0x80 ? u[j - 1]
-                                       : (uint32_t)(u[j - 3] & 0x0F) << 12 |
-                                             (uint32_t)(u[j - 2] & 0x3F) << 6 |
-                                             (u[j - 1] & 0x3F);
+                       : (u[j - 2] & 0xE0) == 0xC0
+                           ? (uint32_t)(u[j - 2] & 0x1F) << 6 | (u[j - 1] & 0x3F)
+                           : (uint32_t)(u[j - 3] & 0x0F) << 12 |
+                                 (uint32_t)(u[j - 2] & 0x3F) << 6 | (u[j - 1] & 0x3F);
                 i = j;
                 if (i >= n)
                     break;
@@ -729,7 +635,7 @@ long cl_check_count_text(const char *s, size_t *skipped)
     size_t n = strlen(s);
     for (size_t i = 0, j, bad; i < n; i = j > i ? j : i + 1) {
         long nc = 0, np = 0;
-        j = count_blocks(u, i, n, &nc, &np, &bad);
+        j = cl_count_blocks(u, i, n, &nc, &np, &bad);
         *skipped += j - i;
     }
 #endif

@@ -328,64 +328,10 @@ static inline int lead_hanzi(const unsigned char *u, size_t i, size_t n)
     return cl_three_at(u, i, n, 0xE4, 0xE9);
 }
 
-#ifdef __SSE2__
-/* Step 1 mostly skips: how far from i (a character boundary) does the
- * text stay as it is, read sixteen bytes a step?  A block is taken whole
- * when it is made of printable ASCII and '\n', and of whole characters
- * keeps_char keeps: two-byte leads C3..C7 (U+00C0..U+01FF: pinyin's tone
- * marks), three-byte leads E4..E9 (hanzi), E3 but U+3000 (CJK punctuation,
- * kana), EF BC 80..8F and 9A..A0 (full-width punctuation, no letters or
- * digits), E2 80 90..A7 (dashes, quotes, ellipsis).  A lead's continuation
- * bytes may lie in the next block.  Returns a character boundary at or
- * after i, before the first byte not taken, and sets *bad to that byte
- * (to n when the text ran out). */
-static size_t plain_blocks(const unsigned char *u, size_t i, size_t n,
-                           size_t *bad)
-{
-    unsigned owed = 0; /* continuation bytes due in this block, from the last */
-    size_t back = 0;   /* how far before the block the lead owing them is */
-    while (i + 18 <= n) { /* the second and third byte of every lane's lead */
-        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(u + i));
-        __m128i v1 = _mm_loadu_si128((const __m128i *)(const void *)(u + i + 1));
-        __m128i v2 = _mm_loadu_si128((const __m128i *)(const void *)(u + i + 2));
-        __m128i ascii = _mm_or_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8(0x1F)),
-                                     _mm_cmpeq_epi8(v, _mm_set1_epi8('\n')));
-        __m128i lead = cl_in_range(v, 0xE4, 0xE9);
-        __m128i b1x80 = _mm_cmpeq_epi8(v1, _mm_set1_epi8((char)0x80));
-        lead = _mm_or_si128(lead, _mm_andnot_si128(
-            _mm_and_si128(b1x80, _mm_cmpeq_epi8(v2, _mm_set1_epi8((char)0x80))),
-            _mm_cmpeq_epi8(v, _mm_set1_epi8((char)0xE3))));
-        lead = _mm_or_si128(lead, _mm_and_si128(
-            _mm_and_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8((char)0xEF)),
-                          _mm_cmpeq_epi8(v1, _mm_set1_epi8((char)0xBC))),
-            _mm_or_si128(_mm_cmplt_epi8(v2, _mm_set1_epi8((char)0x90)),
-                         cl_in_range(v2, 0x9A, 0xA0))));
-        lead = _mm_or_si128(lead, _mm_and_si128(
-            _mm_and_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8((char)0xE2)), b1x80),
-            cl_in_range(v2, 0x90, 0xA7)));
-        unsigned a = (unsigned)_mm_movemask_epi8(ascii);
-        unsigned l = (unsigned)_mm_movemask_epi8(lead);
-        unsigned l2 = (unsigned)_mm_movemask_epi8(cl_in_range(v, 0xC3, 0xC7));
-        unsigned c = (unsigned)_mm_movemask_epi8(
-            _mm_cmplt_epi8(v, _mm_set1_epi8((char)0xC0)));
-        unsigned due = l << 1 | l << 2 | l2 << 1;
-        unsigned wrong = (~(a | l | l2 | c) | (c ^ (due | owed))) & 0xFFFF;
-        if (wrong) {
-            *bad = i + (size_t)__builtin_ctz(wrong);
-            return i - back;
-        }
-        owed = due >> 16;
-        back = (l | l2) >> 15 ? 1 : l >> 14 & 1 ? 2 : 0;
-        i += 16;
-    }
-    *bad = n;
-    return i - back; /* a lead at the end of the last block: the caller's */
-}
-#endif
 
 /* Copies in[0..n) to out, fixing characters one by one (step 1).  Runs of
  * characters that stay (printable ASCII, hanzi U+4000..U+9FFF, any valid
- * character keeps_char accepts) are copied whole; plain_blocks skips most
+ * character keeps_char accepts) are copied whole; cl_plain_blocks skips most
  * of them when `wide` (off only in cl_check_normalize's reference run),
  * tried again once the loop is past the byte that stopped it. */
 static void normalize_chars(const char *in, size_t n, cl_buf *out,
@@ -399,7 +345,7 @@ static void normalize_chars(const char *in, size_t n, cl_buf *out,
         int k;
 #ifdef __SSE2__
         if (wide && i >= retry) {
-            i = plain_blocks(u, i, n, &bad);
+            i = cl_plain_blocks(u, i, n, &bad);
             retry = bad + 1;
             if (i >= n)
                 break;
@@ -594,19 +540,7 @@ static size_t pin_next(pin_cursor *c, size_t from)
     const unsigned char *u = (const unsigned char *)c->s;
     size_t n = c->n, i = from;
 #ifdef __SSE2__
-    const __m128i q = _mm_set1_epi8(c->q ? '?' : '(');
-    for (; i + 18 <= n; i += 16) {
-        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(u + i));
-        __m128i v1 = _mm_loadu_si128((const __m128i *)(const void *)(u + i + 1));
-        __m128i v2 = _mm_loadu_si128((const __m128i *)(const void *)(u + i + 2));
-        __m128i m = _mm_or_si128(
-            _mm_or_si128(cl_lanes_eq(v, '('), _mm_cmpeq_epi8(v, q)),
-            _mm_and_si128(_mm_and_si128(cl_lanes_eq(v, 0xEF), cl_lanes_eq(v1, 0xBC)),
-                          cl_lanes_eq(v2, 0x88)));
-        unsigned mask = (unsigned)_mm_movemask_epi8(m);
-        if (mask)
-            return i + (size_t)__builtin_ctz(mask);
-    }
+    i = cl_pin_blocks(u, i, n, c->q);
 #endif
     for (; i < n; i++)
         if (u[i] == '(' || (c->q && u[i] == '?') ||
@@ -1190,7 +1124,7 @@ long cl_check_normalize(const char *s, size_t n, size_t *skipped)
     *skipped = 0;
 #ifdef __SSE2__
     for (size_t i = 0, j, bad; i < n; i = j > i ? j : i + 1) {
-        j = plain_blocks((const unsigned char *)s, i, n, &bad);
+        j = cl_plain_blocks((const unsigned char *)s, i, n, &bad);
         *skipped += j - i;
     }
 #endif

@@ -223,54 +223,10 @@ static void safe_init(void)
                                  : 4;
 }
 
-#ifdef __SSE2__
-/* safe_end sixteen bytes a step from the character boundary a: a block is
- * taken whole when it holds only safe ASCII (printable but '<', '>', '&';
- * TAB, LF) and whole characters that are valid and safe by their first
- * two bytes: leads C2..DF, E1..EC, EE, and EF but EF B7 (U+FDD0 token
- * marks) and EF BF (U+FFFE, U+FFFF).  Returns the character boundary it
- * stopped at and sets *stop to the byte that stopped it (n when the text
- * ran out); the byte loop decides from there. */
-static size_t safe_blocks(const unsigned char *s, size_t n, size_t a,
-                          size_t *stop)
-{
-    unsigned owed = 0; /* continuation bytes due in this block, from the last */
-    size_t back = 0;   /* how far before the block the lead owing them is */
-    while (a + 17 <= n) { /* the second byte of every lane's lead */
-        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + a));
-        __m128i v1 = _mm_loadu_si128((const __m128i *)(const void *)(s + a + 1));
-        __m128i ascii = _mm_andnot_si128(
-            _mm_or_si128(_mm_or_si128(cl_lanes_eq(v, '<'), cl_lanes_eq(v, '>')),
-                         cl_lanes_eq(v, '&')),
-            _mm_or_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8(0x1F)),
-                         _mm_or_si128(cl_lanes_eq(v, '\t'), cl_lanes_eq(v, '\n'))));
-        __m128i lead3 = _mm_or_si128(
-            _mm_or_si128(cl_in_range(v, 0xE1, 0xEC), cl_lanes_eq(v, 0xEE)),
-            _mm_andnot_si128(_mm_or_si128(cl_lanes_eq(v1, 0xB7), cl_lanes_eq(v1, 0xBF)),
-                             cl_lanes_eq(v, 0xEF)));
-        unsigned as = (unsigned)_mm_movemask_epi8(ascii);
-        unsigned l3 = (unsigned)_mm_movemask_epi8(lead3);
-        unsigned l2 = (unsigned)_mm_movemask_epi8(cl_in_range(v, 0xC2, 0xDF));
-        unsigned c = (unsigned)_mm_movemask_epi8(
-            _mm_cmplt_epi8(v, _mm_set1_epi8((char)0xC0)));
-        unsigned due = l3 << 1 | l3 << 2 | l2 << 1;
-        unsigned wrong = (~(as | l3 | l2 | c) | (c ^ (due | owed))) & 0xFFFF;
-        if (wrong) {
-            *stop = a + (size_t)__builtin_ctz(wrong);
-            return a - back;
-        }
-        owed = due >> 16;
-        back = (l3 | l2) >> 15 ? 1 : l3 >> 14 & 1 ? 2 : 0;
-        a += 16;
-    }
-    *stop = n;
-    return a - back;
-}
-#endif
 
 /* End of the stretch of safe characters starting at s[a], checking on the
  * way that they are valid UTF-8 (*bad set when not).  The character that
- * ends the stretch is left for page_ok.  safe_blocks takes most of a long
+ * ends the stretch is left for page_ok.  cl_safe_blocks takes most of a long
  * stretch when `wide` (off only in cl_check_safe_end's reference run),
  * tried again once the loop is past the byte that stopped it. */
 static size_t safe_end_in(const unsigned char *s, size_t n, size_t a,
@@ -282,7 +238,7 @@ static size_t safe_end_in(const unsigned char *s, size_t n, size_t a,
     while (a < n) {
 #ifdef __SSE2__
         if (wide && a >= retry) {
-            a = safe_blocks(s, n, a, &stop);
+            a = cl_safe_blocks(s, n, a, &stop);
             retry = stop + 1;
             if (a >= n)
                 break;
@@ -329,7 +285,7 @@ long cl_check_safe_end(const char *page, size_t n, size_t a, size_t *skipped)
     *skipped = 0;
 #ifdef __SSE2__
     for (size_t i = a, j, stop; i < end; i = j > i ? j : i + 1) {
-        j = safe_blocks(s, n, i, &stop);
+        j = cl_safe_blocks(s, n, i, &stop);
         *skipped += j - i;
     }
 #endif

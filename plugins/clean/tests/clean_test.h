@@ -18,6 +18,24 @@
 #include <cjson/cJSON.h>
 #include <utf8proc.h>
 
+#ifdef __SSE2__
+/* Setups for cmocka: the byte lanes (lanes.c) kept to SSE2 on a CPU that
+ * has AVX2, and back to any width, so that tests check both. */
+extern int cl_lanes_sse2_only;
+static inline int lanes_sse2_only(void **st)
+{
+    (void)st;
+    cl_lanes_sse2_only = 1;
+    return 0;
+}
+static inline int lanes_any_width(void **st)
+{
+    (void)st;
+    cl_lanes_sse2_only = 0;
+    return 0;
+}
+#endif
+
 /* $TJ_TOP/rel (or ./rel) and $TJ_SHARED/rel (or ../shared/rel). */
 static inline char *top_path(const char *rel)
 {

@@ -250,6 +250,9 @@ int main(void)
         cmocka_unit_test(test_seeds_and_pages),
         cmocka_unit_test(test_random_texts),
         cmocka_unit_test(test_cursor),
+#ifdef __SSE2__
+        cmocka_unit_test_setup_teardown(test_cursor, lanes_sse2_only, lanes_any_width),
+#endif
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,9 +1,9 @@
 /*
  * test_skips.c - three byte loops of the clean stage take most of their text
- * sixteen bytes at a time: step 1 of the text pass (characters, skipping
- * what it keeps: plain_blocks in text.c) and the text counts that score
- * the page's elements (count_blocks in html.c), and the veil's runs of
- * safe characters (safe_blocks in veil.c).  None may change a
+ * a block of bytes at a time (lanes.c, 16 bytes with SSE2, 32 with AVX2;
+ * both widths are checked): step 1 of the text pass (characters, skipping
+ * what it keeps), the text counts that score the page's elements, and the
+ * veil's runs of safe characters.  None may change a
  * thing: the text and counts come out as the byte loops alone make them,
  * on the seeds, the corpora pages and random texts built around what the
  * lanes must refuse (U+3000, full-width letters and digits, zero-width
@@ -145,11 +145,45 @@ static void test_random_texts(void **st)
 #endif
 }
 
+/* Every kind of character a block may end on, at every offset, before a
+ * blank and a hanzi: the counts' gap rule reads the character before the
+ * blank, which the byte loop gets from the lanes. */
+static void test_block_edges(void **st)
+{
+    (void)st;
+    static const char *const last[] = {"中", "ì", "ǜ", "a", ",", "，", "“", "。"};
+    static const char *const blank[] = {" ", "\n", "\t", "\xE3\x80\x80"};
+    static char buf[512];
+    tally t = {0};
+    for (int k = 0; k < 70; k++)
+        for (size_t e = 0; e < sizeof last / sizeof *last; e++)
+            for (size_t b = 0; b < sizeof blank / sizeof *blank; b++)
+                for (int pad = 0; pad < 3; pad++) {
+                    size_t n = 0;
+                    for (int i = 0; i < pad; i++)
+                        buf[n++] = 'x';
+                    for (int i = 0; i < k; i++) /* 的: E7 9A 84 */
+                        n += (size_t)sprintf(buf + n, "的");
+                    n += (size_t)sprintf(buf + n, "%s%s中国的一经济中国的一经济中国的一经济",
+                                         last[e], blank[b]);
+                    check(&t, "edge", buf, n);
+                }
+    assert_int_equal(t.wrong, 0);
+    assert_int_equal(t.cwrong, 0);
+    assert_int_equal(t.vwrong, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_seeds_and_pages),
         cmocka_unit_test(test_random_texts),
+        cmocka_unit_test(test_block_edges),
+#ifdef __SSE2__
+        cmocka_unit_test_setup_teardown(test_block_edges, lanes_sse2_only, lanes_any_width),
+        cmocka_unit_test_setup_teardown(test_seeds_and_pages, lanes_sse2_only, lanes_any_width),
+        cmocka_unit_test_setup_teardown(test_random_texts, lanes_sse2_only, lanes_any_width),
+#endif
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
