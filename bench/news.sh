@@ -25,7 +25,7 @@ PY
 
 pipeline() { # pipeline CORPUS OUT: the stages and sinks of pipelines/news.yaml
     rm -f "$2" "$2.db" "$2.db-wal" "$2.db-shm"
-    { printf 'name: bench-news\nbuffer: 64\nstages:\n'; news_head "$1"
+    { printf 'name: bench-news\nbuffer: 128\nstages:\n'; news_head "$1"
       cat <<YAML
   - use: extract
   - use: export
