@@ -33,6 +33,17 @@ ifneq ($(SAN),1)
   HOST_LTO := -flto=auto -ffat-lto-objects
 endif
 
+# The host (and through it every stage) allocates with tcmalloc: records
+# are made on one thread and freed on another, a page at a time, which
+# glibc's arenas serve with locks and heap trims.  On the news pipeline
+# (4200 pages, alternating runs) tcmalloc took 2-4% off the wall time and
+# the peak on 20k pages from 92-94 to 88 MB; jemalloc took 2.5%.  Linked
+# by its soname so the runtime package is enough.  Not in sanitizer
+# builds (ASan brings its own); `make MALLOC_LIB=` links glibc's.
+ifneq ($(SAN),1)
+  MALLOC_LIB ?= -l:libtcmalloc_minimal.so.4
+endif
+
 PKGS_CORE  := yaml-0.1 libcjson sqlite3 libmicrohttpd
 CFLAGS_ALL := -std=c11 -D_GNU_SOURCE $(OPT) -g -Wall -Wextra -Wno-unused-parameter \
               -Iinclude -fvisibility=hidden -pthread -fPIC $(SANFLAGS) \
@@ -75,7 +86,7 @@ $(CORE_LIB): $(CORE_OBJ)
 	ar rcs $@ $^
 
 $(BUILD)/taojin: $(BUILD)/core/main.o $(CORE_LIB)
-	$(CC) $(LDFLAGS_ALL) $(HOST_LTO) -rdynamic -o $@ $^ $(CORE_LIBS)
+	$(CC) $(LDFLAGS_ALL) $(HOST_LTO) -rdynamic -o $@ $^ $(CORE_LIBS) $(MALLOC_LIB)
 
 # One shared object per stage folder.  The stage objects are built without
 # TJ_HOST: they reach the host only through tj_api.

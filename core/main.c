@@ -352,7 +352,10 @@ static int cmd_exec(int argc, char **argv)
 int main(int argc, char **argv)
 {
     setvbuf(stdout, NULL, _IOFBF, 1 << 16);
-    /* Peak memory must not grow with the record count.  Records are made
+    /* The host links tcmalloc (Makefile: MALLOC_LIB), which ignores these
+     * two settings; they tune glibc's malloc in builds without it
+     * (sanitizers, `make MALLOC_LIB=`).
+     * Peak memory must not grow with the record count.  Records are made
      * on one thread and freed on another, and glibc's arenas fragment
      * under page-sized blocks of mixed sizes freed that way.  glibc's
      * dynamic threshold rises to the largest block freed, so a page body

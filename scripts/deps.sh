@@ -8,6 +8,7 @@ PKGS=(
   libuchardet-dev libxml2-dev libutf8proc-dev libpcre2-dev
   libopencc1.1 opencc libsqlite3-dev sqlite3 libpq-dev postgresql
   libhiredis-dev redis-server libcmocka-dev libmicrohttpd-dev
+  libtcmalloc-minimal4
   python3 python3-lxml ca-certificates openssl tzdata curl
 )
 missing=()
