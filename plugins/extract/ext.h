@@ -214,9 +214,10 @@ size_t ext_money_parse(const char *s, size_t n, int need_currency,
 int ext_money_may_match(const char *s, size_t n);
 
 /* For tests: the currency-run filter of ext_money_parse (non-zero when the
- * run of money-grammar characters at s holds a currency), through the
- * decoding loop that the parser uses (plain == 0) or the plain one it is
- * checked against (plain != 0).  Both give the same answer. */
+ * run of money-grammar characters at s holds a currency), with the digit
+ * skip the parser uses (plain == 0) or decoding every character as the
+ * plain form it is checked against (plain != 0).  Both give the same
+ * answer. */
 int ext_money_run_check(const char *s, size_t n, int plain);
 
 /* Parses a percentage starting at s: 8.5%, 8.5％, 百分之二十.  Returns the

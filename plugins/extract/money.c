@@ -399,33 +399,15 @@ static void mclass_init(void)
 }
 
 /* Zero when the run of grammar characters at s holds no currency (see
- * mclass): then no amount of money starts at s.  The plain form, kept as
- * the tests' reference for money_run_fast. */
-static int money_run_has_currency(const char *s, size_t n)
+ * mclass): then no amount of money starts at s.  With `skip_digits` (a
+ * constant) digit runs are passed over a byte at a time (digits are M_IN,
+ * never M_CUR), without a decoder call per digit: the same answer for
+ * every input, which ext_money_run_check lets the tests compare. */
+static inline int money_run(const char *s, size_t n, const int skip_digits)
 {
     size_t i = 0, l;
     while (i < n) {
-        unsigned char b = (unsigned char)s[i];
-        uint32_t c = b < 0x80 ? (l = 1, b) : ext_utf8_next(s + i, n - i, &l);
-        unsigned m = c < 65536 ? mclass[c] : 0;
-        if (m & M_CUR)
-            return 1;
-        if (!(m & M_IN))
-            return 0;
-        i += l;
-    }
-    return 0;
-}
-
-/* money_run_has_currency with digit runs passed over a byte at a time
- * (digits are M_IN, never M_CUR): the same answer for every input
- * (ext_money_run_check compares them), without a decoder call per digit. */
-static inline int money_run_fast(const char *s, size_t n)
-{
-    size_t i = 0, l;
-    while (i < n) {
-        unsigned char b = (unsigned char)s[i];
-        if ((unsigned)b - '0' <= 9u) {
+        if (skip_digits && (unsigned)(unsigned char)s[i] - '0' <= 9u) {
             i++;
             continue;
         }
@@ -647,13 +629,13 @@ static int money_may_start(const char *s, size_t n)
 int ext_money_run_check(const char *s, size_t n, int plain)
 {
     pthread_once(&cur_once, cur_init);
-    return plain ? money_run_has_currency(s, n) : money_run_fast(s, n);
+    return money_run(s, n, !plain);
 }
 
 int ext_money_may_match(const char *s, size_t n)
 {
     pthread_once(&cur_once, cur_init);
-    return money_run_fast(s, n) && money_may_start(s, n);
+    return money_run(s, n, 1) && money_may_start(s, n);
 }
 
 size_t ext_money_parse(const char *s, size_t n, int need_currency,
@@ -663,7 +645,7 @@ size_t ext_money_parse(const char *s, size_t n, int need_currency,
     int approx = 0;
     memset(out, 0, sizeof *out);
     pthread_once(&cur_once, cur_init);
-    if ((need_currency && !money_run_fast(s, n)) ||
+    if ((need_currency && !money_run(s, n, 1)) ||
         !money_may_start(s, n))
         return 0;
     int lead = may_start(mod_first, s, n);
