@@ -105,7 +105,6 @@ static inline int cl_three_at(const unsigned char *u, size_t i, size_t n,
     return (t & 0xC0C0) == 0x8080;
 }
 #ifdef __SSE2__
-#include <emmintrin.h>
 /* The byte lanes (lanes.c): each takes, from the character boundary i, a
  * block of bytes at a time while every byte of a block is one its byte
  * loop passes over the same way, and returns the character boundary where
@@ -122,23 +121,6 @@ size_t cl_safe_blocks(const unsigned char *s, size_t n, size_t a, size_t *stop);
 size_t cl_pin_blocks(const unsigned char *u, size_t i, size_t n, int q);
 /* Set (by tests) to keep to the SSE2 lanes on a CPU with AVX2. */
 extern int cl_lanes_sse2_only;
-/* Lanes of v in lo..hi, compared as signed bytes: lo..hi must lie in
- * 0x01..0x7E or in 0x81..0xFE. */
-static inline __m128i cl_in_range(__m128i v, int lo, int hi)
-{
-    return _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8((char)(lo - 1))),
-                         _mm_cmplt_epi8(v, _mm_set1_epi8((char)(hi + 1))));
-}
-static inline __m128i cl_lanes_eq(__m128i v, int b)
-{
-    return _mm_cmpeq_epi8(v, _mm_set1_epi8((char)b));
-}
-/* The sum of the sixteen unsigned byte lanes of v. */
-static inline long cl_lanes_sum(__m128i v)
-{
-    v = _mm_sad_epu8(v, _mm_setzero_si128());
-    return _mm_cvtsi128_si32(v) + _mm_cvtsi128_si32(_mm_srli_si128(v, 8));
-}
 #endif
 /* Eight bytes at a time (exact as yes/no answers): does word w hold a
  * byte below n (n <= 128)?  A byte equal to c?  A byte of 0x80 or more? */

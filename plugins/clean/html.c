@@ -543,7 +543,6 @@ static const unsigned char ascii_symbol[128] = {
     [','] = 1, ['.'] = 1, ['!'] = 1, ['?'] = 1,
     [';'] = 1, [':'] = 1, ['"'] = 1, ['\''] = 1};
 
-
 /* Counts the non-space characters and the symbols of a text node:
  * punctuation, and spaces between two hanzi (blogs that write no commas
  * separate their clauses with them).  cl_count_blocks takes most of the text
@@ -629,18 +628,18 @@ static void count_text(const char *s, size_t n, long *chars, long *punct,
 long cl_check_count_text(const char *s, size_t *skipped)
 {
     long c1 = 0, p1 = 0, c0 = 0, p0 = 0;
+    size_t n = strlen(s);
     *skipped = 0;
 #ifdef __SSE2__
     const unsigned char *u = (const unsigned char *)s;
-    size_t n = strlen(s);
     for (size_t i = 0, j, bad; i < n; i = j > i ? j : i + 1) {
         long nc = 0, np = 0;
         j = cl_count_blocks(u, i, n, &nc, &np, &bad);
         *skipped += j - i;
     }
 #endif
-    count_text(s, strlen(s), &c1, &p1, 1);
-    count_text(s, strlen(s), &c0, &p0, 0);
+    count_text(s, n, &c1, &p1, 1);
+    count_text(s, n, &c0, &p0, 0);
     return c1 != c0 || p1 != p0;
 }
 

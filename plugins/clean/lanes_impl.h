@@ -10,8 +10,8 @@
  * pass over the same way: the callers' loops decide all the rest.
  *
  * UTF-8 by masks: l (three-byte leads), l2 (two-byte leads) and c
- * (continuation bytes) must satisfy c == l<<1 | l<<2 | l2<<1, with the
- * bits past the block carried into the next ("owed"); a lead whose
+ * (continuation bytes) must satisfy c == due_of(l, l2), with the bits
+ * past the block carried into the next ("owed"); a lead whose
  * continuation bytes the next block fails is given back ("back").
  */
 
@@ -26,6 +26,21 @@ static inline FN V SUF(ltb)(V v, int b) { return GT(S1((char)b), v); }
 static inline FN V SUF(range)(V v, int lo, int hi)
 {
     return AND(GT(v, S1((char)(lo - 1))), GT(S1((char)(hi + 1)), v));
+}
+
+/* The continuation bytes the leads of a block call for: l3's two, l2's
+ * one, those past the block (bits W and up) being the next one's. */
+static inline uint64_t SUF(due_of)(uint64_t l3, uint64_t l2)
+{
+    return l3 << 1 | l3 << 2 | l2 << 1;
+}
+
+/* The bytes of a block that break it: neither taken (ASCII the lane
+ * accepts, a lead) nor a continuation byte, or a continuation byte where
+ * none is due, or none where one is.  0 when the block is whole. */
+static inline uint64_t SUF(wrong_of)(uint64_t taken, uint64_t c, uint64_t due)
+{
+    return (~(taken | c) | (c ^ due)) & FULL;
 }
 
 /* Where the lead owing the next block its continuation bytes starts,
@@ -58,8 +73,8 @@ static FN size_t SUF(cl_plain_blocks)(const unsigned char *u, size_t i, size_t n
         uint64_t a = MASK(ascii), l = MASK(lead);
         uint64_t l2 = MASK(SUF(range)(v, 0xC3, 0xC7));
         uint64_t c = MASK(SUF(ltb)(v, 0xC0));
-        uint64_t due = l << 1 | l << 2 | l2 << 1;
-        uint64_t wrong = (~(a | l | l2 | c) | (c ^ (due | owed))) & FULL;
+        uint64_t due = SUF(due_of)(l, l2);
+        uint64_t wrong = SUF(wrong_of)(a | l | l2, c, due | owed);
         if (wrong) {
             *bad = i + (size_t)__builtin_ctzll(wrong);
             return i - back;
@@ -102,8 +117,7 @@ static FN size_t SUF(cl_count_blocks)(const unsigned char *u, size_t i, size_t n
         uint64_t l = MASK(SUF(range)(v, 0xE4, 0xE9)), p = 0;
         uint64_t l2 = MASK(SUF(range)(v, 0xC3, 0xC7));
         V punct = zero;
-        uint64_t wrong =
-            (~(a | l | l2 | c) | (c ^ (l << 1 | l << 2 | l2 << 1 | owed))) & FULL;
+        uint64_t wrong = SUF(wrong_of)(a | l | l2, c, SUF(due_of)(l, l2) | owed);
         if (wrong) { /* punctuation, perhaps: it needs the next two bytes */
             V v1 = LD(u + i + 1), v2 = LD(u + i + 2);
             V b1x80 = SUF(eqb)(v1, 0x80);
@@ -119,8 +133,7 @@ static FN size_t SUF(cl_count_blocks)(const unsigned char *u, size_t i, size_t n
             punct = OR(OR(e3, ef), e2);
             p = MASK(punct);
             l |= p;
-            wrong = (~(a | l | l2 | c) | (c ^ (l << 1 | l << 2 | l2 << 1 | owed))) &
-                    FULL;
+            wrong = SUF(wrong_of)(a | l | l2, c, SUF(due_of)(l, l2) | owed);
             if (wrong) {
                 *bad = i + (size_t)__builtin_ctzll(wrong);
                 break;
@@ -140,7 +153,7 @@ static FN size_t SUF(cl_count_blocks)(const unsigned char *u, size_t i, size_t n
             chars = puncts = zero;
             steps = 0;
         }
-        owed = (l << 1 | l << 2 | l2 << 1) >> W;
+        owed = SUF(due_of)(l, l2) >> W;
         back = SUF(back_of)(l, l2);
         back_punct = back ? (int)(p >> (W - back) & 1) : 0;
         i += W;
@@ -169,8 +182,8 @@ static FN size_t SUF(cl_safe_blocks)(const unsigned char *s, size_t n, size_t a,
         uint64_t as = MASK(ascii), l3 = MASK(lead3);
         uint64_t l2 = MASK(SUF(range)(v, 0xC2, 0xDF));
         uint64_t c = MASK(SUF(ltb)(v, 0xC0));
-        uint64_t due = l3 << 1 | l3 << 2 | l2 << 1;
-        uint64_t wrong = (~(as | l3 | l2 | c) | (c ^ (due | owed))) & FULL;
+        uint64_t due = SUF(due_of)(l3, l2);
+        uint64_t wrong = SUF(wrong_of)(as | l3 | l2, c, due | owed);
         if (wrong) {
             *stop = a + (size_t)__builtin_ctzll(wrong);
             return a - back;

@@ -328,7 +328,6 @@ static inline int lead_hanzi(const unsigned char *u, size_t i, size_t n)
     return cl_three_at(u, i, n, 0xE4, 0xE9);
 }
 
-
 /* Copies in[0..n) to out, fixing characters one by one (step 1).  Runs of
  * characters that stay (printable ASCII, hanzi U+4000..U+9FFF, any valid
  * character keeps_char accepts) are copied whole; cl_plain_blocks skips most

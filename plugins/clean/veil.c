@@ -223,7 +223,6 @@ static void safe_init(void)
                                  : 4;
 }
 
-
 /* End of the stretch of safe characters starting at s[a], checking on the
  * way that they are valid UTF-8 (*bad set when not).  The character that
  * ends the stretch is left for page_ok.  cl_safe_blocks takes most of a long
