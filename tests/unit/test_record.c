@@ -169,6 +169,65 @@ static void test_limits_and_long_names(void **st)
     tj__record_free(r);
 }
 
+/* A clone holds every live field of its original, in order, with the same
+ * type, value and byte count, and owns its copies: deleted slots (one in
+ * each of three chunks), heap and inline names and values, a taken short
+ * buffer, JSON, numbers.  The original is changed and freed before the
+ * clone is read (ASan reports a shared buffer). */
+static void test_clone_copies_fields(void **st)
+{
+    (void)st;
+    tj_record *r = tj__record_new();
+    char name[48], val[64];
+    for (int i = 0; i < 22; i++) {
+        snprintf(name, sizeof name, i % 5 ? "f%d" : "a_long_field_name_number_%d", i);
+        snprintf(val, sizeof val, i % 2 ? "v%d" : "a value longer than inline %d", i);
+        if (i % 7 == 3)
+            assert_int_equal(tj__record_set_int(r, name, -i), 0);
+        else if (i % 7 == 4)
+            assert_int_equal(tj__record_set_double(r, name, i + 0.5), 0);
+        else if (i % 7 == 5)
+            assert_int_equal(tj__record_set_json(r, name, "[1,{\"k\":2}]", 11), 0);
+        else
+            assert_int_equal(tj__record_set_bytes(r, name, val, strlen(val)), 0);
+    }
+    assert_int_equal(tj__record_take_bytes(r, "taken", strdup("ab"), 2), 0);
+    assert_int_equal(tj__record_del(r, "f2"), 0);
+    assert_int_equal(tj__record_del(r, "f9"), 0);
+    assert_int_equal(tj__record_del(r, "a_long_field_name_number_20"), 0);
+    tj_record *c = tj__record_clone(r);
+    assert_non_null(c);
+    assert_int_equal(tj__record_count(c), tj__record_count(r));
+    assert_int_equal(tj__record_count(c), 20);
+    assert_int_equal(tj__record_bytes(c), tj__record_bytes(r));
+    tj_buf want = {0}, got = {0};
+    assert_int_equal(tj__record_to_json(r, &want), 0);
+    assert_int_equal(tj__record_to_json(c, &got), 0);
+    assert_string_equal(got.data, want.data);
+    for (size_t i = 0; i < tj__record_count(r); i++) {
+        tj_field_type t1, t2;
+        assert_string_equal(tj__record_field_at(c, i, &t2),
+                            tj__record_field_at(r, i, &t1));
+        assert_int_equal(t2, t1);
+    }
+    /* the original changes and goes; the clone keeps its own copies */
+    assert_int_equal(tj__record_set_bytes(r, "f1", "changed", 7), 0);
+    tj__record_free(r);
+    assert_string_equal(tj__record_get(c, "f1", NULL), "v1");
+    assert_string_equal(tj__record_get(c, "taken", NULL), "ab");
+    assert_string_equal(tj__record_get(c, "a_long_field_name_number_0", NULL),
+                        "a value longer than inline 0");
+    assert_int_equal(tj__record_type(c, "f12"), TJ_FIELD_JSON);
+    assert_null(tj__record_get(c, "f9", NULL));
+    /* the clone takes new fields after its last chunk */
+    assert_int_equal(tj__record_set_bytes(c, "later", "x", 1), 0);
+    assert_string_equal(tj__record_field_at(c, 20, NULL), "later");
+    assert_int_equal(tj__record_set_bytes(c, "f1", "v1 again", 8), 0);
+    tj__buf_free(&want);
+    tj__buf_free(&got);
+    tj__record_free(c);
+}
+
 static int acks[3], ack_calls;
 static void on_ack(void *arg, tj_ack_status s)
 {
@@ -353,6 +412,7 @@ int main(void)
         cmocka_unit_test(test_pointers_stay_valid),
         cmocka_unit_test(test_shell_reuse),
         cmocka_unit_test(test_limits_and_long_names),
+        cmocka_unit_test(test_clone_copies_fields),
         cmocka_unit_test(test_ack_once_per_family),
         cmocka_unit_test(test_json_round_trip),
         cmocka_unit_test(test_json_validation),
