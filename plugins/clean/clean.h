@@ -245,6 +245,10 @@ long cl_check_mark_skips(cl_rules *r, const char *s, size_t n,
  * the text s[0..n) as the line pass loads it, against a count character
  * by character; 0 when they agree, 1 when not, -1 when out of memory. */
 long cl_check_survey(cl_rules *r, const char *s, size_t n);
+/* For tests: the tag remnants of s[0..n) replaced as step 2 does, '>' by
+ * '>', against one search through the whole text; 0 when the texts and
+ * counts agree, 1 when not, -1 when out of memory.  *found: the count. */
+long cl_check_remnants(cl_rules *r, const char *s, size_t n, long *found);
 /* For tests: step 1 (characters) on s[0..n) with and without its
  * sixteen-byte skip; 0 when both give the same text and counts, 1 when
  * not, -1 when out of memory.  *skipped: the bytes the skip takes when

@@ -237,18 +237,82 @@ static int rx_test(cl_rules *r, pcre2_code *re, const char *s, size_t n)
 typedef void (*repl_fn)(void *arg, const char *s, const PCRE2_SIZE *ov,
                         int groups, cl_buf *out);
 
+/* Might the character s[a..b) (valid UTF-8) be one PCRE2's \s matches
+ * with UCP (property Z, or tab, LF, VT, FF, CR)?  Yes for those, and for
+ * U+0085 and U+180E too, spaces elsewhere: never no for a \s character. */
+static int maybe_space(const unsigned char *s, size_t a, size_t b)
+{
+    uint32_t cp;
+    if (b - a == 1)
+        return s[a] == ' ' || (s[a] >= '\t' && s[a] <= '\r');
+    if (b - a == 2)
+        cp = (uint32_t)(s[a] & 0x1F) << 6 | (s[a + 1] & 0x3F);
+    else if (b - a == 3)
+        cp = (uint32_t)(s[a] & 0x0F) << 12 | (uint32_t)(s[a + 1] & 0x3F) << 6 |
+             (s[a + 2] & 0x3F);
+    else
+        return 0;
+    return cp == 0x85 || cp == 0xA0 || cp == 0x1680 || cp == 0x180E ||
+           (cp >= 0x2000 && cp <= 0x200A) || cp == 0x2028 || cp == 0x2029 ||
+           cp == 0x202F || cp == 0x205F || cp == 0x3000;
+}
+
+/* The start of the character that ends at s[j] (j > 0, valid UTF-8). */
+static size_t char_before(const unsigned char *s, size_t j)
+{
+    do
+        j--;
+    while (j > 0 && (s[j] & 0xC0) == 0x80);
+    return j;
+}
+
+/* No match of RX_REMNANT that ends at the '>' at s[g] starts before the
+ * place returned (a character boundary).  Such a match holds no other
+ * '>' and reads, from its end back: '>', an optional '/', blanks (\s*),
+ * then at most a blank and 200 characters, a name of up to three letters
+ * and "?!?": 207 characters at most before the blanks. */
+static size_t remnant_reach(const char *text, size_t g)
+{
+    const unsigned char *s = (const unsigned char *)text;
+    size_t j = g, a;
+    if (j > 0 && s[j - 1] == '/')
+        j--;
+    while (j > 0 && maybe_space(s, a = char_before(s, j), j))
+        j = a;
+    for (int k = 0; k < 207 && j > 0; k++)
+        j = char_before(s, j);
+    return j;
+}
+
 /* Copies s[0..n) to out with every match of `re` replaced by fn's output.
- * Returns the number of matches. */
+ * Returns the number of matches.  With `to_gt` (RX_REMNANT, whose every
+ * match ends at its only '>') each '>' is tried in turn, the subject
+ * ending there and the search starting at remnant_reach: the same
+ * matches, without reading all the text before each '>' (a whole page
+ * ran through the regex for one "br/>"). */
 static long rx_replace(cl_rules *r, pcre2_code *re, const char *s, size_t n,
-                       cl_buf *out, repl_fn fn, void *arg)
+                       cl_buf *out, repl_fn fn, int to_gt)
 {
     PCRE2_SIZE start = 0, *ov = pcre2_get_ovector_pointer(r->md);
+    size_t next = 0; /* to_gt: where the next '>' is looked for */
     long count = 0;
     for (;;) {
-        int rc = pcre2_match(re, (PCRE2_SPTR)s, n, start, PCRE2_NO_UTF_CHECK,
+        size_t end = n, from = start;
+        if (to_gt) {
+            const char *gt = memchr(s + next, '>', n - next);
+            if (!gt)
+                break;
+            end = next = (size_t)(gt - s) + 1;
+            from = remnant_reach(s, end - 1);
+            from = from > start ? from : start;
+        }
+        int rc = pcre2_match(re, (PCRE2_SPTR)s, end, from, PCRE2_NO_UTF_CHECK,
                              r->md, NULL);
-        if (rc < 0)
+        if (rc < 0) {
+            if (to_gt)
+                continue;
             break;
+        }
         cl_buf_put(out, s + start, ov[0] - start);
         if (ov[1] == ov[0]) { /* empty match: copy a char and go on */
             uint32_t cp;
@@ -261,7 +325,7 @@ static long rx_replace(cl_rules *r, pcre2_code *re, const char *s, size_t n,
         }
         count++;
         if (fn)
-            fn(arg, s, ov, rc, out);
+            fn(NULL, s, ov, rc, out);
         start = ov[1];
     }
     if (start < n)
@@ -1137,6 +1201,21 @@ long cl_check_normalize(const char *s, size_t n, size_t *skipped)
     return rc;
 }
 
+long cl_check_remnants(cl_rules *r, const char *s, size_t n, long *found)
+{
+    cl_buf a, b;
+    long rc;
+    cl_buf_init(&a);
+    cl_buf_init(&b);
+    *found = rx_replace(r, r->remnant, s, n, &a, repl_remnant, 1);
+    rc = rx_replace(r, r->remnant, s, n, &b, repl_remnant, 0) != *found ||
+         a.len != b.len || (a.len && memcmp(a.p, b.p, a.len));
+    rc = a.oom || b.oom ? -1 : rc;
+    cl_buf_free(&a);
+    cl_buf_free(&b);
+    return rc;
+}
+
 long cl_check_survey(cl_rules *r, const char *s, size_t n)
 {
     size_t k[SV_N] = {0}, want[SV_N] = {0};
@@ -1786,7 +1865,7 @@ static long rx_step(cl_rules *r, pcre2_code *re, const char *needle,
     if (needle && !memmem(s, (*cur)->len, needle, strlen(needle)))
         return 0;
     (*tmp)->len = 0;
-    k = rx_replace(r, re, s, (*cur)->len, *tmp, fn, NULL);
+    k = rx_replace(r, re, s, (*cur)->len, *tmp, fn, re == r->remnant);
     if (k > 0) {
         t = *cur;
         *cur = *tmp;

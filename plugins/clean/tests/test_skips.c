@@ -172,12 +172,94 @@ static void test_block_edges(void **st)
     assert_int_equal(t.vwrong, 0);
 }
 
+typedef struct remnants {
+    cl_rules *r;
+    long wrong, found;
+} remnants;
+
+static void check_remnants(remnants *t, const char *what, const char *s,
+                           size_t n)
+{
+    long found = 0, wrong;
+    if (!valid_utf8(s, n))
+        return;
+    wrong = cl_check_remnants(t->r, s, n, &found);
+    assert_true(wrong >= 0);
+    if (wrong > 0 && t->wrong < 10)
+        print_message("%s: the remnant search by '>' differs: \"%.80s\"\n",
+                      what, s);
+    t->wrong += wrong;
+    t->found += found;
+}
+
+static void on_remnant_page(const char *path, const char *html, size_t n,
+                            void *arg)
+{
+    check_remnants(arg, path, html, n);
+}
+
+/* Step 2's tag remnants, looked for '>' by '>' from as far back as a match
+ * may start (remnant_reach), against one search through the whole text:
+ * the seeds, the corpora pages (as UTF-8 text, tags and all), remnants
+ * with attributes of 195 to 205 characters and blank runs of every kind
+ * before their "/>", and random texts of names, '>', '/', '?', blanks
+ * PCRE2 counts as \s (and ones it does not) and hanzi. */
+static void test_remnant_windows(void **st)
+{
+    (void)st;
+    static const char *const tok[] = {
+        "中", "的", "?!?", "?", "!", "br", "p", "hr", "img", "/p>", "/div>",
+        "/span>", "/figcaption>", "/h3>", "br/>", "br>", "<br/>", ">", "/",
+        "<", "=", "\"", "'", "a", "b", "x", " ", "\t", "\n", "\r",
+        "\xE3\x80\x80", "\xC2\xA0", "\xE2\x80\xA8", "\xE1\xA0\x8E",
+        "\xC2\x85", "\xE2\x80\x8B", "\xE2\x80\x89", " src=\"x.jpg\"", "—",
+        "。", "“"};
+    static const char *const blanks[] = {"", " ", "\t\n", "\xE3\x80\x80",
+                                         "\xC2\xA0\xE2\x80\xA8 ", "\xE2\x80\x8B"};
+    enum { NT = sizeof tok / sizeof *tok };
+    static char buf[8192];
+    char *err = NULL;
+    remnants t = {cl_rules_create(NULL, 0, &err), 0, 0};
+    unsigned seed = 77;
+    assert_non_null(t.r);
+    assert_int_equal(each_seed(on_remnant_page, &t), 5);
+    assert_true(each_page(on_remnant_page, &t) >= 40);
+    for (int len = 195; len <= 205; len++)
+        for (size_t b = 0; b < sizeof blanks / sizeof *blanks; b++)
+            for (int run = 0; run < 3; run++) {
+                size_t n = (size_t)sprintf(buf, "中?!?img ");
+                for (int i = 0; i < len; i++)
+                    n += (size_t)sprintf(buf + n, i % 3 ? "y" : "的");
+                for (int i = 0; i < run * 150; i++)
+                    n += (size_t)sprintf(buf + n, "%s", blanks[b]);
+                n += (size_t)sprintf(buf + n, "/>中 br/> p>");
+                check_remnants(&t, "edge", buf, n);
+            }
+    for (int doc = 0; doc < 20000; doc++) {
+        size_t n = 0;
+        int toks = 1 + (int)(rnd(&seed) % 120);
+        for (int i = 0; i < toks && n < sizeof buf - 600; i++) {
+            const char *c = tok[rnd(&seed) % NT];
+            int times = rnd(&seed) % 40 ? 1 : (int)(rnd(&seed) % 250);
+            for (int k = 0; k < times; k++)
+                n += (size_t)sprintf(buf + n, "%s", c);
+        }
+        buf[n] = 0;
+        check_remnants(&t, "random", buf, n);
+    }
+    print_message("# %ld remnants found\n", t.found);
+    assert_int_equal(t.wrong, 0);
+    assert_true(t.found > 20000); /* not vacuous */
+    cl_rules_destroy(t.r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_seeds_and_pages),
         cmocka_unit_test(test_random_texts),
         cmocka_unit_test(test_block_edges),
+        cmocka_unit_test(test_remnant_windows),
 #ifdef __SSE2__
         cmocka_unit_test_setup_teardown(test_block_edges, lanes_sse2_only, lanes_any_width),
         cmocka_unit_test_setup_teardown(test_seeds_and_pages, lanes_sse2_only, lanes_any_width),
