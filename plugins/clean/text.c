@@ -781,7 +781,7 @@ static int cpvec_put(cpvec *c, const uint32_t *v, size_t n)
 }
 
 /* What cpvec_append saw: encoding the code points again gives the bytes
- * back (valid UTF-8, no U+FFFF); a space; a character fix_punct looks at.
+ * back (valid UTF-8, no U+FFFF); a space; a character fix_punct may change.
  * Then what mark_line may mark (see may_mark): an ASCII letter between
  * two hanzi; a character mark_line hands to mark_of; a hanzi (U+4000..U+9FFF)
  * common in GB2312 only, in Big5 only, in neither. */
@@ -894,6 +894,8 @@ static void survey_decide(const size_t *k, size_t n, doc_info *d)
     d->total = n;
 }
 
+static int is_digit(uint32_t c) { return c >= '0' && c <= '9'; }
+
 /* Is cp an ASCII letter? */
 static inline int is_ascii_letter(uint32_t cp)
 {
@@ -921,7 +923,8 @@ static inline void tally_add(size_t *k, uint64_t t)
 
 /* Decodes the line s[0..n) (n bytes never hold more than n code points)
  * onto the end of c, and onto trig the index in the line and byte offset
- * of each space and fix_punct trigger (two entries each); adds the survey
+ * of each space and fix_punct trigger that may change (a "。" only
+ * between digits; two entries each); adds the survey
  * class of each non-ASCII code point to k.  Returns the CP_* flags of the
  * line, or -1 when out of memory. */
 static int cpvec_append(cpvec *c, cpvec *trig, const char *s, size_t n,
@@ -969,10 +972,13 @@ static int cpvec_append(cpvec *c, cpvec *trig, const char *s, size_t n,
             int len = cl_utf8_next(s + i, n - i, &cp);
             if (len == 1 || cp == 0xFFFF)
                 same = 0;
-            if (cp == 0x3002)
-                f = CP_PUNCT;
-            else if (mark_of_asked(cp))
+            if (cp == 0x3002) { /* fix_punct changes it between digits only */
+                if (c->n > base && is_digit(c->v[c->n - 1]) &&
+                    i + (size_t)len < n && is_digit(u[i + (size_t)len]))
+                    f = CP_PUNCT;
+            } else if (mark_of_asked(cp)) {
                 f = CP_ODD;
+            }
             k[survey_map && cp < 0x10000 ? survey_map[cp] & 7 : survey_class(cp)]++;
             i += (size_t)len;
         }
@@ -1477,8 +1483,6 @@ static size_t skip_spaces_right(const uint32_t *v, size_t n, size_t i)
         i++;
     return i;
 }
-
-static int is_digit(uint32_t c) { return c >= '0' && c <= '9'; }
 
 /* Is the '!' at v[i] a lost colon of a clock time ("2!00", "14!40")? */
 static int clock_digits(const uint32_t *v, size_t n, size_t i)
