@@ -6,6 +6,7 @@
  */
 #include <curl/curl.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <libxml/parser.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -13,6 +14,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "fetch.h"
 #include "sha256.h"
@@ -253,36 +255,43 @@ fail:
 
 /* ---- local inputs -------------------------------------------------------- */
 
-/* Reads a whole file of at most max bytes.  0, or an errno-style failure
- * described in msg. */
+/* Reads a whole file of at most max bytes (what it holds when read: a
+ * file that shrinks gives fewer).  0, or an errno-style failure described
+ * in msg.  Plain read(2) into the buffer: no stdio stream to allocate and
+ * no second read for the end of the file. */
 static int read_file(const char *path, int64_t max, char **data, size_t *n,
                      char *msg, size_t len)
 {
-    FILE *f = fopen(path, "rb");
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
     struct stat st;
+    size_t got = 0;
+    ssize_t k = 0;
     *data = NULL;
-    if (!f || fstat(fileno(f), &st) != 0) {
+    if (fd < 0 || fstat(fd, &st) != 0) {
         snprintf(msg, len, "%s", strerror(errno));
-        if (f)
-            fclose(f);
+        if (fd >= 0)
+            close(fd);
         return TJ_EIO;
     }
     if (st.st_size > max) {
         snprintf(msg, len, "file exceeds max_bytes (%lld bytes)",
                  (long long)max);
-        fclose(f);
+        close(fd);
         return TJ_EFULL;
     }
     *data = malloc((size_t)st.st_size + 1);
-    *n = *data ? fread(*data, 1, (size_t)st.st_size, f) : 0;
-    int bad = !*data || ferror(f);
-    fclose(f);
-    if (bad) {
+    while (*data && got < (size_t)st.st_size &&
+           ((k = read(fd, *data + got, (size_t)st.st_size - got)) > 0 ||
+            (k < 0 && errno == EINTR)))
+        got += k > 0 ? (size_t)k : 0;
+    close(fd);
+    if (!*data || k < 0) {
         snprintf(msg, len, "%s", *data ? "read error" : "out of memory");
         free(*data);
         *data = NULL;
         return TJ_EIO;
     }
+    *n = got;
     return 0;
 }
 
