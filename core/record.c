@@ -404,7 +404,6 @@ void tj__record_finish(tj_record *rec, tj_ack_status status)
 /* Frees a record no stage delivered: its family counts it as dropped. */
 void tj__record_free(tj_record *rec) { tj__record_finish(rec, TJ_ACK_DROPPED); }
 
-/* Deep copy sharing the acknowledgement; NULL when out of memory. */
 /* Appends a copy of field src to rec, its heap name and value copied too.
  * 0, or TJ_ENOMEM with rec unchanged. */
 static int field_copy(tj_record *rec, const field *src)
@@ -432,8 +431,9 @@ static int field_copy(tj_record *rec, const field *src)
     return 0;
 }
 
-/* Slot by slot, deleted ones left out: no lookup by name (a clone per
- * record for each extra sink; the lookups were most of its cost). */
+/* Deep copy sharing the acknowledgement; NULL when out of memory.  Slot
+ * by slot, deleted ones left out: no lookup by name (a clone per record
+ * for each extra sink; the lookups were most of its cost). */
 tj_record *tj__record_clone(const tj_record *rec)
 {
     tj_record *c = tj__record_new();
