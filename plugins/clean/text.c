@@ -234,8 +234,8 @@ static int rx_test(cl_rules *r, pcre2_code *re, const char *s, size_t n)
 }
 
 /* Called for each match of rx_replace: appends the replacement. */
-typedef void (*repl_fn)(void *arg, const char *s, const PCRE2_SIZE *ov,
-                        int groups, cl_buf *out);
+typedef void (*repl_fn)(const char *s, const PCRE2_SIZE *ov, int groups,
+                        cl_buf *out);
 
 /* Might the character s[a..b) (valid UTF-8) be one PCRE2's \s matches
  * with UCP (property Z, or tab, LF, VT, FF, CR)?  Yes for those, and for
@@ -325,7 +325,7 @@ static long rx_replace(cl_rules *r, pcre2_code *re, const char *s, size_t n,
         }
         count++;
         if (fn)
-            fn(NULL, s, ov, rc, out);
+            fn(s, ov, rc, out);
         start = ov[1];
     }
     if (start < n)
@@ -518,10 +518,9 @@ static int is_block_tag(const char *name, size_t n)
     return 0;
 }
 
-static void repl_tag(void *arg, const char *s, const PCRE2_SIZE *ov,
-                     int groups, cl_buf *out)
+static void repl_tag(const char *s, const PCRE2_SIZE *ov, int groups,
+                     cl_buf *out)
 {
-    (void)arg;
     if (groups > 2 && ov[4] != PCRE2_UNSET &&
         is_block_tag(s + ov[4], ov[5] - ov[4]))
         cl_buf_putc(out, '\n');
@@ -560,14 +559,13 @@ static const char *open_quote_closer(const char *s, size_t end)
 /* "?!?" before a lost-'<' tag was "。" plus a closing quote, read with the
  * wrong charset: put back the full stop and the quote the line opened.  A
  * block remnant ("br/>", "/p>") ends the line; inline ones just go. */
-static void repl_remnant(void *arg, const char *s, const PCRE2_SIZE *ov,
-                         int groups, cl_buf *out)
+static void repl_remnant(const char *s, const PCRE2_SIZE *ov, int groups,
+                         cl_buf *out)
 {
     static const char *const inl[] = {"/span", "/strong", "/em", "/b>",
                                       "/i>", "/u>", "/a>", "/font", "/sup",
                                       "/sub", NULL};
     const char *closer, *tag = s + ov[0];
-    (void)arg;
     if (groups > 1 && ov[2] != PCRE2_UNSET && ov[3] - ov[2] == 3) {
         cl_buf_puts(out, "。");
         if ((closer = open_quote_closer(s, ov[0])))
@@ -735,10 +733,9 @@ int cl_count_pinyin(cl_rules *r, const char *s, size_t n, int any)
 
 /* "?yàn)" lost its '(' with the character before it: keep the '?' so the
  * lost-character logic sees it. */
-static void repl_pinyin(void *arg, const char *s, const PCRE2_SIZE *ov,
-                        int groups, cl_buf *out)
+static void repl_pinyin(const char *s, const PCRE2_SIZE *ov, int groups,
+                        cl_buf *out)
 {
-    (void)arg;
     (void)groups;
     if (s[ov[0]] == '?')
         cl_buf_putc(out, '?');
@@ -1893,7 +1890,7 @@ static long pin_replace(cl_rules *r, int any, const char *s, size_t n,
         cl_buf_put(out, s + start, ms - start);
         count++;
         if (fn)
-            fn(NULL, s, ov, 1, out);
+            fn(s, ov, 1, out);
         start = me;
     }
     if (start < n)
