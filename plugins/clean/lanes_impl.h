@@ -50,6 +50,24 @@ static inline size_t SUF(back_of)(uint64_t l3, uint64_t l2)
     return (l3 | l2) >> (W - 1) ? 1 : l3 >> (W - 2) & 1 ? 2 : 0;
 }
 
+/* The UTF-8 check of block v with taken ASCII lanes a, three-byte leads
+ * l3 and two-byte leads l2: its wrong_of bytes, 0 when whole.  A whole
+ * block passes *owed and *back on to the next; a broken one leaves them
+ * as the last whole block set them. */
+static inline FN uint64_t SUF(block_check)(V v, uint64_t a, uint64_t l3,
+                                           uint64_t l2, uint64_t *owed,
+                                           size_t *back)
+{
+    uint64_t due = SUF(due_of)(l3, l2);
+    uint64_t wrong = SUF(wrong_of)(a | l3 | l2, MASK(SUF(ltb)(v, 0xC0)),
+                                   due | *owed);
+    if (!wrong) {
+        *owed = due >> W;
+        *back = SUF(back_of)(l3, l2);
+    }
+    return wrong;
+}
+
 /* Step 1 (text.c: normalize_chars): printable ASCII and '\n', two-byte
  * leads C3..C7 (U+00C0..U+01FF: pinyin's tone marks), three-byte leads
  * E4..E9 (hanzi), E3 but U+3000 (CJK punctuation, kana), EF BC 80..8F and
@@ -70,17 +88,13 @@ static FN size_t SUF(cl_plain_blocks)(const unsigned char *u, size_t i, size_t n
                             OR(SUF(ltb)(v2, 0x90), SUF(range)(v2, 0x9A, 0xA0))));
         lead = OR(lead, AND(AND(SUF(eqb)(v, 0xE2), b1x80),
                             SUF(range)(v2, 0x90, 0xA7)));
-        uint64_t a = MASK(ascii), l = MASK(lead);
-        uint64_t l2 = MASK(SUF(range)(v, 0xC3, 0xC7));
-        uint64_t c = MASK(SUF(ltb)(v, 0xC0));
-        uint64_t due = SUF(due_of)(l, l2);
-        uint64_t wrong = SUF(wrong_of)(a | l | l2, c, due | owed);
+        uint64_t wrong = SUF(block_check)(v, MASK(ascii), MASK(lead),
+                                          MASK(SUF(range)(v, 0xC3, 0xC7)),
+                                          &owed, &back);
         if (wrong) {
             *bad = i + (size_t)__builtin_ctzll(wrong);
             return i - back;
         }
-        owed = due >> W;
-        back = SUF(back_of)(l, l2);
         i += W;
     }
     *bad = n;
@@ -179,17 +193,13 @@ static FN size_t SUF(cl_safe_blocks)(const unsigned char *s, size_t n, size_t a,
                        OR(GT(v, S1(0x1F)), OR(SUF(eqb)(v, '\t'), SUF(eqb)(v, '\n'))));
         V lead3 = OR(OR(SUF(range)(v, 0xE1, 0xEC), SUF(eqb)(v, 0xEE)),
                      ANDN(OR(SUF(eqb)(v1, 0xB7), SUF(eqb)(v1, 0xBF)), SUF(eqb)(v, 0xEF)));
-        uint64_t as = MASK(ascii), l3 = MASK(lead3);
-        uint64_t l2 = MASK(SUF(range)(v, 0xC2, 0xDF));
-        uint64_t c = MASK(SUF(ltb)(v, 0xC0));
-        uint64_t due = SUF(due_of)(l3, l2);
-        uint64_t wrong = SUF(wrong_of)(as | l3 | l2, c, due | owed);
+        uint64_t wrong = SUF(block_check)(v, MASK(ascii), MASK(lead3),
+                                          MASK(SUF(range)(v, 0xC2, 0xDF)),
+                                          &owed, &back);
         if (wrong) {
             *stop = a + (size_t)__builtin_ctzll(wrong);
             return a - back;
         }
-        owed = due >> W;
-        back = SUF(back_of)(l3, l2);
         a += W;
     }
     *stop = n;
